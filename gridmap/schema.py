@@ -1,0 +1,280 @@
+"""The data model: layer names, columns, types and allowed values.
+
+The store is a user-facing artifact (district IT staff open it in QGIS), so
+these names are part of gridmap's interface. ``docs/schema.md`` is generated
+from this module by ``python -m gridmap schema``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridmap._errors import ValidationError
+
+SCHEMA_VERSION = "1"
+CRS = "EPSG:4326"
+
+TIERS = ("red", "orange", "yellow", "green")  # most urgent first
+GRID_TYPES = ("urban", "rural", "dedicated")
+AREA_LEVELS = ("district", "street", "community")
+LEVELS = (*AREA_LEVELS, "grid")  # the drill-down order
+WORKER_KINDS = ("full_time", "part_time", "volunteer")
+ASSIGNMENT_ROLES = ("primary", "backup")
+VISIT_METHODS = ("door", "phone", "online", "volunteer")
+LOCATION_QUALITIES = ("exact", "approximate")
+CATEGORIES = ("低保", "特困", "低保边缘", "支出型困难", "困境儿童", "孤儿",
+              "事实无人抚养", "重病重残", "独居老人")
+CATEGORY_SEPARATOR = ";"  # households.categories holds several, joined by this
+
+
+@dataclass(frozen=True)
+class Column:
+    """One attribute column: its type ('str'|'int'|'float'|'bool'|'date'|'datetime')."""
+
+    name: str
+    kind: str
+    doc: str
+    nullable: bool = False
+    choices: tuple | None = None
+    range: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer (spatial) or attribute table (``geometry is None``) of the store."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    geometry: str | None = None  # 'MultiPolygon' | 'Point' | None
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name, kind, doc, **kw) -> Column:
+    return Column(name, kind, doc, **kw)
+
+
+LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
+    Layer("areas", "Districts (区/县), streets or towns (街道/镇), communities or villages (社区/村).", (
+        _c("area_id", "str", "Stable id; districts use their 6-digit adcode."),
+        _c("name", "str", "Chinese name."),
+        _c("level", "str", "Level in the hierarchy.", choices=AREA_LEVELS),
+        _c("parent_id", "str", "The enclosing area; empty for districts.", nullable=True),
+    ), key=("area_id",), geometry="MultiPolygon",
+        references={"parent_id": ("areas", "area_id")}),
+    Layer("grids", "Grids (网格): the smallest unit, each with at least one full-time worker.", (
+        _c("grid_id", "str", "Stable id."),
+        _c("name", "str", "Chinese name."),
+        _c("grid_type", "str", "Urban, rural or dedicated (专属网格).", choices=GRID_TYPES),
+        _c("community_id", "str", "Enclosing community or village."),
+        _c("street_id", "str", "Enclosing street or town."),
+        _c("district_id", "str", "Enclosing district."),
+    ), key=("grid_id",), geometry="MultiPolygon",
+        references={"community_id": ("areas", "area_id"), "street_id": ("areas", "area_id"),
+                    "district_id": ("areas", "area_id")}),
+    Layer("households", "Vulnerable households, located where they live.", (
+        _c("household_id", "str", "Stable id."),
+        _c("alias", "str", "A pseudonym that is safe to show on maps and screens."),
+        _c("head_name", "str", "Head of household (personal data)."),
+        _c("id_number", "str", "Resident ID number of the head, 18 characters (personal data)."),
+        _c("phone", "str", "Contact phone (personal data).", nullable=True),
+        _c("address", "str", "Address where they live (personal data)."),
+        _c("grid_id", "str", "Grid where the household lives; its file follows it."),
+        _c("registered_grid_id", "str",
+           "Grid of household registration; differs from grid_id for 人户分离.", nullable=True),
+        _c("tier", "str", "Four-colour tier (四色标注), red most urgent.", choices=TIERS),
+        _c("tier_since", "date", "Date the current tier was set."),
+        _c("categories", "str",
+           f"Special groups, several joined by '{CATEGORY_SEPARATOR}' (e.g. 低保;重病重残).",
+           nullable=True),
+        _c("members", "int", "Household members.", range=(1, 30)),
+        _c("warning_level", "int", "Graded warning: 0 none, 1-3 (一级/二级/三级预警).", range=(0, 3)),
+        _c("location_quality", "str", "'approximate' when placed at the grid's centre.",
+           choices=LOCATION_QUALITIES),
+    ), key=("household_id",), geometry="Point",
+        references={"grid_id": ("grids", "grid_id")}),
+    Layer("workers", "Grid workers (网格员), part-time workers and volunteers.", (
+        _c("worker_id", "str", "Stable id."),
+        _c("name", "str", "Name."),
+        _c("kind", "str", "Employment kind.", choices=WORKER_KINDS),
+        _c("capacity", "float", "Share of a full-time load (1.0 = full time).", range=(0.0, 2.0)),
+        _c("chief_id", "str", "The grid chief (网格长, also a worker) who leads them.",
+           nullable=True),
+    ), key=("worker_id",), references={"chief_id": ("workers", "worker_id")}),
+    Layer("assignments", "Which workers serve which grids.", (
+        _c("worker_id", "str", "Worker."),
+        _c("grid_id", "str", "Grid."),
+        _c("role", "str", "Primary or backup.", choices=ASSIGNMENT_ROLES),
+    ), key=("worker_id", "grid_id"),
+        references={"worker_id": ("workers", "worker_id"), "grid_id": ("grids", "grid_id")}),
+    Layer("household_helpers", "Individual households assigned to a helper (帮包).", (
+        _c("household_id", "str", "Household."),
+        _c("worker_id", "str", "The helper responsible for it."),
+        _c("since", "date", "Date the helper took it on."),
+    ), key=("household_id", "worker_id"),
+        references={"household_id": ("households", "household_id"),
+                    "worker_id": ("workers", "worker_id")}),
+    Layer("visits", "Visits and contacts (走访), in person or not.", (
+        _c("visit_id", "str", "Stable id."),
+        _c("household_id", "str", "Household visited."),
+        _c("worker_id", "str", "Who visited."),
+        _c("visited_at", "datetime", "Local date and time (ISO 8601)."),
+        _c("method", "str", "How.", choices=VISIT_METHODS),
+        _c("note", "str", "Free text.", nullable=True),
+        _c("found_difficulty", "bool", "A new difficulty was found."),
+    ), key=("visit_id",),
+        references={"household_id": ("households", "household_id"),
+                    "worker_id": ("workers", "worker_id")}),
+    Layer("tier_changes", "Every change of a household's tier, with its reason.", (
+        _c("household_id", "str", "Household."),
+        _c("changed_at", "datetime", "When."),
+        _c("from_tier", "str", "Tier before; empty when first tagged.", nullable=True,
+           choices=TIERS),
+        _c("to_tier", "str", "Tier after.", choices=TIERS),
+        _c("reason", "str", "Why (required)."),
+        _c("changed_by", "str", "Worker or user who made the change."),
+    ), key=("household_id", "changed_at"),
+        references={"household_id": ("households", "household_id")}),
+    Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
+        _c("key", "str", "Name."),
+        _c("value", "str", "Value."),
+    ), key=("key",)),
+)}
+
+LEVEL_COLUMN = {"district": "district_id", "street": "street_id",
+                "community": "community_id", "grid": "grid_id"}
+
+
+def empty(layer: str) -> pd.DataFrame:
+    """An empty frame with the layer's columns and types."""
+    spec = LAYERS[layer]
+    frame = pd.DataFrame({c.name: pd.Series([], dtype=_dtype(c.kind)) for c in spec.columns})
+    if spec.geometry:
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    return frame
+
+
+def _dtype(kind: str):
+    return {"str": "str", "int": "int64", "float": "float64", "bool": "bool",
+            "date": "datetime64[ms]", "datetime": "datetime64[ms]"}[kind]
+
+
+def conform(layer: str, frame: pd.DataFrame, *, columns: list[str] | None = None
+            ) -> pd.DataFrame:
+    """Columns of ``layer`` in schema order with schema types (dates as datetime64[ms]).
+
+    ``columns`` limits the result to some of them. Extra columns are dropped; a
+    missing column raises ``ValidationError``.
+    """
+    spec = LAYERS[layer]
+    wanted = [c for c in spec.columns if columns is None or c.name in columns]
+    missing = [c.name for c in wanted if c.name not in frame.columns]
+    if missing:
+        raise ValidationError(f"missing columns {missing}", source=layer)
+    out = {}
+    for c in wanted:
+        s = frame[c.name]
+        if c.kind in ("date", "datetime"):
+            s = pd.to_datetime(s, format="ISO8601" if s.dtype == object or
+                               pd.api.types.is_string_dtype(s) else None)
+            s = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+            s = s.astype("datetime64[ms]")
+            if c.kind == "date":
+                s = s.dt.normalize()
+        elif c.kind == "str":
+            s = s.astype("str")  # missing values stay missing (NaN) in pandas' str dtype
+        elif c.kind == "bool":
+            s = s.astype("bool")
+        elif c.kind == "int":
+            s = s.astype("int64")
+        elif c.kind == "float":
+            s = s.astype("float64")
+        out[c.name] = s.reset_index(drop=True)
+    result = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    if spec.geometry and isinstance(frame, gpd.GeoDataFrame):
+        geometry = frame.geometry.reset_index(drop=True)
+        result = gpd.GeoDataFrame(result, geometry=geometry.values, crs=frame.crs or CRS)
+        result = result.rename_geometry("geometry") if result.geometry.name != "geometry" else result
+    return result
+
+
+def validate(layer: str, frame: pd.DataFrame, *, source: str | None = None) -> None:
+    """Raise ``ValidationError`` at the first row that breaks the layer's rules.
+
+    Rows are reported 1-based, as a person counts them in a table.
+    """
+    spec = LAYERS[layer]
+    source = source or layer
+    for c in spec.columns:
+        if c.name not in frame.columns:
+            raise ValidationError("column missing", source=source, column=c.name)
+        s = frame[c.name].reset_index(drop=True)
+        bad = s.isna()
+        if not c.nullable and bad.any():
+            raise ValidationError("empty value", source=source,
+                                  row=int(np.flatnonzero(bad)[0]) + 1, column=c.name)
+        present = ~bad
+        if c.choices is not None:
+            wrong = present & ~s.isin(c.choices)
+            if wrong.any():
+                i = int(np.flatnonzero(wrong)[0])
+                raise ValidationError(f"{s[i]!r} is not one of {', '.join(c.choices)}",
+                                      source=source, row=i + 1, column=c.name)
+        if c.range is not None:
+            lo, hi = c.range
+            wrong = present & ~pd.to_numeric(s, errors="coerce").between(lo, hi)
+            if wrong.any():
+                i = int(np.flatnonzero(wrong)[0])
+                raise ValidationError(f"{s[i]!r} is outside {lo}..{hi}",
+                                      source=source, row=i + 1, column=c.name)
+    dup = frame.duplicated(list(spec.key)).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise ValidationError(f"duplicate {'/'.join(spec.key)}", source=source, row=i + 1,
+                              column=spec.key[0])
+    if spec.geometry:
+        empty_geom = frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy()
+        if empty_geom.any():
+            raise ValidationError("missing geometry", source=source,
+                                  row=int(np.flatnonzero(empty_geom)[0]) + 1, column="geometry")
+
+
+def split_categories(value: str | None) -> list[str]:
+    """``'低保;重病重残'`` -> ``['低保', '重病重残']``."""
+    return [v for v in (value or "").split(CATEGORY_SEPARATOR) if v]
+
+
+def schema_markdown() -> str:
+    """The schema as a Markdown reference (what docs/schema.md holds)."""
+    lines = ["# The store's schema", "",
+             f"Schema version {SCHEMA_VERSION}. All geometry is in {CRS} (WGS84; CGCS2000 is "
+             "treated as equal at this scale). Dates are ISO 8601; times are local (Asia/Shanghai).",
+             ""]
+    for spec in LAYERS.values():
+        kind = f"{spec.geometry} layer" if spec.geometry else "attribute table"
+        lines += [f"## `{spec.name}` ({kind})", "", spec.doc, "",
+                  f"Key: `{', '.join(spec.key)}`.", "",
+                  "| column | type | meaning |", "|---|---|---|"]
+        for c in spec.columns:
+            extra = ""
+            if c.choices:
+                extra = " One of " + ", ".join(f"`{v}`" for v in c.choices) + "."
+            if c.range:
+                extra += f" From {c.range[0]:g} to {c.range[1]:g}."
+            if c.nullable:
+                extra += " May be empty."
+            lines.append(f"| `{c.name}` | {c.kind} | {c.doc}{extra} |")
+        lines.append("")
+    return "\n".join(lines)

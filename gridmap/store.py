@@ -1,0 +1,323 @@
+"""The repository: every read and write of gridmap's data goes through a Store.
+
+``open_store(url)`` picks the backend from the URL: a path is a GeoPackage (the
+embedded default, one file QGIS opens); ``postgresql://`` is the server backend.
+Pages and the CLI use only the ``Store`` interface, so backends are swappable.
+
+All writes are transactional: a failed write leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyogrio
+
+from gridmap import schema
+from gridmap._errors import NotFoundError, StoreError, ValidationError
+from gridmap.settings import store_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A place to filter by: a district, street, community or grid, by id."""
+
+    level: str
+    id: str
+
+    def __post_init__(self) -> None:
+        if self.level not in schema.LEVELS:
+            raise ValidationError(f"unknown level {self.level!r}; use one of {schema.LEVELS}")
+
+    @classmethod
+    def parse(cls, text: str) -> Area:
+        """``'community:321102001001'`` -> ``Area('community', '321102001001')``."""
+        level, sep, area_id = text.partition(":")
+        if not sep or not area_id:
+            raise ValidationError(f"{text!r} is not LEVEL:ID (e.g. street:321102001)")
+        return cls(level, area_id)
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.id}"
+
+
+class Store(ABC):
+    """What pages and the CLI may do with the data."""
+
+    url: str
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """True when the store holds gridmap's schema."""
+
+    @abstractmethod
+    def init(self) -> None:
+        """Create the full, empty schema (refuses to overwrite an existing store)."""
+
+    @abstractmethod
+    def read(self, layer: str, *, area: Area | None = None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        """One layer as a (Geo)DataFrame with schema types, limited to ``area``."""
+
+    @abstractmethod
+    def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        """Replace whole layers, all or nothing."""
+
+    @abstractmethod
+    def append_visit(self, *, household_id: str, worker_id: str, visited_at: datetime,
+                     method: str, note: str | None = None, found_difficulty: bool = False,
+                     visit_id: str | None = None) -> str:
+        """Record one visit; returns its id."""
+
+    @abstractmethod
+    def change_tier(self, household_id: str, to_tier: str, *, reason: str, changed_by: str,
+                    changed_at: datetime | None = None) -> None:
+        """Change a household's tier and write its ``tier_changes`` row, together."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """A token that changes whenever the data changes (for caches)."""
+
+    def meta(self) -> dict[str, str]:
+        """The ``meta`` table as a dict."""
+        frame = self.read("meta")
+        return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def open_store(url: str | os.PathLike | None = None) -> Store:
+    """The store at ``url`` (default: ``$GRIDMAP_STORE`` or ``data/gridmap.gpkg``)."""
+    url = store_url(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        raise StoreError("the PostGIS backend is not available yet; use a .gpkg path")
+    return GeoPackageStore(url)
+
+
+def _quote(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def _sql_value(kind: str, value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if kind == "datetime":
+        return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%S")
+    if kind == "date":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "bool":
+        return int(bool(value))
+    return value
+
+
+def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Schema types as GDAL should store them: dates as DATE, not DATETIME."""
+    spec = schema.LAYERS[layer]
+    out = schema.conform(layer, frame)
+    for c in spec.columns:
+        if c.kind == "date":
+            out[c.name] = out[c.name].astype(pd.ArrowDtype(pa.date32()))
+    return out
+
+
+class GeoPackageStore(Store):
+    """The embedded store: one GeoPackage file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+
+    # -- reading -----------------------------------------------------------
+    def exists(self) -> bool:
+        if not self.path.exists():
+            return False
+        try:
+            names = {name for name, _ in pyogrio.list_layers(self.path)}
+        except Exception:  # not a GeoPackage at all  # noqa: BLE001
+            return False
+        return set(schema.LAYERS) <= names
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise StoreError(f"{self.path} is not a gridmap store; run "
+                             f"`python -m gridmap init --store {self.path}` or `... demo`")
+
+    def _where(self, layer: str, area: Area) -> str | None:
+        a = _quote(area.id)
+        grids = f"SELECT grid_id FROM grids WHERE {schema.LEVEL_COLUMN[area.level]} = {a}"
+        households = f"SELECT household_id FROM households WHERE grid_id IN ({grids})"
+        if layer == "areas":
+            if area.level == "grid":
+                return "0"
+            return (f"area_id = {a} OR parent_id = {a} OR parent_id IN "
+                    f"(SELECT area_id FROM areas WHERE parent_id = {a})")
+        if layer == "grids":
+            return f"{schema.LEVEL_COLUMN[area.level]} = {a}"
+        if layer in ("households", "assignments"):
+            return f"grid_id IN ({grids})"
+        if layer in ("household_helpers", "visits", "tier_changes"):
+            return f"household_id IN ({households})"
+        if layer == "workers":
+            return (f"worker_id IN (SELECT worker_id FROM assignments WHERE grid_id IN ({grids})) "
+                    f"OR worker_id IN (SELECT worker_id FROM household_helpers "
+                    f"WHERE household_id IN ({households}))")
+        return None
+
+    def read(self, layer: str, *, area: Area | None = None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        if layer not in schema.LAYERS:
+            raise StoreError(f"unknown layer {layer!r}")
+        self._require()
+        spec = schema.LAYERS[layer]
+        wanted = columns or spec.column_names
+        unknown = set(wanted) - set(spec.column_names)
+        if unknown:
+            raise StoreError(f"layer {layer} has no columns {sorted(unknown)}")
+        select = ", ".join(f'"{c}"' for c in wanted)
+        if spec.geometry:
+            select += ", geom"
+        sql = f"SELECT {select} FROM {layer}"
+        where = self._where(layer, area) if area else None
+        if where:
+            sql += f" WHERE {where}"
+        frame = pyogrio.read_dataframe(self.path, sql=sql, use_arrow=True)
+        if spec.geometry and frame.crs is None:
+            frame = frame.set_crs(schema.CRS)
+        return schema.conform(layer, frame, columns=wanted)
+
+    def version(self) -> str:
+        stat = self.path.stat()
+        return f"{stat.st_mtime_ns}:{stat.st_size}"
+
+    # -- bulk writes: build a copy, then swap it in atomically ---------------
+    def init(self) -> None:
+        if self.path.exists():
+            raise StoreError(f"{self.path} exists; refusing to overwrite it")
+        frames = {name: schema.empty(name) for name in schema.LAYERS}
+        frames["meta"] = pd.DataFrame({"key": ["schema_version"],
+                                       "value": [schema.SCHEMA_VERSION]})
+        self._write_atomically(frames, fresh=True)
+
+    def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self._require()
+        self._write_atomically(frames, fresh=False)
+
+    def _write_atomically(self, frames: Mapping[str, pd.DataFrame], *, fresh: bool) -> None:
+        prepared = {}
+        for layer, frame in frames.items():
+            if layer not in schema.LAYERS:
+                raise StoreError(f"unknown layer {layer!r}")
+            schema.validate(layer, frame)
+            prepared[layer] = _to_gpkg(layer, frame)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=".tmp-", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if fresh:
+                tmp.unlink()
+            else:
+                shutil.copyfile(self.path, tmp)
+            for layer, frame in prepared.items():
+                spec = schema.LAYERS[layer]
+                kwargs = {"geometry_type": spec.geometry, "promote_to_multi":
+                          spec.geometry == "MultiPolygon"} if spec.geometry else {}
+                pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG",
+                                        use_arrow=True, **kwargs)
+            if fresh:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            else:
+                shutil.copymode(self.path, tmp)
+            os.replace(tmp, self.path)
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
+        log.info("wrote %s to %s", ", ".join(prepared), self.path)
+
+    # -- small writes: one SQLite transaction --------------------------------
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._require()
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @staticmethod
+    def _insert(con: sqlite3.Connection, layer: str, row: dict) -> None:
+        spec = schema.LAYERS[layer]
+        frame = schema.conform(layer, pd.DataFrame([row]))
+        schema.validate(layer, frame)
+        names = spec.column_names
+        values = [_sql_value(spec.column(n).kind, frame[n].iloc[0]) for n in names]
+        cols = ", ".join(f'"{n}"' for n in names)
+        con.execute(f"INSERT INTO {layer} ({cols}) VALUES ({', '.join('?' * len(names))})",
+                    values)
+
+    @staticmethod
+    def _household_tier(con: sqlite3.Connection, household_id: str) -> str:
+        row = con.execute("SELECT tier FROM households WHERE household_id = ?",
+                          (household_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no household {household_id!r}")
+        return row[0]
+
+    def append_visit(self, *, household_id: str, worker_id: str, visited_at: datetime,
+                     method: str, note: str | None = None, found_difficulty: bool = False,
+                     visit_id: str | None = None) -> str:
+        visit_id = visit_id or _new_id("V")
+        with self._transaction() as con:
+            self._household_tier(con, household_id)
+            if con.execute("SELECT 1 FROM workers WHERE worker_id = ?",
+                           (worker_id,)).fetchone() is None:
+                raise NotFoundError(f"no worker {worker_id!r}")
+            self._insert(con, "visits", {
+                "visit_id": visit_id, "household_id": household_id, "worker_id": worker_id,
+                "visited_at": visited_at, "method": method, "note": note or None,
+                "found_difficulty": bool(found_difficulty)})
+        return visit_id
+
+    def change_tier(self, household_id: str, to_tier: str, *, reason: str, changed_by: str,
+                    changed_at: datetime | None = None) -> None:
+        if to_tier not in schema.TIERS:
+            raise ValidationError(f"{to_tier!r} is not a tier", column="tier")
+        if not (reason or "").strip():
+            raise ValidationError("a tier change needs a reason", column="reason")
+        changed_at = pd.Timestamp(changed_at or datetime.now()).floor("s")
+        with self._transaction() as con:
+            from_tier = self._household_tier(con, household_id)
+            if from_tier == to_tier:
+                raise ValidationError(f"household {household_id} is already {to_tier}",
+                                      column="tier")
+            con.execute("UPDATE households SET tier = ?, tier_since = ? WHERE household_id = ?",
+                        (to_tier, changed_at.strftime("%Y-%m-%d"), household_id))
+            self._insert(con, "tier_changes", {
+                "household_id": household_id, "changed_at": changed_at,
+                "from_tier": from_tier, "to_tier": to_tier, "reason": reason.strip(),
+                "changed_by": changed_by})
