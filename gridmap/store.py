@@ -66,8 +66,12 @@ class Store(ABC):
         """True when the store holds gridmap's schema."""
 
     @abstractmethod
-    def init(self) -> None:
-        """Create the full, empty schema (refuses to overwrite an existing store)."""
+    def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
+             overwrite: bool = False) -> None:
+        """Create the full schema, empty or filled with ``frames``, all or nothing.
+
+        Refuses to replace an existing store unless ``overwrite``.
+        """
 
     @abstractmethod
     def read(self, layer: str, *, area: Area | None = None,
@@ -207,13 +211,15 @@ class GeoPackageStore(Store):
         return f"{stat.st_mtime_ns}:{stat.st_size}"
 
     # -- bulk writes: build a copy, then swap it in atomically ---------------
-    def init(self) -> None:
-        if self.path.exists():
+    def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
+             overwrite: bool = False) -> None:
+        if self.path.exists() and not overwrite:
             raise StoreError(f"{self.path} exists; refusing to overwrite it")
-        frames = {name: schema.empty(name) for name in schema.LAYERS}
-        frames["meta"] = pd.DataFrame({"key": ["schema_version"],
-                                       "value": [schema.SCHEMA_VERSION]})
-        self._write_atomically(frames, fresh=True)
+        full = {name: schema.empty(name) for name in schema.LAYERS}
+        full["meta"] = pd.DataFrame({"key": ["schema_version"],
+                                     "value": [schema.SCHEMA_VERSION]})
+        full.update(frames or {})
+        self._write_atomically(full, fresh=True)
 
     def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
         self._require()

@@ -1,0 +1,20 @@
+"""gridmap: the Streamlit entry point (navigation, language, area filter).
+
+Run with ``streamlit run app.py``. On first run it builds the city demo store.
+"""
+
+import streamlit as st
+
+from gridmap.i18n import t
+from pages import _common as ui
+
+st.set_page_config(page_title="gridmap", page_icon="🗺️", layout="wide")
+
+language = ui.language_switch()
+ui.ready_store(language)
+navigation = st.navigation([
+    st.Page("pages/overview.py", title=t("nav.overview", language), icon="📊",
+            url_path="overview", default=True),
+])
+ui.area_selector(language)
+navigation.run()

@@ -1,0 +1,82 @@
+"""The command line: ``python -m gridmap COMMAND``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+
+from gridmap import schema
+from gridmap._errors import GridmapError
+from gridmap.demo import SCALES, build_demo, default_as_of
+from gridmap.store import open_store
+
+log = logging.getLogger("gridmap")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from exc
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", help="GeoPackage path or postgresql:// URL "
+                   "(default: $GRIDMAP_STORE or data/gridmap.gpkg)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gridmap", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create an empty store with the full schema")
+    _store_arg(p)
+
+    p = sub.add_parser("demo", help="build a demo data set into a store (replaces it)")
+    p.add_argument("--scale", choices=sorted(SCALES), default="city")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--as-of", type=_iso_date, default=None,
+                   help="last day of the visit history (default: yesterday)")
+    _store_arg(p)
+
+    p = sub.add_parser("info", help="row counts per layer and the store's meta data")
+    _store_arg(p)
+
+    sub.add_parser("schema", help="print the schema reference as Markdown")
+    return parser
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "init":
+            store = open_store(args.store)
+            store.init()
+            print(f"created an empty store at {store.url}")
+        elif args.command == "demo":
+            store = open_store(args.store)
+            as_of = args.as_of or default_as_of()
+            frames = build_demo(args.scale, seed=args.seed, as_of=as_of, progress=_progress)
+            store.init(frames, overwrite=True)
+            print(f"built the {args.scale} demo (seed {args.seed}, as of {as_of}) "
+                  f"into {store.url}: {len(frames['grids'])} grids, "
+                  f"{len(frames['households'])} households, {len(frames['visits'])} visits")
+        elif args.command == "info":
+            store = open_store(args.store)
+            for layer in schema.LAYERS:
+                print(f"{layer:18} {len(store.read(layer, columns=[schema.LAYERS[layer].key[0]])):>10,}")
+            for key, value in store.meta().items():
+                print(f"meta.{key} = {value}")
+        elif args.command == "schema":
+            print(schema.schema_markdown())
+    except GridmapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

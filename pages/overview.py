@@ -1,0 +1,49 @@
+"""Overview: grids, households by tier, workers and recent visits for the chosen area."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from gridmap.i18n import label, t
+from gridmap.style import TIER_COLORS
+from gridmap.summary import overview
+from pages import _common as ui
+
+lang, area = ui.lang(), ui.current_area()
+as_of = ui.today()
+ov = overview(ui.read("grids", area), ui.read("households", area), ui.read("workers", area),
+              ui.read("visits", area), as_of=as_of)
+
+st.title(t("overview.title", lang))
+st.caption(t("overview.scope", lang, scope=ui.scope_name(area, lang)) + " · "
+           + t("overview.as_of", lang, date=as_of.isoformat()))
+
+st.subheader(t("overview.households", lang))
+ui.tier_cards(ov.households_by_tier, lang)
+
+left, middle, right = st.columns(3)
+with left:
+    st.subheader(t("overview.grids", lang))
+    st.metric(t("overview.total", lang), f"{ov.grids_by_type.sum():,}")
+    for kind, n in ov.grids_by_type.items():
+        st.metric(label(kind, lang), f"{n:,}")
+with middle:
+    st.subheader(t("overview.workers", lang))
+    st.metric(t("overview.total", lang), f"{ov.workers_by_kind.sum():,}")
+    for kind, n in ov.workers_by_kind.items():
+        st.metric(label(kind, lang), f"{n:,}")
+with right:
+    st.subheader(t("overview.visits", lang))
+    st.metric(t("overview.visits_count", lang), f"{ov.visits_last_30_days:,}")
+    st.metric(t("overview.visited_households", lang), f"{ov.households_visited_last_30_days:,}")
+
+st.subheader(t("overview.tier_chart", lang))
+chart_data = pd.DataFrame({"tier": [label(k, lang) for k in ov.households_by_tier.index],
+                           "n": ov.households_by_tier.to_numpy()})
+st.altair_chart(
+    alt.Chart(chart_data).mark_bar().encode(
+        x=alt.X("tier:N", sort=None, title=t("overview.tier", lang)),
+        y=alt.Y("n:Q", title=t("overview.count", lang)),
+        color=alt.Color("tier:N", legend=None, scale=alt.Scale(
+            domain=chart_data["tier"].tolist(), range=list(TIER_COLORS.values())))),
+    use_container_width=True)
