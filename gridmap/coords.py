@@ -78,12 +78,21 @@ def gcj02_to_bd09(lon, lat) -> ArrayPair:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat) -> ArrayPair:
-    """Baidu's BD-09 to GCJ-02."""
-    x, y = np.asarray(lon, float) - 0.0065, np.asarray(lat, float) - 0.006
+def bd09_to_gcj02(lon, lat, *, iterations: int = 3) -> ArrayPair:
+    """Baidu's BD-09 to GCJ-02.
+
+    Baidu's own inverse formula is off by up to ~20 cm; a few fixed-point steps
+    against the forward formula make it exact to well below a millimetre.
+    """
+    blon, blat = np.asarray(lon, float), np.asarray(lat, float)
+    x, y = blon - 0.0065, blat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    return z * np.cos(theta), z * np.sin(theta)
+    glon, glat = z * np.cos(theta), z * np.sin(theta)
+    for _ in range(iterations):
+        flon, flat = gcj02_to_bd09(glon, glat)
+        glon, glat = glon - (flon - blon), glat - (flat - blat)
+    return glon, glat
 
 
 def bd09_to_wgs84(lon, lat) -> ArrayPair:

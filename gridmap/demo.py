@@ -353,10 +353,11 @@ def _households(grids, areas, n, city_code, rng, as_of) -> tuple[gpd.GeoDataFram
 def _tier_changes(households, primary_of_grid, rng, as_of):
     """Some households changed tier during the window (mostly upgrades after a crisis)."""
     n = len(households)
-    changed = np.flatnonzero(rng.random(n) < 0.04)
-    to_idx = households["tier"].map({t: i for i, t in enumerate(schema.TIERS)}).to_numpy()[changed]
-    upgrade = (rng.random(len(changed)) < 0.7) & (to_idx < 3) | (to_idx == 0)
-    upgrade &= to_idx < 3
+    to_idx = households["tier"].map({t: i for i, t in enumerate(schema.TIERS)}).to_numpy()
+    # Red households most often got there by a change; green ones by recovering.
+    changed = np.flatnonzero(rng.random(n) < np.array([0.2, 0.07, 0.03, 0.015])[to_idx])
+    to_idx = to_idx[changed]
+    upgrade = rng.random(len(changed)) < np.array([1.0, 0.75, 0.5, 0.0])[to_idx]
     step = rng.integers(1, 3, len(changed))
     from_idx = np.where(upgrade, np.minimum(to_idx + step, 3), np.maximum(to_idx - step, 0))
     keep = from_idx != to_idx
@@ -490,7 +491,8 @@ def _visits(households, assignments, helpers, workers, policy, city_code, rng, a
     seq = 0
     for lo in range(0, n, 50_000):
         sl = slice(lo, min(n, lo + 50_000))
-        step = interval[sl] * slowness[sl]
+        # Even the slowest worker sees a household about twice a year.
+        step = np.minimum(interval[sl] * slowness[sl], 110.0)
         k = int(np.ceil(HISTORY_DAYS / (step.min() * 0.55))) + 2
         gaps = step[:, None] * rng.uniform(0.55, 1.25, (len(step), k))
         first = -rng.random(len(step))[:, None] * step[:, None]

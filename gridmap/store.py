@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyogrio
 
 from gridmap import schema
+from gridmap._gpkg import register_functions
 from gridmap._errors import NotFoundError, StoreError, ValidationError
 from gridmap.settings import store_url
 
@@ -264,6 +265,7 @@ class GeoPackageStore(Store):
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         self._require()
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        register_functions(con)
         try:
             con.execute("BEGIN IMMEDIATE")
             try:

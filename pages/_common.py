@@ -35,13 +35,10 @@ def lang() -> str:
 
 def language_switch() -> str:
     """The sidebar's 中文/English switch; keeps ``?lang=`` in the URL."""
-    current = lang()
-    choice = st.sidebar.segmented_control(
-        t("app.language", current), ["zh", "en"], default=current,
-        format_func={"zh": "中文", "en": "English"}.get, key="gridmap.lang_switch")
-    if choice and choice != current:
-        st.session_state[LANG_KEY] = choice
-        current = choice
+    current = lang()  # seeds the widget's state from ?lang= on the first run
+    st.sidebar.radio(t("app.language", current), ["zh", "en"], key=LANG_KEY, horizontal=True,
+                     format_func={"zh": "中文", "en": "English"}.get)
+    current = st.session_state[LANG_KEY]
     st.query_params["lang"] = current
     return current
 

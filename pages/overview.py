@@ -46,4 +46,4 @@ st.altair_chart(
         y=alt.Y("n:Q", title=t("overview.count", lang)),
         color=alt.Color("tier:N", legend=None, scale=alt.Scale(
             domain=chart_data["tier"].tolist(), range=list(TIER_COLORS.values())))),
-    use_container_width=True)
+    width="stretch")

@@ -1,0 +1,57 @@
+"""The SQL functions GeoPackage triggers expect, for writes made through ``sqlite3``.
+
+GDAL's spatial-index triggers call ``ST_IsEmpty`` and ``ST_MinX``...``ST_MaxY``;
+SQLite resolves them when a statement is prepared, so even an attribute update
+needs them. They read the GeoPackage geometry blob: a header with flags and an
+optional envelope, then WKB (GeoPackage 1.3, clause 2.1.3).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+
+import shapely
+
+_ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
+
+
+def _parse(blob: bytes) -> tuple[bool, tuple[float, float, float, float] | None]:
+    """(is_empty, (minx, maxx, miny, maxy) or None) of a GeoPackage geometry blob."""
+    if blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry")
+    flags = blob[3]
+    empty = bool(flags & 0b10000)
+    indicator = (flags >> 1) & 0b111
+    n = _ENVELOPE_DOUBLES[indicator]
+    order = "<" if flags & 1 else ">"
+    if empty:
+        return True, None
+    if n:
+        minx, maxx, miny, maxy = struct.unpack_from(f"{order}4d", blob, 8)
+        return False, (minx, maxx, miny, maxy)
+    geom = shapely.from_wkb(bytes(blob[8 + 8 * n:]))
+    if geom.is_empty:
+        return True, None
+    x0, y0, x1, y1 = geom.bounds
+    return False, (x0, x1, y0, y1)
+
+
+def _is_empty(blob):
+    return None if blob is None else int(_parse(blob)[0])
+
+
+def _bound(index: int):
+    def fn(blob):
+        if blob is None:
+            return None
+        empty, env = _parse(blob)
+        return None if empty else env[index]
+    return fn
+
+
+def register_functions(con: sqlite3.Connection) -> None:
+    """Make ``con`` able to run statements that fire GeoPackage's R-tree triggers."""
+    con.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        con.create_function(name, 1, _bound(i), deterministic=True)

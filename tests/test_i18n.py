@@ -1,0 +1,34 @@
+import re
+
+from gridmap import i18n, schema
+
+
+def test_every_message_exists_in_both_languages_with_the_same_placeholders():
+    for key, (zh, en) in i18n.MESSAGES.items():
+        assert zh and en, key
+        assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
+
+
+def test_every_schema_value_has_a_label():
+    values = (schema.TIERS + schema.GRID_TYPES + schema.WORKER_KINDS + schema.VISIT_METHODS
+              + schema.LEVELS + schema.ASSIGNMENT_ROLES + schema.LOCATION_QUALITIES)
+    for v in values:
+        assert v in i18n.LABELS, v
+
+
+def test_chinese_by_default_english_on_request():
+    assert i18n.t("overview.title") == "概览"
+    assert i18n.t("overview.title", "en") == "Overview"
+    assert i18n.t("overview.as_of", "en", date="2026-11-20") == "As of 2026-11-20"
+    assert i18n.label("red") == "红色" and i18n.label("red", "en") == "Red"
+    assert i18n.normalise_language("EN-gb") == "en"
+    assert i18n.normalise_language("fr") == "zh" and i18n.normalise_language(None) == "zh"
+
+
+def test_every_key_used_in_the_app_exists():
+    import pathlib
+    used = set()
+    for path in [pathlib.Path("app.py"), *pathlib.Path("pages").glob("*.py")]:
+        used |= set(re.findall(r'\bt\(\s*f?"([\w.]+)"', path.read_text(encoding="utf-8")))
+    assert used, "no keys found: the pattern is wrong"
+    assert used <= set(i18n.MESSAGES), used - set(i18n.MESSAGES)

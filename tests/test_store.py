@@ -1,0 +1,194 @@
+import hashlib
+from datetime import datetime
+
+import geopandas.testing
+import pandas as pd
+import pyogrio
+import pytest
+
+from gridmap import schema
+from gridmap._errors import NotFoundError, StoreError, ValidationError
+from gridmap.store import Area, GeoPackageStore, open_store
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_init_creates_every_layer_that_qgis_can_list(tmp_path):
+    store = open_store(tmp_path / "new.gpkg")
+    assert not store.exists()
+    store.init()
+    layers = dict(pyogrio.list_layers(store.path))
+    assert set(schema.LAYERS) <= set(layers)
+    assert layers["grids"] == "MultiPolygon" and layers["households"] == "Point"
+    assert layers["visits"] is None  # an attribute table
+    assert store.meta() == {"schema_version": schema.SCHEMA_VERSION}
+    with pytest.raises(StoreError, match="refusing"):
+        store.init()
+
+
+def test_every_layer_round_trips(tmp_path, small_frames):
+    store = open_store(tmp_path / "rt.gpkg")
+    store.init(small_frames)
+    for layer, frame in small_frames.items():
+        back = store.read(layer)
+        if schema.LAYERS[layer].geometry:
+            geopandas.testing.assert_geodataframe_equal(back, frame)
+        else:
+            pd.testing.assert_frame_equal(back, frame)
+
+
+def test_area_filter_limits_every_layer(small_store):
+    grids = small_store.read("grids")
+    street = grids["street_id"].iloc[0]
+    in_street = set(grids.loc[grids["street_id"] == street, "grid_id"])
+    area = Area("street", street)
+    assert set(small_store.read("grids", area=area)["grid_id"]) == in_street
+    households = small_store.read("households", area=area)
+    assert len(households) and set(households["grid_id"]) <= in_street
+    visits = small_store.read("visits", area=area)
+    assert set(visits["household_id"]) <= set(households["household_id"])
+    all_visits = small_store.read("visits")
+    expected = all_visits["household_id"].isin(households["household_id"]).sum()
+    assert len(visits) == expected
+    areas = small_store.read("areas", area=area)
+    assert street in set(areas["area_id"]) and set(areas["level"]) == {"street", "community"}
+
+
+def test_area_filter_quotes_ids(small_store):
+    # A hostile id is a value, not SQL.
+    assert small_store.read("grids", area=Area("grid", "x' OR '1'='1")).empty
+
+
+def test_read_columns_subset(small_store):
+    frame = small_store.read("households", columns=["household_id", "tier"])
+    assert list(frame.columns)[:2] == ["household_id", "tier"]
+    with pytest.raises(StoreError, match="no columns"):
+        small_store.read("households", columns=["nope"])
+
+
+def test_append_visit_is_read_back(small_store):
+    hh = small_store.read("households").iloc[0]
+    worker = small_store.read("workers").iloc[0]["worker_id"]
+    before = len(small_store.read("visits"))
+    vid = small_store.append_visit(household_id=hh["household_id"], worker_id=worker,
+                                   visited_at=datetime(2026, 11, 21, 10, 15), method="phone",
+                                   note="<b>电话</b>", found_difficulty=True)
+    visits = small_store.read("visits")
+    assert len(visits) == before + 1
+    row = visits.set_index("visit_id").loc[vid]
+    assert row["visited_at"] == pd.Timestamp("2026-11-21 10:15")
+    assert row["method"] == "phone" and row["note"] == "<b>电话</b>" and row["found_difficulty"]
+    # QGIS sees the new feature count too.
+    assert pyogrio.read_info(small_store.path, layer="visits")["features"] == before + 1
+
+
+def test_append_visit_refuses_unknown_ids_and_bad_method(small_store):
+    digest = _digest(small_store.path)
+    hh = small_store.read("households").iloc[0]["household_id"]
+    worker = small_store.read("workers").iloc[0]["worker_id"]
+    with pytest.raises(NotFoundError, match="no household"):
+        small_store.append_visit(household_id="nope", worker_id=worker,
+                                 visited_at=datetime(2026, 1, 1), method="door")
+    with pytest.raises(ValidationError, match="method"):
+        small_store.append_visit(household_id=hh, worker_id=worker,
+                                 visited_at=datetime(2026, 1, 1), method="pigeon")
+    assert _digest(small_store.path) == digest
+
+
+def test_change_tier_writes_history_in_the_same_transaction(small_store):
+    hh = small_store.read("households")
+    target = hh[hh["tier"] == "orange"].iloc[0]["household_id"]
+    n_changes = len(small_store.read("tier_changes"))
+    small_store.change_tier(target, "red", reason="突发中风", changed_by="W1",
+                            changed_at=datetime(2026, 11, 21, 9, 0))
+    row = small_store.read("households").set_index("household_id").loc[target]
+    assert row["tier"] == "red" and row["tier_since"] == pd.Timestamp("2026-11-21")
+    changes = small_store.read("tier_changes")
+    assert len(changes) == n_changes + 1
+    last = changes[changes["household_id"] == target].iloc[-1]
+    assert (last["from_tier"], last["to_tier"], last["reason"]) == ("orange", "red", "突发中风")
+
+
+def test_change_tier_needs_a_reason_and_a_real_change(small_store):
+    hh = small_store.read("households").iloc[0]
+    with pytest.raises(ValidationError, match="reason"):
+        small_store.change_tier(hh["household_id"], "red", reason="  ", changed_by="W1")
+    with pytest.raises(ValidationError, match="already"):
+        small_store.change_tier(hh["household_id"], hh["tier"], reason="x", changed_by="W1")
+    with pytest.raises(ValidationError, match="not a tier"):
+        small_store.change_tier(hh["household_id"], "purple", reason="x", changed_by="W1")
+
+
+def test_failed_tier_change_rolls_back(small_store, monkeypatch):
+    hh = small_store.read("households")
+    target = hh[hh["tier"] == "green"].iloc[0]["household_id"]
+    digest = _digest(small_store.path)
+
+    def broken_insert(con, layer, row):
+        raise OSError("disk full")  # after the UPDATE ran, before the history row
+
+    monkeypatch.setattr(GeoPackageStore, "_insert", staticmethod(broken_insert))
+    with pytest.raises(OSError):
+        small_store.change_tier(target, "red", reason="test", changed_by="W1")
+    assert small_store.read("households").set_index("household_id").loc[target, "tier"] == "green"
+    assert _digest(small_store.path) == digest
+
+
+def test_failed_replace_leaves_the_file_as_it_was(small_store, monkeypatch):
+    digest = _digest(small_store.path)
+    grids = small_store.read("grids")
+    real_write = pyogrio.write_dataframe
+    calls = []
+
+    def write_then_fail(*args, **kwargs):
+        calls.append(kwargs.get("layer"))
+        if len(calls) == 2:
+            raise OSError("simulated crash while writing the second layer")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", write_then_fail)
+    with pytest.raises(OSError):
+        small_store.replace({"grids": grids.assign(name="renamed"),
+                             "meta": pd.DataFrame({"key": ["x"], "value": ["y"]})})
+    assert calls == ["grids", "meta"]
+    assert _digest(small_store.path) == digest
+    assert not list(small_store.path.parent.glob(".tmp-*"))
+
+
+def test_replace_refuses_invalid_frames_before_writing(small_store):
+    digest = _digest(small_store.path)
+    grids = small_store.read("grids")
+    grids.loc[3, "grid_type"] = "suburban"
+    with pytest.raises(ValidationError) as err:
+        small_store.replace({"grids": grids})
+    assert (err.value.row, err.value.column) == (4, "grid_type")
+    assert _digest(small_store.path) == digest
+
+
+def test_version_changes_on_write(small_store):
+    v0 = small_store.version()
+    hh = small_store.read("households").iloc[0]["household_id"]
+    w = small_store.read("workers").iloc[0]["worker_id"]
+    small_store.append_visit(household_id=hh, worker_id=w, visited_at=datetime(2026, 11, 1),
+                             method="door")
+    assert small_store.version() != v0
+
+
+def test_open_store_rejects_non_store_and_reports_postgis(tmp_path):
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("not a database")
+    assert not open_store(junk).exists()
+    with pytest.raises(StoreError, match="not a gridmap store"):
+        open_store(junk).read("grids")
+    with pytest.raises(StoreError, match="PostGIS"):
+        open_store("postgresql://localhost/gridmap")
+
+
+def test_area_parse():
+    assert Area.parse("community:321102001001") == Area("community", "321102001001")
+    with pytest.raises(ValidationError):
+        Area.parse("321102")
+    with pytest.raises(ValidationError):
+        Area("province", "32")
