@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(frames['households'])} households, {len(frames['visits'])} visits")
         elif args.command == "info":
             store = open_store(args.store)
-            for layer in schema.LAYERS:
-                print(f"{layer:18} {len(store.read(layer, columns=[schema.LAYERS[layer].key[0]])):>10,}")
+            for layer, spec in schema.LAYERS.items():
+                rows = len(store.read(layer, columns=[spec.key[0]]))
+                print(f"{layer:18} {rows:>10,}")
             for key, value in store.meta().items():
                 print(f"meta.{key} = {value}")
         elif args.command == "schema":

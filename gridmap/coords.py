@@ -8,7 +8,7 @@ points outside China unchanged, as the datums themselves do.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import shapely

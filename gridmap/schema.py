@@ -67,7 +67,8 @@ def _c(name, kind, doc, **kw) -> Column:
 
 
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
-    Layer("areas", "Districts (区/县), streets or towns (街道/镇), communities or villages (社区/村).", (
+    Layer("areas", "Districts (区/县), streets or towns (街道/镇), "
+          "communities or villages (社区/村).", (
         _c("area_id", "str", "Stable id; districts use their 6-digit adcode."),
         _c("name", "str", "Chinese name."),
         _c("level", "str", "Level in the hierarchy.", choices=AREA_LEVELS),
@@ -100,7 +101,8 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
            f"Special groups, several joined by '{CATEGORY_SEPARATOR}' (e.g. 低保;重病重残).",
            nullable=True),
         _c("members", "int", "Household members.", range=(1, 30)),
-        _c("warning_level", "int", "Graded warning: 0 none, 1-3 (一级/二级/三级预警).", range=(0, 3)),
+        _c("warning_level", "int", "Graded warning: 0 none, 1-3 (一级/二级/三级预警).",
+           range=(0, 3)),
         _c("location_quality", "str", "'approximate' when placed at the grid's centre.",
            choices=LOCATION_QUALITIES),
     ), key=("household_id",), geometry="Point",
@@ -206,7 +208,8 @@ def conform(layer: str, frame: pd.DataFrame, *, columns: list[str] | None = None
     if spec.geometry and isinstance(frame, gpd.GeoDataFrame):
         geometry = frame.geometry.reset_index(drop=True)
         result = gpd.GeoDataFrame(result, geometry=geometry.values, crs=frame.crs or CRS)
-        result = result.rename_geometry("geometry") if result.geometry.name != "geometry" else result
+        if result.geometry.name != "geometry":
+            result = result.rename_geometry("geometry")
     return result
 
 
@@ -260,7 +263,8 @@ def schema_markdown() -> str:
     """The schema as a Markdown reference (what docs/schema.md holds)."""
     lines = ["# The store's schema", "",
              f"Schema version {SCHEMA_VERSION}. All geometry is in {CRS} (WGS84; CGCS2000 is "
-             "treated as equal at this scale). Dates are ISO 8601; times are local (Asia/Shanghai).",
+             "treated as equal at this scale). Dates are ISO 8601; times are local "
+             "(Asia/Shanghai).",
              ""]
     for spec in LAYERS.values():
         kind = f"{spec.geometry} layer" if spec.geometry else "attribute table"

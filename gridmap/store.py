@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyogrio
 
 from gridmap import schema
-from gridmap._gpkg import register_functions
 from gridmap._errors import NotFoundError, StoreError, ValidationError
+from gridmap._gpkg import register_functions
 from gridmap.settings import store_url
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class GeoPackageStore(Store):
             return False
         try:
             names = {name for name, _ in pyogrio.list_layers(self.path)}
-        except Exception:  # not a GeoPackage at all  # noqa: BLE001
+        except Exception:  # not a GeoPackage at all
             return False
         return set(schema.LAYERS) <= names
 
