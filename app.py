@@ -6,15 +6,16 @@ Run with ``streamlit run app.py``. On first run it builds the city demo store.
 import streamlit as st
 
 from gridmap.i18n import t
-from pages import _common as ui
+from app_pages import _common as ui
 
 st.set_page_config(page_title="gridmap", page_icon="🗺️", layout="wide")
 
 language = ui.language_switch()
 ui.ready_store(language)
 navigation = st.navigation([
-    st.Page("pages/overview.py", title=t("nav.overview", language), icon="📊",
+    st.Page("app_pages/overview.py", title=t("nav.overview", language), icon=":material/dashboard:",
             url_path="overview", default=True),
+    st.Page("app_pages/map.py", title=t("nav.map", language), icon=":material/map:", url_path="map"),
 ])
 ui.area_selector(language)
 navigation.run()

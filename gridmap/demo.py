@@ -201,10 +201,13 @@ def _build_places(districts: gpd.GeoDataFrame, spec: Scale, rng: np.random.Gener
     """Areas (district, street, community) and grids for one city."""
     street_rows = []
     for _, d in districts.iterrows():
-        streets = STREETS[d.area_id][: spec.streets_per_district]
-        cells = _street_cells(d.geometry, streets, CENTRES[d.area_id], rng)
+        # In the province, each city is a moved copy of Zhenjiang: ``template`` is
+        # the real district it copies, ``dx, dy`` how far it moved.
+        streets = STREETS[d.template][: spec.streets_per_district]
+        centre = np.add(CENTRES[d.template], (d.dx, d.dy))
+        cells = _street_cells(d.geometry, streets, centre, rng)
         for k, ((name, kind), cell) in enumerate(zip(streets, cells, strict=True)):
-            core = d.area_id in URBAN_CORE_DISTRICTS
+            core = d.template in URBAN_CORE_DISTRICTS
             street_rows.append({"area_id": f"{d.area_id}{k + 1:03d}", "name": name, "kind": kind,
                                 "parent_id": d.area_id, "geometry": cell,
                                 "weight": (1.3 if core else 1.0) if kind == "street"
@@ -546,12 +549,13 @@ def _city(districts, spec: Scale, households_n: int, city_code: str, rng, as_of,
 
 
 def _relabel(districts: gpd.GeoDataFrame, copy: int, scale_name: str) -> gpd.GeoDataFrame:
-    """The province is Jiangsu-sized: 13 cities, tiled side by side."""
+    """The districts of city ``copy``: the province is 13 cities, tiled side by side."""
+    moved = districts.assign(template=districts["area_id"], dx=0.0, dy=0.0)
     if scale_name != "province":
-        return districts
+        return moved
     col, row = copy % 4, copy // 4
-    moved = districts.copy()
-    moved["geometry"] = districts.geometry.translate((col - 1.5) * 0.8, (1.5 - row) * 0.65)
+    moved["dx"], moved["dy"] = (col - 1.5) * 0.8, (1.5 - row) * 0.65
+    moved["geometry"] = districts.geometry.translate(moved["dx"].iloc[0], moved["dy"].iloc[0])
     # Replace the city digits of the adcode (3211xx) with this copy's (32NNxx).
     moved["area_id"] = "32" + f"{copy + 1:02d}" + districts["area_id"].str.slice(4)
     return moved

@@ -40,6 +40,56 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overview.tier_chart": ("各颜色等级户数", "Households per tier"),
     "overview.count": ("户数", "Households"),
     "overview.tier": ("等级", "Tier"),
+    # map
+    "nav.map": ("地图", "Map"),
+    "map.title": ("网格地图", "Grid map"),
+    "map.indicator": ("着色指标", "Colour by"),
+    "map.scheme": ("分级方法", "Classes"),
+    "map.tiers": ("显示等级", "Tiers shown"),
+    "map.categories": ("救助类别", "Categories"),
+    "map.search": ("搜索网格（编号或名称）", "Find a grid (id or name)"),
+    "map.search_none": ("没有匹配的网格", "No grid matches"),
+    "map.search_pick": ("匹配的网格", "Matching grids"),
+    "map.breadcrumb_top": ("全市", "Whole city"),
+    "map.households": ("困难家庭", "Households"),
+    "map.basemap": ("底图", "Basemap"),
+    "map.no_data": ("无数据", "No data"),
+    "map.grid_type": ("类型", "Type"),
+    "map.last_visit": ("最近走访", "Last visit"),
+    "map.never_visited": ("从未走访", "never"),
+    "map.points_hidden": ("本视图有 {n} 户，过多不逐户显示；请下钻到更小区域查看。",
+                          "{n} households in this view: too many to draw one by one; "
+                          "drill down to see them."),
+    "map.click_hint": ("点击地图上的区域可逐级下钻；侧栏与地址栏同步保存当前位置。",
+                       "Click an area on the map to drill down; the sidebar and the URL "
+                       "keep the current place."),
+    "map.outline.district": ("区县边界", "District boundaries"),
+    "map.outline.street": ("街道/镇边界", "Street/town boundaries"),
+    "map.outline.community": ("社区/村边界", "Community/village boundaries"),
+    "map.panel.households": ("本网格困难家庭", "Households in this grid"),
+    "map.panel.workers": ("本网格网格员", "Workers of this grid"),
+    "map.col.alias": ("代号", "Alias"),
+    "map.col.tier": ("等级", "Tier"),
+    "map.col.last_visit": ("最近走访", "Last visit"),
+    "map.col.days_until_due": ("距应访天数", "Days until due"),
+    "map.col.name": ("姓名", "Name"),
+    "map.col.kind": ("类别", "Kind"),
+    "map.col.role": ("职责", "Role"),
+    "indicator.red_orange": ("红橙户数", "Red + orange households"),
+    "indicator.households": ("困难家庭户数", "Households"),
+    "indicator.red": ("红色户数", "Red households"),
+    "indicator.orange": ("橙色户数", "Orange households"),
+    "indicator.yellow": ("黄色户数", "Yellow households"),
+    "indicator.green": ("绿色户数", "Green households"),
+    "indicator.visits_required": ("每月应走访次数", "Required visits per month"),
+    "indicator.coverage_pct": ("走访覆盖率", "Visit coverage"),
+    "indicator.overdue": ("逾期未访户数", "Overdue households"),
+    "unit.households": ("单位：户", "Unit: households"),
+    "unit.visits_per_month": ("单位：次/月", "Unit: visits per month"),
+    "unit.percent": ("单位：%（颜色越深覆盖率越低）", "Unit: % (darker = lower coverage)"),
+    "scheme.quantiles": ("分位数", "Quantiles"),
+    "scheme.natural_breaks": ("自然断点", "Natural breaks"),
+    "scheme.equal_interval": ("等间距", "Equal interval"),
 }
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -73,3 +123,14 @@ def label(value: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """The display name of a schema value (tier, grid type, ...); unknown values pass through."""
     pair = LABELS.get(value)
     return pair[LANGUAGES.index(normalise_language(lang))] if pair else value
+
+
+def localise_frame(frame, lang: str = DEFAULT_LANGUAGE, *, prefix: str = "col."):
+    """A copy of ``frame`` for display: headers from ``prefix + column``, schema values
+    (tiers, kinds, roles, ...) named in ``lang``."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("str", "string"):
+            out[column] = out[column].map(lambda v: label(v, lang) if isinstance(v, str) else v)
+    return out.rename(columns={c: t(prefix + c, lang) for c in out.columns
+                               if prefix + c in MESSAGES})

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["pages/overview.py"]
+PAGES = ["app_pages/overview.py"]
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_every_page_runs(page, app):
 
 def test_first_run_builds_the_demo_store(tmp_path, monkeypatch):
     import gridmap.demo
-    from pages import _common
+    from app_pages import _common
 
     path = tmp_path / "fresh.gpkg"
     monkeypatch.setenv("GRIDMAP_STORE", str(path))

@@ -22,6 +22,7 @@ from gridmap.style import TIER_COLORS
 
 LANG_KEY = "gridmap.lang"
 AREA_KEY = "gridmap.area"
+PENDING_AREA_KEY = "gridmap.area.pending"  # set by clicks and search, applied next run
 _LEVEL_KEYS = {level: f"gridmap.area.{level}" for level in schema.LEVELS}
 _ALL = ""
 
@@ -91,12 +92,19 @@ def _clear_below(level: str) -> None:
 def area_selector(language: str) -> Area | None:
     """District -> street -> community -> grid selectors in the sidebar; ``?area=`` in the URL."""
     areas, grids = read("areas"), read("grids")
-    if AREA_KEY not in st.session_state and st.query_params.get("area"):
+    target: Area | None = None
+    apply = False
+    if PENDING_AREA_KEY in st.session_state:
+        target, apply = st.session_state.pop(PENDING_AREA_KEY), True
+    elif AREA_KEY not in st.session_state and st.query_params.get("area"):
         try:
-            chain = places.lineage(areas, grids, Area.parse(st.query_params["area"]))
+            target, apply = Area.parse(st.query_params["area"]), True
         except GridmapError:
-            chain = []
-        for a in chain:
+            pass
+    if apply:
+        for key in _LEVEL_KEYS.values():
+            st.session_state.pop(key, None)
+        for a in places.lineage(areas, grids, target):
             st.session_state[_LEVEL_KEYS[a.level]] = a.id
     st.sidebar.subheader(t("app.area", language))
     parent: Area | None = None
@@ -124,6 +132,19 @@ def area_selector(language: str) -> Area | None:
     return chosen
 
 
+def go_to(area: Area | None, *, rerun: bool = True) -> None:
+    """Move the whole app to ``area`` (from a map click, a breadcrumb or a search)."""
+    st.session_state[PENDING_AREA_KEY] = area
+    if rerun:
+        st.rerun()
+
+
+def url_choice(param: str, options: list[str], default: str) -> str:
+    """A choice kept in the URL query (``?param=``) so a view can be bookmarked."""
+    value = st.query_params.get(param, default)
+    return value if value in options else default
+
+
 def scope_name(area: Area | None, language: str) -> str:
     """'丹徒区 › 高资镇' style path of the current area."""
     if area is None:
@@ -147,3 +168,98 @@ def tier_cards(counts: pd.Series, language: str) -> None:
 def today() -> date:
     """The reference day for 'last 30 days' figures."""
     return date.today()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _status(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap.coverage import household_status
+    s = open_store(url)
+    return household_status(s.read("households"), s.read("visits"), policy(), as_of=as_of)
+
+
+def household_status(as_of: date) -> pd.DataFrame:
+    """Due dates and overdue flags of every household (row order of ``read('households')``)."""
+    s = store()
+    return _status(s.url, s.version(), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _per_grid(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap.indicators import grid_indicators
+    return grid_indicators(read("grids"), read("households"), household_status(as_of), policy())
+
+
+def grid_indicators(as_of: date) -> pd.DataFrame:
+    """Every indicator for every grid, cached until the store changes."""
+    s = store()
+    return _per_grid(s.url, s.version(), as_of)
+
+
+@st.cache_resource
+def policy():
+    """The policy file in force (``data/policy.toml``)."""
+    from gridmap.policy import load_policy
+    return load_policy()
+
+
+def labelled(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """A table ready to show: localised headers and values."""
+    from gridmap.i18n import localise_frame
+    return localise_frame(frame, language, prefix="map.col.")
+
+
+def breadcrumb(area: Area | None, language: str) -> None:
+    """全市 › district › street › ...: each step a button that goes back up."""
+    chain = places.lineage(read("areas"), read("grids"), area) if area else []
+    steps = [(None, t("map.breadcrumb_top", language))]
+    steps += [(a, places.name_of(read("areas"), read("grids"), a)) for a in chain]
+    cols = st.columns(len(steps) + 2, gap="small")
+    for i, (col, (target, name)) in enumerate(zip(cols, steps, strict=False)):
+        current = i == len(steps) - 1
+        if col.button(("› " if i else "") + name, key=f"gridmap.crumb.{i}", disabled=current,
+                      type="tertiary"):
+            go_to(target)
+
+
+def _search_changed(grids: pd.DataFrame) -> None:
+    picked = st.session_state.get("gridmap.search.pick")
+    if picked:
+        go_to(Area("grid", picked), rerun=False)
+        st.session_state["gridmap.search.pick"] = None
+
+
+def grid_search(language: str) -> None:
+    """Find a grid by id or name and jump to it."""
+    from gridmap.mapview import search_grids
+    grids = read("grids")
+    left, right = st.columns(2)
+    text = left.text_input(t("map.search", language), key="gridmap.search.text")
+    if not text:
+        return
+    hits = search_grids(grids, text)
+    if hits.empty:
+        right.caption(t("map.search_none", language))
+        return
+    names = dict(zip(hits["grid_id"], hits["name"], strict=True))
+    right.selectbox(t("map.search_pick", language), list(names), index=None,
+                    format_func=lambda g: f"{names[g]} ({g})", key="gridmap.search.pick",
+                    on_change=_search_changed, args=(grids,))
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _view(url: str, version: str, area: str | None, indicator: str, scheme: str,
+          tiers: tuple, categories: tuple, as_of: date):
+    from gridmap.mapview import build_view
+    return build_view(areas=read("areas"), grids=read("grids"), households=read("households"),
+                      status=household_status(as_of), per_grid=grid_indicators(as_of),
+                      area=Area.parse(area) if area else None, indicator=indicator,
+                      scheme=scheme, as_of=as_of.isoformat(), tiers=tiers,
+                      categories=categories)
+
+
+def map_view(area: Area | None, indicator: str, scheme: str, tiers: tuple, categories: tuple,
+             as_of: date):
+    """The data of a map view, computed once per choice and store version."""
+    s = store()
+    return _view(s.url, s.version(), str(area) if area else None, indicator, scheme, tiers,
+                 categories, as_of)

@@ -7,7 +7,7 @@ import streamlit as st
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
 from gridmap.summary import overview
-from pages import _common as ui
+from app_pages import _common as ui
 
 lang, area = ui.lang(), ui.current_area()
 as_of = ui.today()

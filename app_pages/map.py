@@ -1,0 +1,56 @@
+"""The map: grids coloured by an indicator, households by tier, drill-down by click."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gridmap import mapview, schema
+from gridmap.i18n import label, t
+from gridmap.indicators import INDICATORS
+from gridmap.webmap import build_map, tiles_from_env
+from app_pages import _common as ui
+
+lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
+st.title(t("map.title", lang))
+ui.breadcrumb(area, lang)
+
+c1, c2, c3, c4 = st.columns([2, 1.4, 2, 2])
+indicators, schemes = list(INDICATORS), list(mapview.SCHEMES)
+indicator = c1.selectbox(t("map.indicator", lang), indicators,
+                         index=indicators.index(ui.url_choice("ind", indicators, "red_orange")),
+                         format_func=lambda k: t("indicator." + k, lang))
+scheme = c2.selectbox(t("map.scheme", lang), schemes,
+                      index=schemes.index(ui.url_choice("scheme", schemes, "quantiles")),
+                      format_func=lambda k: t("scheme." + k, lang))
+tiers = c3.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
+                       format_func=lambda k: label(k, lang))
+categories = c4.multiselect(t("map.categories", lang), schema.CATEGORIES)
+st.query_params.update({"ind": indicator, "scheme": scheme})
+ui.grid_search(lang)
+
+view = ui.map_view(area, indicator, scheme, tuple(tiers), tuple(categories), as_of)
+fmap = build_map(view, lang=lang, tiles=tiles_from_env())
+if view.points_hidden:
+    st.info(t("map.points_hidden", lang, n=f"{view.points_hidden:,}"))
+st.caption(t("map.click_hint", lang))
+
+map_col, panel_col = (st.columns([3, 1.3]) if area and area.level == "grid"
+                      else (st.container(), None))
+with map_col:
+    event = st_folium(fmap, height=620, use_container_width=True,
+                      returned_objects=["last_active_drawing"], key="gridmap.map")
+clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
+if clicked.get("i") and clicked != st.session_state.get("gridmap.map.handled"):
+    st.session_state["gridmap.map.handled"] = clicked
+    target = mapview.drill_target(ui.read("grids"), area, clicked["i"], view.unit_level)
+    if target != area:
+        ui.go_to(target)
+
+if panel_col is not None:
+    households, workers = mapview.grid_panel(
+        area.id, ui.read("households"), ui.household_status(as_of),
+        ui.read("workers", area), ui.read("assignments", area))
+    with panel_col:
+        st.subheader(t("map.panel.households", lang))
+        st.dataframe(ui.labelled(households, lang), hide_index=True, width="stretch")
+        st.subheader(t("map.panel.workers", lang))
+        st.dataframe(ui.labelled(workers, lang), hide_index=True, width="stretch")

@@ -1,0 +1,247 @@
+"""What a map view shows, as plain data: pure functions, no drawing.
+
+A view is the current selection (the whole store, or a district, street,
+community or grid). Its **units** are the polygons coloured by the indicator:
+the selection's grids, or, when there are too many of them to ship to a
+browser (a province), the areas one level down, with their indicators summed.
+Household points are included only when the view holds few enough of them.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap import schema
+from gridmap.indicators import INDICATORS, aggregate
+from gridmap.store import Area
+
+SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
+MAX_GRID_UNITS = 6_000  # more grids than this are drawn as areas instead
+MAX_POINTS = 25_000  # more households than this are not drawn as points
+SIMPLIFY_DEGREES = {"grid": 0.0002, "community": 0.0003, "street": 0.0005,
+                    "district": 0.0008}  # ~20-80 m, invisible at the zoom each is seen
+COORD_DECIMALS = 5  # ~1 m
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Class breaks of an indicator: ``bins`` are upper bounds, classes 0..k-1."""
+
+    scheme: str
+    bins: tuple[float, ...]
+    lower: float
+
+    def ranges(self) -> list[tuple[float, float]]:
+        """(from, to) of each class."""
+        edges = (self.lower, *self.bins)
+        return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+@dataclass
+class MapView:
+    """Everything a map of one selection needs."""
+
+    area: Area | None
+    unit_level: str  # 'grid' or an area level
+    units: gpd.GeoDataFrame  # id, name, level, value, cls, indicator columns, geometry
+    indicator: str
+    classes: Classes | None
+    outlines: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    points: pd.DataFrame | None = None  # lon, lat, tier, alias, last_visit
+    points_hidden: int = 0  # households not drawn because there were too many
+    bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # minx, miny, maxx, maxy
+    as_of: str = ""  # the day 'last visit' is counted back from (ISO date)
+
+
+def classify(values: pd.Series, scheme: str, k: int = 5) -> tuple[np.ndarray, Classes | None]:
+    """Class index per value (-1 for missing) and the breaks, with mapclassify.
+
+    ``natural_breaks`` is k-means based; it is seeded so a view draws the same
+    way every time.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown classification {scheme!r}; use one of {SCHEMES}")
+    y = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    present = ~np.isnan(y)
+    cls = np.full(len(y), -1)
+    if not present.any():
+        return cls, None
+    data = y[present]
+    k = max(1, min(k, len(np.unique(data))))
+    if k == 1:
+        cls[present] = 0
+        return cls, Classes(scheme, (float(data.max()),), float(data.min()))
+    with warnings.catch_warnings():
+        # Ties can leave fewer distinct quantiles than k; mapclassify then uses fewer
+        # classes and says so. The legend shows the classes actually used.
+        warnings.simplefilter("ignore", UserWarning)
+        if scheme == "quantiles":
+            fitted = mapclassify.Quantiles(data, k=k)
+        elif scheme == "equal_interval":
+            fitted = mapclassify.EqualInterval(data, k=k)
+        else:
+            state = np.random.get_state()
+            np.random.seed(0)
+            try:
+                fitted = mapclassify.NaturalBreaks(data, k=k)
+            finally:
+                np.random.set_state(state)
+    cls[present] = fitted.yb
+    return cls, Classes(scheme, tuple(float(b) for b in fitted.bins), float(data.min()))
+
+
+def web_geometry(geometry: gpd.GeoSeries, level: str) -> np.ndarray:
+    """Geometry light enough for a browser: simplified as a coverage (shared edges stay
+    shared), coordinates rounded to ~1 m."""
+    geoms = geometry.values
+    simple = shapely.coverage_simplify(geoms, SIMPLIFY_DEGREES[level])
+    simple = np.where(shapely.is_empty(simple), geoms, simple)
+    return shapely.transform(simple, lambda xy: np.round(xy, COORD_DECIMALS))
+
+
+def _select(frame: pd.DataFrame, column: str, area: Area | None) -> pd.DataFrame:
+    return frame if area is None else frame[frame[column] == area.id]
+
+
+def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
+               households: gpd.GeoDataFrame, status: pd.DataFrame, per_grid: pd.DataFrame,
+               area: Area | None, indicator: str, scheme: str = "quantiles",
+               as_of: str = "", tiers: tuple[str, ...] = schema.TIERS,
+               categories: tuple[str, ...] = (),
+               max_grid_units: int = MAX_GRID_UNITS, max_points: int = MAX_POINTS) -> MapView:
+    """The view of ``area`` (``None``: everything) coloured by ``indicator``.
+
+    ``households``/``status`` are aligned row by row; ``per_grid`` is
+    ``indicators.grid_indicators`` for ``grids``. ``tiers`` and ``categories`` filter
+    the household points (a household matches if it has any of ``categories``).
+    """
+    if indicator not in INDICATORS:
+        raise ValueError(f"unknown indicator {indicator!r}")
+    level_col = schema.LEVEL_COLUMN[area.level] if area else None
+    in_view = grids if area is None else grids[grids[level_col] == area.id]
+    if len(in_view) > max_grid_units:
+        unit_level = _coarser_level(area)
+        keys = in_view[schema.LEVEL_COLUMN[unit_level]]
+        values = aggregate(per_grid.loc[in_view["grid_id"]], keys.to_numpy())
+        shapes = areas[areas["area_id"].isin(values.index)].set_index("area_id")
+        units = gpd.GeoDataFrame(values.join(shapes[["name", "geometry"]]),
+                                 geometry="geometry", crs=schema.CRS)
+    else:
+        unit_level = "grid"
+        units = gpd.GeoDataFrame(
+            per_grid.loc[in_view["grid_id"]].join(
+                in_view.set_index("grid_id")[["name", "grid_type", "geometry"]]),
+            geometry="geometry", crs=schema.CRS)
+    units.index.name = "id"
+    units = units.reset_index()
+    units["level"] = unit_level
+    units["value"] = units[indicator]
+    units["cls"], classes = classify(units["value"], scheme)
+    bounds = tuple(units.total_bounds) if len(units) else (0.0, 0.0, 0.0, 0.0)
+    units["geometry"] = web_geometry(units.geometry, unit_level)
+
+    outlines = {}
+    for level in schema.AREA_LEVELS:
+        rows = areas[areas["level"] == level]
+        if area is not None:
+            rows = rows[rows["area_id"].isin(set(in_view[schema.LEVEL_COLUMN[level]]))]
+        if len(rows) and (level != "community" or len(rows) <= 1500):
+            outlines[level] = gpd.GeoDataFrame(
+                {"id": rows["area_id"].to_numpy(), "name": rows["name"].to_numpy()},
+                geometry=web_geometry(rows.geometry, level), crs=schema.CRS)
+
+    grid_ids = set(in_view["grid_id"])
+    mask = households["grid_id"].isin(grid_ids).to_numpy().copy()
+    mask &= households["tier"].isin(tiers).to_numpy()
+    if categories:
+        pattern = "|".join(map(re.escape, categories))
+        mask &= households["categories"].fillna("").str.contains(pattern).to_numpy()
+    n_points = int(mask.sum())
+    points, hidden = None, 0
+    if n_points <= max_points:
+        chosen = households[mask]
+        last = status.loc[mask, "last_visit"]
+        points = pd.DataFrame({
+            "lon": np.round(chosen.geometry.x.to_numpy(), COORD_DECIMALS),
+            "lat": np.round(chosen.geometry.y.to_numpy(), COORD_DECIMALS),
+            "tier": chosen["tier"].to_numpy(),
+            "alias": chosen["alias"].to_numpy(),
+            "last_visit": last.dt.normalize().to_numpy(),
+        })
+    else:
+        hidden = n_points
+    return MapView(area=area, unit_level=unit_level, units=units, indicator=indicator,
+                   classes=classes, outlines=outlines, points=points, points_hidden=hidden,
+                   bounds=bounds, as_of=as_of)
+
+
+def _coarser_level(area: Area | None) -> str:
+    """The level of areas to draw instead of grids: one below the selection."""
+    if area is None:
+        return "district"
+    index = schema.LEVELS.index(area.level)
+    return schema.LEVELS[min(index + 1, len(schema.AREA_LEVELS) - 1)]
+
+
+def drill_target(grids: pd.DataFrame, current: Area | None, clicked_id: str,
+                 clicked_level: str) -> Area | None:
+    """Where a click on a unit leads: one level below ``current``, towards the click.
+
+    Clicking a grid while viewing the city selects its district; while viewing a
+    district, its street; and so on down to the grid itself.
+    """
+    depth = 0 if current is None else schema.LEVELS.index(current.level) + 1
+    if depth >= len(schema.LEVELS):
+        return current
+    target_level = schema.LEVELS[depth]
+    if clicked_level == "grid":
+        row = grids.loc[grids["grid_id"] == clicked_id]
+        if row.empty:
+            return current
+        return Area(target_level, str(row[schema.LEVEL_COLUMN[target_level]].iloc[0]))
+    if schema.LEVELS.index(clicked_level) >= depth:
+        return Area(clicked_level, clicked_id) if clicked_level == target_level else current
+    return current
+
+
+def grid_panel(grid_id: str, households: pd.DataFrame, status: pd.DataFrame,
+               workers: pd.DataFrame, assignments: pd.DataFrame
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The side panel of one grid: its households (alias, tier, last visit, days until
+    due; most urgent first) and its workers. ``households`` and ``status`` are aligned.
+
+    Only the alias is shown, never the head's name or ID number.
+    """
+    mask = (households["grid_id"] == grid_id).to_numpy()
+    rows = pd.DataFrame({
+        "alias": households.loc[mask, "alias"].to_numpy(),
+        "tier": households.loc[mask, "tier"].to_numpy(),
+        "last_visit": status.loc[mask, "last_visit"].dt.date.to_numpy(),
+        "days_until_due": status.loc[mask, "days_until_due"].to_numpy(),
+    })
+    rank = rows["tier"].map({tier: i for i, tier in enumerate(schema.TIERS)})
+    rows = rows.assign(_r=rank).sort_values(["_r", "days_until_due"]).drop(columns="_r")
+    held = assignments[assignments["grid_id"] == grid_id]
+    staff = held.merge(workers[["worker_id", "name", "kind"]], on="worker_id")
+    staff = staff.sort_values(["role", "kind"], key=lambda s: s.map(
+        {"primary": 0, "backup": 1, "full_time": 0, "part_time": 1, "volunteer": 2}))
+    return rows.reset_index(drop=True), staff[["name", "kind", "role"]].reset_index(drop=True)
+
+
+def search_grids(grids: pd.DataFrame, text: str, *, limit: int = 30) -> pd.DataFrame:
+    """Grids whose id or name contains ``text`` (id matches first), at most ``limit``."""
+    text = text.strip()
+    if not text:
+        return grids.iloc[:0][["grid_id", "name"]]
+    by_id = grids["grid_id"].str.contains(text, regex=False)
+    by_name = grids["name"].str.contains(text, regex=False)
+    hits = pd.concat([grids[by_id], grids[by_name & ~by_id]])
+    return hits[["grid_id", "name"]].head(limit).reset_index(drop=True)

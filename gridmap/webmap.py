@@ -1,0 +1,407 @@
+"""Draw a ``MapView`` as a folium map that works offline and stays light.
+
+- Leaflet and plugins come from the app's own static files (``static/vendor``),
+  never from a CDN; ``build_map`` refuses to return a map that links elsewhere.
+- Grids and household points are each one canvas layer with compact data and
+  a small style function, not thousands of folium objects.
+- Tooltips are built with ``textContent``, so text from data is never parsed as
+  HTML; the legend is escaped on the server.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass
+
+import folium
+import pandas as pd
+import folium.plugins
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from gridmap import coords, schema
+from gridmap.i18n import label, t
+from gridmap.indicators import INDICATORS
+from gridmap.mapview import MapView
+from gridmap.style import CHOROPLETH, NO_DATA, TIER_COLORS
+
+STATIC_URL = "/app/static/vendor"  # where Streamlit serves ./static/vendor
+LEAFLET_JS = f"{STATIC_URL}/leaflet/leaflet.js"
+LEAFLET_CSS = f"{STATIC_URL}/leaflet/leaflet.css"
+FULLSCREEN_JS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.js"
+FULLSCREEN_CSS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.css"
+TILES_ENV, TILES_DATUM_ENV, TILES_ATTRIBUTION_ENV = (
+    "GRIDMAP_TILES", "GRIDMAP_TILES_DATUM", "GRIDMAP_TILES_ATTRIBUTION")
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """An optional basemap: an XYZ URL template (a local folder under ``static/``,
+    Tianditu with the user's key, or AMap). ``datum`` 'gcj02' shifts every overlay
+    into GCJ-02 so it lines up with AMap's tiles."""
+
+    url: str
+    attribution: str = ""
+    datum: str = "wgs84"
+
+
+def tiles_from_env(environ=os.environ) -> Tiles | None:
+    """``$GRIDMAP_TILES`` (and ``_DATUM``, ``_ATTRIBUTION``), or ``None`` for no basemap."""
+    url = environ.get(TILES_ENV, "").strip()
+    if not url:
+        return None
+    datum = environ.get(TILES_DATUM_ENV, "wgs84").strip().lower()
+    if datum not in ("wgs84", "gcj02"):
+        raise ValueError(f"{TILES_DATUM_ENV} must be wgs84 or gcj02, not {datum!r}")
+    return Tiles(url, environ.get(TILES_ATTRIBUTION_ENV, ""), datum)
+
+
+def js_json(value) -> str:
+    """JSON that is safe inside a ``<script>`` element and inside JS source."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+QUANTUM = 1e5  # coordinates travel as integers of 1e-5 degree (~1 m)
+
+# Decodes what ``encode_geometries`` wrote: per feature a list of polygons, per
+# polygon a list of rings, each ring a flat list of integer deltas.
+_DECODE_JS = """
+function decodeGeometry(polys, origin) {
+  var out = [];
+  for (var p = 0; p < polys.length; p++) {
+    var rings = [];
+    for (var r = 0; r < polys[p].length; r++) {
+      var a = polys[p][r], x = 0, y = 0, ring = [];
+      for (var i = 0; i < a.length; i += 2) {
+        x += a[i]; y += a[i + 1];
+        ring.push([origin[0] + x / 1e5, origin[1] + y / 1e5]);
+      }
+      rings.push(ring);
+    }
+    out.push(rings);
+  }
+  return {type: "MultiPolygon", coordinates: out};
+}
+"""
+
+
+def _project(geoms, datum: str):
+    return geoms if datum == "wgs84" else coords.geometry_from_wgs84(geoms, datum)
+
+
+def encode_geometries(geoms, origin: tuple[float, float]) -> list:
+    """Polygons as nested lists of integer deltas (see ``_DECODE_JS``); ~half of GeoJSON."""
+    out = []
+    for geom in geoms:
+        polys = []
+        for poly in shapely.get_parts(geom):
+            rings = []
+            for ring in (poly.exterior, *poly.interiors):
+                xy = np.rint((shapely.get_coordinates(ring) - origin) * QUANTUM).astype(np.int64)
+                xy = np.vstack([xy[:1], np.diff(xy, axis=0)])
+                rings.append(xy.ravel().tolist())
+            polys.append(rings)
+        out.append(polys)
+    return out
+
+
+class _Layer(folium.map.Layer):
+    """A layer whose JavaScript is one template (data passed as JSON)."""
+
+    def __init__(self, name: str, *, show: bool = True, **data) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = type(self).__name__
+        self.data = {k: js_json(v) for k, v in data.items()}
+
+
+class UnitsLayer(_Layer):
+    """Grids (or areas) filled by class; tooltip from textContent; clicks reach Streamlit.
+
+    Each feature's properties: ``i`` id, ``n`` name, ``c`` class, ``v`` value text,
+    ``r`` counts per tier, ``t`` index of its type label.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  {{ this.decode }}
+  var d = {{ this.data.payload }};
+  var features = [];
+  for (var k = 0; k < d.geometry.length; k++) {
+    features.push({type: "Feature", properties: d.properties[k],
+                   geometry: decodeGeometry(d.geometry[k], d.origin)});
+  }
+  var layer = L.geoJSON({type: "FeatureCollection", features: features}, {
+    style: function (f) {
+      var c = f.properties.c;
+      return {fillColor: c < 0 ? d.noData : d.colors[c], fillOpacity: 0.72,
+              color: "#555", weight: 0.5};
+    },
+    onEachFeature: function (f, l) {
+      l.bindTooltip(function () {
+        var p = f.properties, box = document.createElement("div");
+        var lines = [p.n];
+        if (p.t >= 0) lines.push(d.typeLabel + "：" + d.types[p.t]);
+        lines.push(d.valueLabel + "：" + (p.v === null ? "—" : p.v));
+        for (var i = 0; i < d.tiers.length; i++) lines.push(d.tiers[i] + "：" + p.r[i]);
+        for (var j = 0; j < lines.length; j++) {
+          var line = document.createElement(j === 0 ? "b" : "div");
+          line.textContent = lines[j];
+          box.appendChild(line);
+        }
+        return box;
+      }, {sticky: true});
+      l.on("mouseover", function () { l.setStyle({weight: 2, color: "#111"}); });
+      l.on("mouseout", function () { layer.resetStyle(l); });
+    }
+  });
+  return layer;
+})();
+{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+{% endmacro %}
+""")
+
+    decode = _DECODE_JS
+
+
+class OutlineLayer(_Layer):
+    """Area boundaries, not clickable (clicks fall through to the units)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  {{ this.decode }}
+  var d = {{ this.data.payload }};
+  var features = d.geometry.map(function (g) {
+    return {type: "Feature", properties: {}, geometry: decodeGeometry(g, d.origin)};
+  });
+  return L.geoJSON({type: "FeatureCollection", features: features},
+                   {interactive: false, style: function () { return d.style; }});
+})();
+{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+{% endmacro %}
+""")
+
+    decode = _DECODE_JS
+
+
+class PointsLayer(_Layer):
+    """Households as tier-coloured circles on one canvas.
+
+    Columns travel separately: ``x``/``y`` integer deltas from ``origin`` (1e-5
+    degree), ``t`` tier index, ``a`` alias, ``v`` last visit (days before
+    ``day0``, -1 never).
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  var d = {{ this.data.payload }};
+  // No renderer of its own: a second canvas would sit on top of the grids'
+  // canvas and swallow their clicks. The map's one canvas (preferCanvas) serves all.
+  var group = L.featureGroup();
+  var x = 0, y = 0, day0 = Date.parse(d.day0);
+  for (var i = 0; i < d.t.length; i++) {
+    x += d.x[i]; y += d.y[i];
+    var m = L.circleMarker([d.origin[1] + y / 1e5, d.origin[0] + x / 1e5], {
+      radius: 3.5, weight: 0.6, color: "#222",
+      fillColor: d.colors[d.t[i]], fillOpacity: 0.95});
+    m._row = i;
+    group.addLayer(m);
+  }
+  group.bindTooltip(function (m) {
+    var i = m._row, box = document.createElement("div");
+    var last = d.v[i] < 0 ? d.never
+      : new Date(day0 - d.v[i] * 864e5).toISOString().slice(0, 10);
+    var lines = [d.a[i], d.tierLabel + "：" + d.tierNames[d.t[i]], d.lastLabel + "：" + last];
+    for (var j = 0; j < lines.length; j++) {
+      var line = document.createElement(j === 0 ? "b" : "div");
+      line.textContent = lines[j];
+      box.appendChild(line);
+    }
+    return box;
+  }, {sticky: true});
+  return group;
+})();
+{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+{% endmacro %}
+""")
+
+
+class Legend(MacroElement):
+    """A legend control; its HTML is escaped on the server."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "gridmap-legend");
+    div.style.cssText = "background:rgba(255,255,255,.92);padding:6px 9px;" +
+      "font:12px/1.45 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)";
+    div.innerHTML = {{ this.html }};
+    return div;
+  };
+  legend.addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, html_text: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = js_json(html_text)
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def legend_html(view: MapView, lang: str) -> str:
+    """The legend: indicator, unit, one swatch per class with its range, tier colours."""
+    ind = INDICATORS[view.indicator]
+    palette = _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
+    rows = [f"<b>{html.escape(t('indicator.' + view.indicator, lang))}</b>",
+            f"<div>{html.escape(t(ind.unit, lang))} · "
+            f"{html.escape(t('scheme.' + view.classes.scheme, lang) if view.classes else '')}"
+            "</div>"]
+    if view.classes:
+        for (lo, hi), color in zip(view.classes.ranges(), palette, strict=True):
+            rows.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
+                        f'background:{color};margin-right:5px;border:1px solid #777"></span>'
+                        f"{html.escape(_fmt(lo, ind.decimals))} – "
+                        f"{html.escape(_fmt(hi, ind.decimals))}</div>")
+    rows.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
+                f'background:{NO_DATA};margin-right:5px;border:1px solid #777"></span>'
+                f"{html.escape(t('map.no_data', lang))}</div>")
+    if view.points is not None:
+        dots = " ".join(
+            f'<span style="color:{TIER_COLORS[tier]}">●</span>{html.escape(label(tier, lang))}'
+            for tier in schema.TIERS)
+        rows.append(f"<div style='margin-top:4px'>{dots}</div>")
+    return "".join(rows)
+
+
+def _palette(indicator: str, k: int) -> list[str]:
+    """k colours from light to dark; reversed where higher is better (dark = worse)."""
+    if k == 0:
+        return []
+    base = CHOROPLETH
+    pick = [base[round(i * (len(base) - 1) / max(k - 1, 1))] for i in range(k)]
+    return pick if INDICATORS[indicator].higher_is_worse else pick[::-1]
+
+
+def _localise_assets(m: folium.Map) -> None:
+    """Point every element's JS/CSS at the app's own static files; refuse any other link."""
+    local = {"leaflet": LEAFLET_JS, "leaflet_css": LEAFLET_CSS,
+             "Control.Fullscreen.js": FULLSCREEN_JS, "Control.FullScreen.css": FULLSCREEN_CSS}
+
+    def walk(element):
+        yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    for element in walk(m):
+        for attr in ("default_js", "default_css"):
+            links = getattr(element, attr, None)
+            if not links:
+                continue
+            kept = [(name, local[name]) for name, _ in links if name in local]
+            setattr(element, attr, kept)
+
+
+def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
+              height: int = 640) -> folium.Map:
+    """A folium map of ``view``: units by class, outlines, household points, legend."""
+    datum = tiles.datum if tiles else "wgs84"
+    minx, miny, maxx, maxy = view.bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
+                   tiles=None, prefer_canvas=True, control_scale=True, height=height,
+                   zoom_control=True)
+    if tiles:
+        folium.TileLayer(tiles.url, attr=tiles.attribution or " ", name=t("map.basemap", lang),
+                         overlay=False, control=True).add_to(m)
+    ind = INDICATORS[view.indicator]
+    units = view.units
+    origin = (round(minx, 2), round(miny, 2))
+    types = [label(v, lang) for v in schema.GRID_TYPES]
+    type_index = ({v: i for i, v in enumerate(schema.GRID_TYPES)}
+                  if view.unit_level == "grid" else {})
+    counts = units[list(schema.TIERS)].astype(int).to_numpy().tolist()
+    properties = [
+        {"i": i, "n": n, "c": int(c), "v": None if v != v else _fmt(v, ind.decimals), "r": r,
+         "t": type_index.get(g, -1)}
+        for i, n, c, v, r, g in zip(units["id"], units["name"], units["cls"], units["value"],
+                                    counts, units.get("grid_type", [""] * len(units)),
+                                    strict=True)]
+    palette = _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
+    UnitsLayer(t(f"level.{view.unit_level}", lang), payload={
+        "geometry": encode_geometries(_project(units.geometry.values, datum), origin),
+        "origin": origin, "properties": properties, "colors": palette, "noData": NO_DATA,
+        "types": types, "typeLabel": t("map.grid_type", lang),
+        "valueLabel": t("indicator." + view.indicator, lang),
+        "tiers": [label(x, lang) for x in schema.TIERS]}).add_to(m)
+    styles = {"district": {"color": "#222", "weight": 2.4, "fill": False},
+              "street": {"color": "#444", "weight": 1.4, "fill": False, "dashArray": "5 3"},
+              "community": {"color": "#777", "weight": 0.8, "fill": False}}
+    for level, frame in view.outlines.items():
+        OutlineLayer(t(f"map.outline.{level}", lang), show=level != "community", payload={
+            "geometry": encode_geometries(_project(frame.geometry.values, datum), origin),
+            "origin": origin, "style": styles[level]}).add_to(m)
+    if view.points is not None:
+        tier_index = {tier: i for i, tier in enumerate(schema.TIERS)}
+        lon, lat = view.points["lon"].to_numpy(), view.points["lat"].to_numpy()
+        if datum != "wgs84":
+            lon, lat = coords.wgs84_to_gcj02(lon, lat)
+        xy = np.rint((np.column_stack([lon, lat]) - origin) * QUANTUM).astype(np.int64)
+        dxy = np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.int64))
+        day0 = pd.Timestamp(view.as_of)
+        last = pd.to_datetime(view.points["last_visit"])
+        days = ((day0 - last).dt.days).fillna(-1).astype(int)
+        PointsLayer(t("map.households", lang), payload={
+            "origin": origin, "x": dxy[:, 0].tolist(), "y": dxy[:, 1].tolist(),
+            "t": [tier_index[x] for x in view.points["tier"]],
+            "a": view.points["alias"].tolist(), "v": days.tolist(),
+            "day0": day0.strftime("%Y-%m-%d"),
+            "colors": [TIER_COLORS[x] for x in schema.TIERS],
+            "tierNames": [label(x, lang) for x in schema.TIERS],
+            "tierLabel": t("overview.tier", lang), "lastLabel": t("map.last_visit", lang),
+            "never": t("map.never_visited", lang)}).add_to(m)
+    Legend(legend_html(view, lang)).add_to(m)
+    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    if view.bounds != (0.0, 0.0, 0.0, 0.0):
+        sw = [miny, minx]
+        ne = [maxy, maxx]
+        if datum != "wgs84":
+            (sx, nx), (sy, ny) = coords.wgs84_to_gcj02([minx, maxx], [miny, maxy])
+            sw, ne = [sy, sx], [ny, nx]
+        m.fit_bounds([sw, ne])
+    _localise_assets(m)
+    _stable_ids(m)
+    return m
+
+
+def _stable_ids(m: folium.Map) -> None:
+    """Number the elements in tree order instead of folium's random ids, so the same
+    view always renders the same script (and the browser need not redraw it)."""
+    def walk(element):
+        yield element
+        for child in list(getattr(element, "_children", {}).values()):
+            yield from walk(child)
+
+    for i, element in enumerate(walk(m)):
+        element._id = f"{i:04d}"
+
+
+def external_links(m: folium.Map) -> list[str]:
+    """Every http(s) URL in the rendered map (should be none without a tile URL)."""
+    import re
+    rendered = m.get_root().render()
+    return sorted(set(re.findall(r"https?://[^\s\"')]+", rendered)))
