@@ -5,8 +5,8 @@ Run with ``streamlit run app.py``. On first run it builds the city demo store.
 
 import streamlit as st
 
-from gridmap.i18n import t
 from app_pages import _common as ui
+from gridmap.i18n import t
 
 st.set_page_config(page_title="gridmap", page_icon="🗺️", layout="wide")
 
@@ -15,7 +15,8 @@ ui.ready_store(language)
 navigation = st.navigation([
     st.Page("app_pages/overview.py", title=t("nav.overview", language), icon=":material/dashboard:",
             url_path="overview", default=True),
-    st.Page("app_pages/map.py", title=t("nav.map", language), icon=":material/map:", url_path="map"),
+    st.Page("app_pages/map.py", title=t("nav.map", language), icon=":material/map:",
+            url_path="map"),
 ])
 ui.area_selector(language)
 navigation.run()

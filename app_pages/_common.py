@@ -6,6 +6,7 @@ keys it uses are the constants below.
 
 from __future__ import annotations
 
+import contextlib
 import html
 from datetime import date
 
@@ -97,10 +98,8 @@ def area_selector(language: str) -> Area | None:
     if PENDING_AREA_KEY in st.session_state:
         target, apply = st.session_state.pop(PENDING_AREA_KEY), True
     elif AREA_KEY not in st.session_state and st.query_params.get("area"):
-        try:
+        with contextlib.suppress(GridmapError):
             target, apply = Area.parse(st.query_params["area"]), True
-        except GridmapError:
-            pass
     if apply:
         for key in _LEVEL_KEYS.values():
             st.session_state.pop(key, None)

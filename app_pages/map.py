@@ -3,11 +3,11 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import _common as ui
 from gridmap import mapview, schema
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS
 from gridmap.webmap import build_map, tiles_from_env
-from app_pages import _common as ui
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("map.title", lang))

@@ -4,10 +4,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages import _common as ui
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
 from gridmap.summary import overview
-from app_pages import _common as ui
 
 lang, area = ui.lang(), ui.current_area()
 as_of = ui.today()

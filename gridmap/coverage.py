@@ -69,8 +69,8 @@ def coverage_by(status: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     per = frame.groupby(["key", "tier"]).agg(households=("overdue", "size"),
                                              overdue=("overdue", "sum")).unstack("tier")
     for tier in schema.TIERS:
-        n = per["households"][tier] if tier in per["households"] else 0
-        o = per["overdue"][tier] if tier in per["overdue"] else 0
+        n = per["households"].get(tier, 0)
+        o = per["overdue"].get(tier, 0)
         n = pd.Series(n, index=per.index).reindex(out.index).fillna(0).astype(int)
         o = pd.Series(o, index=per.index).reindex(out.index).fillna(0).astype(int)
         out[f"households_{tier}"] = n

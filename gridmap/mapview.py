@@ -9,6 +9,7 @@ Household points are included only when the view holds few enough of them.
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class Classes:
     def ranges(self) -> list[tuple[float, float]]:
         """(from, to) of each class."""
         edges = (self.lower, *self.bins)
-        return list(zip(edges[:-1], edges[1:], strict=True))
+        return list(itertools.pairwise(edges))
 
 
 @dataclass
@@ -79,23 +80,29 @@ def classify(values: pd.Series, scheme: str, k: int = 5) -> tuple[np.ndarray, Cl
     if k == 1:
         cls[present] = 0
         return cls, Classes(scheme, (float(data.max()),), float(data.min()))
-    with warnings.catch_warnings():
-        # Ties can leave fewer distinct quantiles than k; mapclassify then uses fewer
-        # classes and says so. The legend shows the classes actually used.
-        warnings.simplefilter("ignore", UserWarning)
-        if scheme == "quantiles":
-            fitted = mapclassify.Quantiles(data, k=k)
-        elif scheme == "equal_interval":
-            fitted = mapclassify.EqualInterval(data, k=k)
-        else:
-            state = np.random.get_state()
-            np.random.seed(0)
-            try:
-                fitted = mapclassify.NaturalBreaks(data, k=k)
-            finally:
-                np.random.set_state(state)
+    fitted = _fit(data, scheme, k)
+    while k > 1 and len(np.unique(fitted.bins)) < len(fitted.bins):
+        # Ties (many grids with 0 or 1) give repeated breaks: use fewer classes
+        # rather than show empty ones such as "1 – 1".
+        k = len(np.unique(fitted.bins))
+        fitted = _fit(data, scheme, k)
     cls[present] = fitted.yb
     return cls, Classes(scheme, tuple(float(b) for b in fitted.bins), float(data.min()))
+
+
+def _fit(data: np.ndarray, scheme: str, k: int):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # mapclassify's note on ties
+        if scheme == "quantiles":
+            return mapclassify.Quantiles(data, k=k)
+        if scheme == "equal_interval":
+            return mapclassify.EqualInterval(data, k=k)
+        state = np.random.get_state()
+        np.random.seed(0)  # natural breaks are k-means: seed them for a stable map
+        try:
+            return mapclassify.NaturalBreaks(data, k=k)
+        finally:
+            np.random.set_state(state)
 
 
 def web_geometry(geometry: gpd.GeoSeries, level: str) -> np.ndarray:

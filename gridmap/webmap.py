@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass
 
 import folium
-import pandas as pd
 import folium.plugins
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template

@@ -74,10 +74,12 @@ def streamlit_server(store_path: Path, *, timeout: float = 60.0):
 
 
 @contextlib.contextmanager
-def chromium_page(*, width: int = 1400, height: int = 1000):
+def chromium_page(*, width: int = 1400, height: int = 1000, block: bool = True):
     """A Playwright page in Debian's Chromium that refuses every non-local request.
 
     Yields ``(page, attempted)``; ``attempted`` lists the external URLs it refused.
+    With ``block=False`` requests are only watched, not routed through Python
+    (routing adds latency to every request, which would distort timings).
     """
     from playwright.sync_api import sync_playwright
 
@@ -93,7 +95,11 @@ def chromium_page(*, width: int = 1400, height: int = 1000):
                 attempted.append(route.request.url)
                 route.abort()
 
-        page.route("**/*", guard)
+        if block:
+            page.route("**/*", guard)
+        else:
+            page.on("request", lambda r: None if r.url.startswith(LOCAL)
+                    else attempted.append(r.url))
         try:
             yield page, attempted
         finally:
@@ -106,3 +112,27 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
     page.wait_for_timeout(300)
+
+
+def map_frame(page, timeout_ms: int = 30_000):
+    """The st_folium iframe once Leaflet has drawn the map and its layer control."""
+    waited = 0
+    while waited < timeout_ms:
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url and frame.locator(
+                    ".leaflet-control-layers").count() and frame.locator("canvas").count():
+                return frame
+        page.wait_for_timeout(100)
+        waited += 100
+    raise AssertionError("the map was not drawn")
+
+
+DRAWN_JS = """() => {
+  let units = 0, points = 0;
+  for (const k in window.map._layers) {
+    const l = window.map._layers[k];
+    if (l.feature && l.feature.properties && l.feature.properties.i) units++;
+    if (l._row !== undefined) points++;
+  }
+  return [units, points];
+}"""

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["app_pages/overview.py"]
+PAGES = ["app_pages/overview.py", "app_pages/map.py"]
 
 
 @pytest.fixture
@@ -86,3 +86,53 @@ def test_first_run_builds_the_demo_store(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert path.exists() and at.status[0].label == "演示数据已生成"
+
+
+def _fake_st_folium(clicked_grid):
+    def fake(fig, **kwargs):
+        fake.calls += 1
+        fake.html = fig.get_root().render()
+        props = {"i": clicked_grid} if clicked_grid else {}
+        return {"last_active_drawing": {"type": "Feature", "properties": props}}
+    fake.calls = 0
+    return fake
+
+
+def test_map_page_draws_the_selection(app, small_store, monkeypatch):
+    import streamlit_folium
+    fake = _fake_st_folium(None)
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake)
+    app.query_params["ind"] = "overdue"
+    app.switch_page("app_pages/map.py").run()
+    assert not app.exception
+    assert fake.calls == 1 and "units_layer_" in fake.html and "points_layer_" in fake.html
+    assert app.title[0].value == "网格地图"
+    assert app.selectbox[0].value == "overdue"
+
+
+def test_clicking_a_grid_drills_down_one_level(app, small_store, monkeypatch):
+    import streamlit_folium
+
+    from gridmap.store import Area
+    grid = small_store.read("grids").iloc[7]
+    monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(grid["grid_id"]))
+    app.switch_page("app_pages/map.py").run()
+    assert not app.exception
+    assert app.session_state["gridmap.area"] == Area("district", grid["district_id"])
+
+
+def test_grid_level_shows_the_side_panel_without_names(app, small_store, monkeypatch):
+    import streamlit_folium
+    monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(None))
+    grid = small_store.read("grids").iloc[3]
+    app.query_params["area"] = f"grid:{grid['grid_id']}"
+    app.switch_page("app_pages/map.py").run()
+    assert not app.exception
+    tables = [df.value for df in app.dataframe]
+    hh = small_store.read("households")
+    mine = hh[hh["grid_id"] == grid["grid_id"]]
+    assert sorted(tables[0]["代号"]) == sorted(mine["alias"])
+    shown = tables[0].to_string()
+    assert not any(name in shown for name in mine["head_name"])
+    assert not any(n in shown for n in mine["id_number"])
+    assert len(tables[1]) >= 1  # the grid's workers

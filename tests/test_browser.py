@@ -3,7 +3,15 @@
 import pytest
 from playwright.sync_api import expect
 
-from .browser import ARTIFACTS, chromium_page, require_chromium, streamlit_server, wait_for_app
+from .browser import (
+    ARTIFACTS,
+    DRAWN_JS,
+    chromium_page,
+    map_frame,
+    require_chromium,
+    streamlit_server,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +67,82 @@ def test_english_switch(server):
         wait_for_app(page)
         expect(page.get_by_role("heading", name="概览")).to_be_visible()
         assert "lang=zh" in page.url
+
+
+def test_map_draws_grids_and_tier_points_offline(server, small_frames):
+    with chromium_page(width=1500, height=1100) as (page, attempted):
+        start = page.evaluate("() => performance.now()")
+        page.goto(server + "/map")
+        wait_for_app(page)
+        frame = map_frame(page)
+        units, points = frame.evaluate(DRAWN_JS)
+        assert units == len(small_frames["grids"])
+        assert points == len(small_frames["households"])
+        legend = frame.locator(".gridmap-legend").inner_text()
+        assert "红橙户数" in legend and "红色" in legend
+        assert page.evaluate("() => performance.now()") > start
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "map.png", full_page=True)
+        assert attempted == []
+
+
+def test_clicking_the_map_drills_down(server, small_frames):
+    with chromium_page(width=1500, height=1100) as (page, attempted):
+        page.goto(server + "/map")
+        wait_for_app(page)
+        frame = map_frame(page)
+        frame.get_by_text("困难家庭", exact=True).click()  # hide points: click a polygon
+        box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_url("**area=district**", timeout=20_000)
+        wait_for_app(page)
+        expect(page.get_by_role("button", name="› 丹徒区")).to_be_visible()  # breadcrumb
+        assert attempted == []
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, small_frames):
+    require_chromium()
+    from gridmap.store import open_store
+    frames = {k: v.copy() for k, v in small_frames.items()}
+    frames["households"].loc[0, "alias"] = XSS_ALIAS
+    frames["grids"].loc[0, "name"] = XSS_NAME
+    path = tmp_path_factory.mktemp("hostile") / "hostile.gpkg"
+    open_store(path).init(frames)
+    with streamlit_server(path) as url:
+        yield url, frames
+
+
+XSS_ALIAS = "<img src=x onerror=\"window.__xss=1\">"
+XSS_NAME = "<script>window.__xss=2</script>网格"
+
+
+def test_text_from_data_shows_as_text_in_tooltips(hostile_server):
+    url, frames = hostile_server
+    grid = frames["grids"].iloc[0]
+    with chromium_page(width=1500, height=1100) as (page, attempted):
+        page.goto(url + f"/map?area=grid:{grid['grid_id']}")
+        wait_for_app(page)
+        frame = map_frame(page)
+        texts = frame.evaluate("""() => {
+          const out = [];
+          for (const k in window.map._layers) {
+            const l = window.map._layers[k];
+            if ((l._row !== undefined || (l.feature && l.feature.properties.i)) && l.getTooltip) {
+              const tip = l.getTooltip() || (l._eventParents && Object.values(l._eventParents)[0]
+                                             .getTooltip());
+              if (!tip) continue;
+              l.openTooltip ? l.openTooltip() : null;
+              const el = document.querySelector('.leaflet-tooltip');
+              if (el) out.push(el.textContent);
+            }
+          }
+          return out;
+        }""")
+        joined = "\n".join(texts)
+        assert XSS_NAME in joined or XSS_ALIAS in joined
+        assert frame.evaluate("() => window.__xss") is None
+        assert page.evaluate("() => window.__xss") is None
+        # The side panel shows the alias as text too.
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        assert attempted == []

@@ -1,0 +1,116 @@
+"""Map benchmark: payload and build time, naive folium vs gridmap, in one run.
+
+Run: ``python -m bench.bench_map [--province] [--no-browser]``.
+
+- naive: one ``folium.CircleMarker`` per household plus the grids as one
+  ``folium.GeoJson`` with a style function and tooltip (what a first try does);
+- gridmap: ``mapview.build_view`` + ``webmap.build_map`` (canvas layers, compact data).
+Both are built from the same city demo and rendered to HTML; the ratios cancel
+machine noise. With a browser, it also times a real page load of ``/map`` in
+headless Chromium until grids and points are drawn (Streamlit's own start included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import folium
+
+from bench.common import table, timed
+from gridmap.coverage import household_status
+from gridmap.demo import build_demo
+from gridmap.indicators import grid_indicators
+from gridmap.mapview import build_view
+from gridmap.policy import Policy
+from gridmap.store import open_store
+from gridmap.style import TIER_COLORS
+from gridmap.webmap import build_map
+
+AS_OF = date(2026, 11, 20)
+
+
+def naive_map(frames) -> str:
+    grids, hh = frames["grids"], frames["households"]
+    m = folium.Map(location=[32.0, 119.4], zoom_start=9)
+    folium.GeoJson(grids, style_function=lambda f: {"fillColor": "#74a9cf", "weight": 0.5},
+                   tooltip=folium.GeoJsonTooltip(["grid_id", "name"])).add_to(m)
+    for row in hh.itertuples():
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=3,
+                            color=TIER_COLORS[row.tier], tooltip=row.alias).add_to(m)
+    return m.get_root().render()
+
+
+def ours(frames, status, per_grid, area=None) -> str:
+    view = build_view(areas=frames["areas"], grids=frames["grids"],
+                      households=frames["households"], status=status, per_grid=per_grid,
+                      area=area, indicator="red_orange", as_of=AS_OF.isoformat())
+    return build_map(view).get_root().render()
+
+
+def prepared(frames):
+    status = household_status(frames["households"], frames["visits"], Policy(), as_of=AS_OF)
+    return status, grid_indicators(frames["grids"], frames["households"], status, Policy())
+
+
+def browser_time_to_map(store_path: Path, runs: int = 3) -> list[float]:
+    from tests.browser import DRAWN_JS, chromium_page, map_frame, streamlit_server
+    times = []
+    with streamlit_server(store_path) as url:
+        for i in range(runs + 1):
+            with chromium_page(width=1500, height=1000, block=False) as (page, attempted):
+                start = time.perf_counter()
+                page.goto(url + "/map")
+                frame = map_frame(page, timeout_ms=60_000)
+                units, points = frame.evaluate(DRAWN_JS)
+                elapsed = time.perf_counter() - start
+                assert units > 0 and points > 0 and not attempted
+                if i:  # the first load warms Streamlit's caches
+                    times.append(elapsed)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--province", action="store_true")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    city = build_demo("city", seed=0, as_of=AS_OF)
+    status, per_grid = prepared(city)
+    naive_s, naive_html = timed(lambda: naive_map(city), repeat=1, warmup=0)
+    ours_s, ours_html = timed(lambda: ours(city, status, per_grid))
+    rows = [("naive folium", f"{len(naive_html.encode()) / 2**20:.1f}", f"{naive_s:.2f}"),
+            ("gridmap", f"{len(ours_html.encode()) / 2**20:.2f}", f"{ours_s:.2f}"),
+            ("ratio naive/gridmap",
+             f"{len(naive_html.encode()) / len(ours_html.encode()):.1f}x",
+             f"{naive_s / ours_s:.1f}x")]
+    print("## City map (3,675 grids, 19,000 households), HTML payload and build+render\n")
+    print(table(rows, ("map", "MiB", "seconds")))
+    if not args.no_browser:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "city.gpkg"
+            open_store(path).init(city)
+            times = browser_time_to_map(path)
+        print(f"\nHeadless Chromium, page load to grids+points drawn on /map: "
+              f"{', '.join(f'{t:.2f}' for t in times)} s (median {sorted(times)[1]:.2f} s)")
+    if args.province:
+        province = build_demo("province", seed=0, as_of=AS_OF)
+        p_status, p_grid = prepared(province)
+        top_s, top_html = timed(lambda: ours(province, p_status, p_grid), repeat=1)
+        from gridmap.store import Area
+        district = province["grids"]["district_id"].iloc[0]
+        d_s, d_html = timed(lambda: ours(province, p_status, p_grid, Area("district", district)),
+                            repeat=1)
+        print("\n## Province (~48,000 grids, 1,000,000 households)\n")
+        print(table([("whole province (districts as units, no points)",
+                      f"{len(top_html.encode()) / 2**20:.2f}", f"{top_s:.2f}"),
+                     (f"one district ({district}: grids and points)",
+                      f"{len(d_html.encode()) / 2**20:.2f}", f"{d_s:.2f}")],
+                    ("view", "MiB", "seconds")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridmap import schema
+from gridmap.coverage import coverage_by, household_status
+from gridmap.policy import Policy
+
+P = Policy()  # red 7, orange 14, yellow 30, green 90 days
+
+
+def _hh(*rows):
+    return pd.DataFrame(rows, columns=["household_id", "tier", "tier_since"]).assign(
+        tier_since=lambda f: pd.to_datetime(f["tier_since"]))
+
+
+def _visits(*rows):
+    return pd.DataFrame(rows, columns=["household_id", "visited_at", "method"]).assign(
+        visited_at=lambda f: pd.to_datetime(f["visited_at"]))
+
+
+def test_a_visit_exactly_on_the_due_date_is_not_overdue():
+    hh = _hh(("a", "red", "2026-01-01"))
+    v = _visits(("a", "2026-11-01 15:30", "door"))
+    on_due = household_status(hh, v, P, as_of=date(2026, 11, 8)).iloc[0]
+    assert on_due["due"] == pd.Timestamp("2026-11-08") and not on_due["overdue"]
+    assert on_due["days_overdue"] == 0 and on_due["days_until_due"] == 0
+    after = household_status(hh, v, P, as_of=date(2026, 11, 9)).iloc[0]
+    assert after["overdue"] and after["days_overdue"] == 1
+
+
+def test_no_visits_counts_from_tier_since():
+    row = household_status(_hh(("a", "yellow", "2026-10-01")), _visits(), P,
+                           as_of=date(2026, 11, 20)).iloc[0]
+    assert pd.isna(row["last_visit"]) and row["due"] == pd.Timestamp("2026-10-31")
+    assert row["overdue"] and row["days_overdue"] == 20
+
+
+def test_a_tier_change_between_visits_uses_the_new_interval():
+    # Visited as green on 10-01 (would be due 12-30); upgraded to red on 10-20:
+    # due is now 10-01 + 7 days, so on 10-21 it is 13 days overdue.
+    hh = _hh(("a", "red", "2026-10-20"))
+    v = _visits(("a", "2026-10-01 09:00", "phone"))
+    row = household_status(hh, v, P, as_of=date(2026, 10, 21)).iloc[0]
+    assert row["due"] == pd.Timestamp("2026-10-08") and row["days_overdue"] == 13
+
+
+def test_only_counted_methods_and_visits_up_to_the_day_count():
+    hh = _hh(("a", "orange", "2026-01-01"))
+    v = _visits(("a", "2026-11-01 10:00", "door"), ("a", "2026-11-10 10:00", "online"),
+                ("a", "2026-11-25 10:00", "door"))
+    door_only = Policy(counted_methods=("door",))
+    row = household_status(hh, v, door_only, as_of=date(2026, 11, 20)).iloc[0]
+    assert row["last_visit"] == pd.Timestamp("2026-11-01 10:00")  # online skipped, 11-25 future
+    assert row["due"] == pd.Timestamp("2026-11-15") and row["overdue"]
+    row = household_status(hh, v, P, as_of=date(2026, 11, 20)).iloc[0]
+    assert row["last_method"] == "online" and not row["overdue"]
+
+
+def test_coverage_overall_and_per_tier():
+    hh = _hh(("a", "red", "2026-11-19"), ("b", "red", "2026-01-01"),
+             ("c", "green", "2026-01-01"), ("d", "green", "2026-11-01"))
+    status = household_status(hh, _visits(), P, as_of=date(2026, 11, 20))
+    out = coverage_by(status, ["x", "x", "x", "y"])
+    assert out.loc["x", "households"] == 3 and out.loc["x", "covered"] == 1
+    assert out.loc["x", "coverage_pct"] == pytest.approx(100 / 3)
+    assert out.loc["x", "coverage_pct_red"] == 50.0 and out.loc["x", "coverage_pct_green"] == 0
+    assert out.loc["y", "coverage_pct"] == 100.0 and np.isnan(out.loc["y", "coverage_pct_red"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["s1", "s2"]), st.sampled_from(["c1", "c2", "c3"]),
+                          st.sampled_from(schema.TIERS), st.integers(0, 200)),
+                min_size=1, max_size=40))
+def test_children_sum_to_the_parent(rows):
+    hh = pd.DataFrame({"household_id": [str(i) for i in range(len(rows))],
+                       "tier": [r[2] for r in rows],
+                       "tier_since": pd.Timestamp("2026-11-20") - pd.to_timedelta(
+                           [r[3] for r in rows], "D")})
+    status = household_status(hh, _visits(), P, as_of=date(2026, 11, 20))
+    street = coverage_by(status, [r[0] for r in rows])
+    community = coverage_by(status, [r[0] + r[1] for r in rows])
+    summed = community.groupby(community.index.str[:2]).sum()
+    for col in ["households", "covered", "overdue"] + [f"covered_{t}" for t in schema.TIERS]:
+        assert (summed[col] == street[col]).all()
+
+
+def test_city_coverage_is_believable(city_frames):
+    status = household_status(city_frames["households"], city_frames["visits"], P,
+                              as_of=date(2026, 11, 20))
+    share = 1 - status["overdue"].mean()
+    assert 0.5 < share < 0.9  # mostly covered, with real gaps

@@ -1,0 +1,111 @@
+"""The folium map builder, tested on its rendered HTML (no browser)."""
+
+import re
+
+import numpy as np
+import pytest
+import shapely
+
+from gridmap import coords
+from gridmap.webmap import (
+    LEAFLET_JS,
+    Tiles,
+    build_map,
+    encode_geometries,
+    external_links,
+    js_json,
+    legend_html,
+    tiles_from_env,
+)
+
+from .test_mapview import _view, town  # noqa: F401  (fixture)
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _decode(polys, origin):
+    """Python twin of the page's decodeGeometry."""
+    out = []
+    for rings in polys:
+        decoded = []
+        for ring in rings:
+            xy = np.cumsum(np.array(ring).reshape(-1, 2), axis=0) / 1e5 + origin
+            decoded.append(xy)
+        out.append(decoded)
+    return out
+
+
+def test_encoding_round_trips_to_a_metre():
+    poly = shapely.Polygon([(119.123456, 32.1), (119.2, 32.1), (119.2, 32.2), (119.123456, 32.1)],
+                           holes=[[(119.15, 32.12), (119.16, 32.12), (119.16, 32.13)]])
+    encoded = encode_geometries([shapely.MultiPolygon([poly])], (119.0, 32.0))
+    (outer, hole), = _decode(encoded[0], (119.0, 32.0))
+    assert np.allclose(outer, shapely.get_coordinates(poly.exterior), atol=1e-5)
+    assert np.allclose(hole, shapely.get_coordinates(poly.interiors[0]), atol=1e-5)
+    assert all(isinstance(v, int) for v in encoded[0][0][0])
+
+
+def test_map_has_layers_local_assets_and_no_external_links(town):
+    m = build_map(_view(town, area=None, indicator="red_orange", as_of="2026-11-20"))
+    html = m.get_root().render()
+    assert external_links(m) == []
+    assert LEAFLET_JS in html and "Control.FullScreen.js" in html
+    for name in ("units_layer_", "outline_layer_", "points_layer_", "L.control.layers",
+                 "L.control.scale", "preferCanvas"):
+        assert name in html, name
+    assert "fitBounds" in html
+
+
+def test_same_view_renders_the_same_script(town):
+    view = _view(town, area=None, indicator="overdue", as_of="2026-11-20")
+    assert build_map(view).get_root().render() == build_map(view).get_root().render()
+
+
+def test_text_from_data_is_never_html(town):
+    town["households"].loc[0, "alias"] = XSS
+    town["grids"].loc[1, "name"] = XSS + "</script><script>alert(2)</script>"
+    html = build_map(_view(town, area=None, indicator="red", as_of="2026-11-20")
+                     ).get_root().render()
+    assert "<img src=x" not in html and "</script><script>alert(2)" not in html
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # travels as JSON text
+    # The legend (escaped on the server) is the only innerHTML; tooltips use textContent.
+    assert html.count("innerHTML") == 1 and "div.innerHTML = " in html
+    assert html.count("textContent") >= 2
+
+
+def test_legend_states_breaks_and_units(town):
+    view = _view(town, area=None, indicator="coverage_pct", scheme="equal_interval")
+    text = legend_html(view, "zh")
+    assert "走访覆盖率" in text and "%" in text and "等间距" in text
+    for lo, hi in view.classes.ranges():
+        assert f"{lo:,.1f} – {hi:,.1f}" in text
+    text_en = legend_html(view, "en")
+    assert "Visit coverage" in text_en and "Equal interval" in text_en
+
+
+def test_js_json_is_script_safe():
+    assert js_json({"a": "</script>&\u2028"}) == '{"a":"\\u003c/script\\u003e\\u0026\\u2028"}'
+
+
+def test_gcj02_tiles_shift_every_overlay(town):
+    # A town in Zhenjiang, so GCJ-02 applies.
+    for frame in (town["areas"], town["grids"], town["households"]):
+        frame["geometry"] = frame.geometry.translate(119.4, 32.1)
+    view = _view(town, area=None, indicator="households", as_of="2026-11-20")
+    plain = build_map(view).get_root().render()
+    tiles = Tiles("/app/static/tiles/{z}/{x}/{y}.png", "local", "gcj02")
+    shifted = build_map(view, tiles=tiles).get_root().render()
+    assert tiles.url in shifted and tiles.url not in plain
+    bounds = re.search(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\]", shifted).groups()
+    lon, lat = coords.wgs84_to_gcj02(119.4, 32.1)
+    assert float(bounds[0]) == pytest.approx(float(lat)) and float(bounds[1]) == pytest.approx(
+        float(lon))
+
+
+def test_tiles_from_env():
+    assert tiles_from_env({}) is None
+    t = tiles_from_env({"GRIDMAP_TILES": "https://t0.tianditu.gov.cn/x?tk=K",
+                        "GRIDMAP_TILES_ATTRIBUTION": "天地图"})
+    assert t == Tiles("https://t0.tianditu.gov.cn/x?tk=K", "天地图", "wgs84")
+    with pytest.raises(ValueError, match="wgs84 or gcj02"):
+        tiles_from_env({"GRIDMAP_TILES": "x", "GRIDMAP_TILES_DATUM": "bd09"})
