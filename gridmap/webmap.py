@@ -323,7 +323,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
                    tiles=None, prefer_canvas=True, control_scale=True, height=height,
-                   zoom_control=True)
+                   zoom_control=True, zoom_snap=0.25)
     if tiles:
         folium.TileLayer(tiles.url, attr=tiles.attribution or " ", name=t("map.basemap", lang),
                          overlay=False, control=True).add_to(m)

@@ -5,9 +5,17 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+import shapely
 
+from gridmap import schema
+from gridmap.coverage import household_status
 from gridmap.demo import build_demo
+from gridmap.indicators import grid_indicators
+from gridmap.mapview import build_view
+from gridmap.policy import Policy
 from gridmap.store import open_store
 
 AS_OF = date(2026, 11, 20)
@@ -36,3 +44,45 @@ def small_store(tmp_path, _small_store_template):
     path = tmp_path / "small.gpkg"
     shutil.copyfile(_small_store_template, path)
     return open_store(path)
+
+
+# A napkin town: three grids in two communities of one street.
+BOX = shapely.box
+
+
+@pytest.fixture
+def town():
+    areas = gpd.GeoDataFrame({
+        "area_id": ["D", "S", "C1", "C2"], "name": ["区", "街道", "甲社区", "乙社区"],
+        "level": ["district", "street", "community", "community"],
+        "parent_id": [None, "D", "S", "S"]},
+        geometry=[BOX(0, 0, 3, 1), BOX(0, 0, 3, 1), BOX(0, 0, 2, 1), BOX(2, 0, 3, 1)],
+        crs=schema.CRS)
+    grids = gpd.GeoDataFrame({
+        "grid_id": ["G1", "G2", "G3"], "name": ["一网格", "<b>二</b>网格", "三网格"],
+        "grid_type": ["urban", "urban", "dedicated"], "community_id": ["C1", "C1", "C2"],
+        "street_id": ["S", "S", "S"], "district_id": ["D", "D", "D"]},
+        geometry=[BOX(0, 0, 1, 1), BOX(1, 0, 2, 1), BOX(2, 0, 3, 1)], crs=schema.CRS)
+    households = gpd.GeoDataFrame({
+        "household_id": list("abcdef"), "alias": [f"户{i}" for i in range(6)],
+        "head_name": ["张三"] * 6, "id_number": ["11010519491231002X"] * 6,
+        "grid_id": ["G1", "G1", "G1", "G2", "G2", "G3"],
+        "tier": ["red", "orange", "green", "red", "yellow", "green"],
+        "tier_since": pd.to_datetime(["2026-01-01"] * 6),
+        "categories": ["低保", "特困", "低保;独居老人", "孤儿", "低保边缘", "低保"]},
+        geometry=shapely.points([(0.5, 0.5), (0.2, 0.3), (0.7, 0.8), (1.5, 0.5), (1.2, 0.2),
+                                 (2.5, 0.5)]), crs=schema.CRS)
+    visits = pd.DataFrame({"household_id": ["a", "f"], "method": ["door", "phone"],
+                           "visited_at": pd.to_datetime(["2026-11-18 10:00", "2026-11-01 09:00"])})
+    status = household_status(households, visits, Policy(), as_of=date(2026, 11, 20))
+    per_grid = grid_indicators(grids, households, status, Policy())
+    return {"areas": areas, "grids": grids, "households": households, "status": status,
+            "per_grid": per_grid}
+
+
+def view_of(town, **kw):
+    """A map view of the napkin town."""
+    return build_view(areas=town["areas"], grids=town["grids"], households=town["households"],
+                      status=town["status"], per_grid=town["per_grid"], **kw)
+
+

@@ -1,56 +1,15 @@
 """Map views on napkin geometry: three grids in two communities of one street."""
 
-from datetime import date
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
-from gridmap import schema
-from gridmap.coverage import household_status
-from gridmap.indicators import aggregate, grid_indicators
-from gridmap.mapview import build_view, classify, drill_target, grid_panel, search_grids
-from gridmap.policy import Policy
+from gridmap.indicators import aggregate
+from gridmap.mapview import classify, drill_target, grid_panel, search_grids
 from gridmap.store import Area
 
-BOX = shapely.box
-
-
-@pytest.fixture
-def town():
-    areas = gpd.GeoDataFrame({
-        "area_id": ["D", "S", "C1", "C2"], "name": ["区", "街道", "甲社区", "乙社区"],
-        "level": ["district", "street", "community", "community"],
-        "parent_id": [None, "D", "S", "S"]},
-        geometry=[BOX(0, 0, 3, 1), BOX(0, 0, 3, 1), BOX(0, 0, 2, 1), BOX(2, 0, 3, 1)],
-        crs=schema.CRS)
-    grids = gpd.GeoDataFrame({
-        "grid_id": ["G1", "G2", "G3"], "name": ["一网格", "<b>二</b>网格", "三网格"],
-        "grid_type": ["urban", "urban", "dedicated"], "community_id": ["C1", "C1", "C2"],
-        "street_id": ["S", "S", "S"], "district_id": ["D", "D", "D"]},
-        geometry=[BOX(0, 0, 1, 1), BOX(1, 0, 2, 1), BOX(2, 0, 3, 1)], crs=schema.CRS)
-    households = gpd.GeoDataFrame({
-        "household_id": list("abcdef"), "alias": [f"户{i}" for i in range(6)],
-        "head_name": ["张三"] * 6, "id_number": ["11010519491231002X"] * 6,
-        "grid_id": ["G1", "G1", "G1", "G2", "G2", "G3"],
-        "tier": ["red", "orange", "green", "red", "yellow", "green"],
-        "tier_since": pd.to_datetime(["2026-01-01"] * 6),
-        "categories": ["低保", "特困", "低保;独居老人", "孤儿", "低保边缘", "低保"]},
-        geometry=shapely.points([(0.5, 0.5), (0.2, 0.3), (0.7, 0.8), (1.5, 0.5), (1.2, 0.2),
-                                 (2.5, 0.5)]), crs=schema.CRS)
-    visits = pd.DataFrame({"household_id": ["a", "f"], "method": ["door", "phone"],
-                           "visited_at": pd.to_datetime(["2026-11-18 10:00", "2026-11-01 09:00"])})
-    status = household_status(households, visits, Policy(), as_of=date(2026, 11, 20))
-    per_grid = grid_indicators(grids, households, status, Policy())
-    return {"areas": areas, "grids": grids, "households": households, "status": status,
-            "per_grid": per_grid}
-
-
-def _view(town, **kw):
-    return build_view(areas=town["areas"], grids=town["grids"], households=town["households"],
-                      status=town["status"], per_grid=town["per_grid"], **kw)
+from .conftest import view_of
 
 
 def test_grid_indicators_known_values(town):
@@ -69,7 +28,7 @@ def test_aggregate_recomputes_coverage(town):
 
 
 def test_view_of_everything_has_grid_units_points_and_outlines(town):
-    view = _view(town, area=None, indicator="red_orange")
+    view = view_of(town, area=None, indicator="red_orange")
     assert view.unit_level == "grid" and list(view.units["id"]) == ["G1", "G2", "G3"]
     assert list(view.units["value"]) == [2, 1, 0]
     assert set(view.outlines) == {"district", "street", "community"}
@@ -80,20 +39,20 @@ def test_view_of_everything_has_grid_units_points_and_outlines(town):
 
 
 def test_view_of_a_community_and_point_filters(town):
-    view = _view(town, area=Area("community", "C1"), indicator="households",
+    view = view_of(town, area=Area("community", "C1"), indicator="households",
                  tiers=("red",), categories=())
     assert list(view.units["id"]) == ["G1", "G2"]
     assert sorted(view.points["alias"]) == ["户0", "户3"]
-    view = _view(town, area=None, indicator="households", categories=("独居老人", "孤儿"))
+    view = view_of(town, area=None, indicator="households", categories=("独居老人", "孤儿"))
     assert sorted(view.points["alias"]) == ["户2", "户3"]
 
 
 def test_too_many_grids_become_areas_and_too_many_points_are_not_sent(town):
-    view = _view(town, area=None, indicator="households", max_grid_units=2, max_points=5)
+    view = view_of(town, area=None, indicator="households", max_grid_units=2, max_points=5)
     assert view.unit_level == "district" and list(view.units["id"]) == ["D"]
     assert view.units["households"].iloc[0] == 6
     assert view.points is None and view.points_hidden == 6
-    view = _view(town, area=Area("street", "S"), indicator="coverage_pct", max_grid_units=2)
+    view = view_of(town, area=Area("street", "S"), indicator="coverage_pct", max_grid_units=2)
     assert view.unit_level == "community" and set(view.units["id"]) == {"C1", "C2"}
 
 

@@ -18,7 +18,7 @@ from gridmap.webmap import (
     tiles_from_env,
 )
 
-from .test_mapview import _view, town  # noqa: F401  (fixture)
+from .conftest import view_of
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -46,7 +46,7 @@ def test_encoding_round_trips_to_a_metre():
 
 
 def test_map_has_layers_local_assets_and_no_external_links(town):
-    m = build_map(_view(town, area=None, indicator="red_orange", as_of="2026-11-20"))
+    m = build_map(view_of(town, area=None, indicator="red_orange", as_of="2026-11-20"))
     html = m.get_root().render()
     assert external_links(m) == []
     assert LEAFLET_JS in html and "Control.FullScreen.js" in html
@@ -57,14 +57,14 @@ def test_map_has_layers_local_assets_and_no_external_links(town):
 
 
 def test_same_view_renders_the_same_script(town):
-    view = _view(town, area=None, indicator="overdue", as_of="2026-11-20")
+    view = view_of(town, area=None, indicator="overdue", as_of="2026-11-20")
     assert build_map(view).get_root().render() == build_map(view).get_root().render()
 
 
 def test_text_from_data_is_never_html(town):
     town["households"].loc[0, "alias"] = XSS
     town["grids"].loc[1, "name"] = XSS + "</script><script>alert(2)</script>"
-    html = build_map(_view(town, area=None, indicator="red", as_of="2026-11-20")
+    html = build_map(view_of(town, area=None, indicator="red", as_of="2026-11-20")
                      ).get_root().render()
     assert "<img src=x" not in html and "</script><script>alert(2)" not in html
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # travels as JSON text
@@ -74,7 +74,7 @@ def test_text_from_data_is_never_html(town):
 
 
 def test_legend_states_breaks_and_units(town):
-    view = _view(town, area=None, indicator="coverage_pct", scheme="equal_interval")
+    view = view_of(town, area=None, indicator="coverage_pct", scheme="equal_interval")
     text = legend_html(view, "zh")
     assert "走访覆盖率" in text and "%" in text and "等间距" in text
     for lo, hi in view.classes.ranges():
@@ -91,7 +91,7 @@ def test_gcj02_tiles_shift_every_overlay(town):
     # A town in Zhenjiang, so GCJ-02 applies.
     for frame in (town["areas"], town["grids"], town["households"]):
         frame["geometry"] = frame.geometry.translate(119.4, 32.1)
-    view = _view(town, area=None, indicator="households", as_of="2026-11-20")
+    view = view_of(town, area=None, indicator="households", as_of="2026-11-20")
     plain = build_map(view).get_root().render()
     tiles = Tiles("/app/static/tiles/{z}/{x}/{y}.png", "local", "gcj02")
     shifted = build_map(view, tiles=tiles).get_root().render()
