@@ -248,8 +248,9 @@ def grid_search(language: str) -> None:
 @st.cache_resource(max_entries=24, show_spinner=False)
 def _view(url: str, version: str, area: str | None, indicator: str, scheme: str,
           tiers: tuple, categories: tuple, as_of: date):
-    from gridmap.mapview import build_view
+    from gridmap.mapview import build_view, grid_workers
     return build_view(areas=read("areas"), grids=read("grids"), households=read("households"),
+                      workers_by_grid=grid_workers(read("assignments"), read("workers")),
                       status=household_status(as_of), per_grid=grid_indicators(as_of),
                       area=Area.parse(area) if area else None, indicator=indicator,
                       scheme=scheme, as_of=as_of.isoformat(), tiers=tiers,

@@ -55,6 +55,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.basemap": ("底图", "Basemap"),
     "map.no_data": ("无数据", "No data"),
     "map.grid_type": ("类型", "Type"),
+    "map.workers": ("网格员", "Workers"),
     "map.last_visit": ("最近走访", "Last visit"),
     "map.never_visited": ("从未走访", "never"),
     "map.points_hidden": ("本视图有 {n} 户，过多不逐户显示；请下钻到更小区域查看。",

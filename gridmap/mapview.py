@@ -123,12 +123,14 @@ def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
                area: Area | None, indicator: str, scheme: str = "quantiles",
                as_of: str = "", tiers: tuple[str, ...] = schema.TIERS,
                categories: tuple[str, ...] = (),
-               max_grid_units: int = MAX_GRID_UNITS, max_points: int = MAX_POINTS) -> MapView:
+               max_grid_units: int = MAX_GRID_UNITS, max_points: int = MAX_POINTS,
+               workers_by_grid: pd.Series | None = None) -> MapView:
     """The view of ``area`` (``None``: everything) coloured by ``indicator``.
 
     ``households``/``status`` are aligned row by row; ``per_grid`` is
     ``indicators.grid_indicators`` for ``grids``. ``tiers`` and ``categories`` filter
     the household points (a household matches if it has any of ``categories``).
+    ``workers_by_grid`` (from ``grid_workers``) names each grid's workers in tooltips.
     """
     if indicator not in INDICATORS:
         raise ValueError(f"unknown indicator {indicator!r}")
@@ -147,6 +149,8 @@ def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
             per_grid.loc[in_view["grid_id"]].join(
                 in_view.set_index("grid_id")[["name", "grid_type", "geometry"]]),
             geometry="geometry", crs=schema.CRS)
+        if workers_by_grid is not None:
+            units["workers"] = workers_by_grid.reindex(units.index).fillna("")
     units.index.name = "id"
     units = units.reset_index()
     units["level"] = unit_level
@@ -217,6 +221,18 @@ def drill_target(grids: pd.DataFrame, current: Area | None, clicked_id: str,
     if schema.LEVELS.index(clicked_level) >= depth:
         return Area(clicked_level, clicked_id) if clicked_level == target_level else current
     return current
+
+
+def grid_workers(assignments: pd.DataFrame, workers: pd.DataFrame, *, most: int = 3
+                 ) -> pd.Series:
+    """Per grid, its workers' names for a tooltip: primary first, at most ``most`` names."""
+    staff = assignments.merge(workers[["worker_id", "name"]], on="worker_id")
+    staff = staff.assign(_r=(staff["role"] != "primary").astype(int)).sort_values(
+        ["grid_id", "_r", "worker_id"])
+    def names(group: pd.Series) -> str:
+        shown = "、".join(group.head(most))
+        return shown + (f" 等{len(group)}人" if len(group) > most else "")
+    return staff.groupby("grid_id")["name"].agg(names)
 
 
 def grid_panel(grid_id: str, households: pd.DataFrame, status: pd.DataFrame,

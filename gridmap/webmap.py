@@ -148,6 +148,7 @@ var {{ this.get_name() }} = (function () {
         var p = f.properties, box = document.createElement("div");
         var lines = [p.n];
         if (p.t >= 0) lines.push(d.typeLabel + "：" + d.types[p.t]);
+        if (p.w) lines.push(d.workersLabel + "：" + p.w);
         lines.push(d.valueLabel + "：" + (p.v === null ? "—" : p.v));
         for (var i = 0; i < d.tiers.length; i++) lines.push(d.tiers[i] + "：" + p.r[i]);
         for (var j = 0; j < lines.length; j++) {
@@ -334,17 +335,19 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     type_index = ({v: i for i, v in enumerate(schema.GRID_TYPES)}
                   if view.unit_level == "grid" else {})
     counts = units[list(schema.TIERS)].astype(int).to_numpy().tolist()
+    blank = [""] * len(units)
     properties = [
         {"i": i, "n": n, "c": int(c), "v": None if v != v else _fmt(v, ind.decimals), "r": r,
-         "t": type_index.get(g, -1)}
-        for i, n, c, v, r, g in zip(units["id"], units["name"], units["cls"], units["value"],
-                                    counts, units.get("grid_type", [""] * len(units)),
-                                    strict=True)]
+         "t": type_index.get(g, -1), "w": w}
+        for i, n, c, v, r, g, w in zip(units["id"], units["name"], units["cls"], units["value"],
+                                       counts, units.get("grid_type", blank),
+                                       units.get("workers", blank), strict=True)]
     palette = _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
     UnitsLayer(t(f"level.{view.unit_level}", lang), payload={
         "geometry": encode_geometries(_project(units.geometry.values, datum), origin),
         "origin": origin, "properties": properties, "colors": palette, "noData": NO_DATA,
         "types": types, "typeLabel": t("map.grid_type", lang),
+        "workersLabel": t("map.workers", lang),
         "valueLabel": t("indicator." + view.indicator, lang),
         "tiers": [label(x, lang) for x in schema.TIERS]}).add_to(m)
     styles = {"district": {"color": "#222", "weight": 2.4, "fill": False},
@@ -361,7 +364,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
             lon, lat = coords.wgs84_to_gcj02(lon, lat)
         xy = np.rint((np.column_stack([lon, lat]) - origin) * QUANTUM).astype(np.int64)
         dxy = np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.int64))
-        day0 = pd.Timestamp(view.as_of)
+        day0 = pd.Timestamp(view.as_of or pd.Timestamp.today().date())
         last = pd.to_datetime(view.points["last_visit"])
         days = ((day0 - last).dt.days).fillna(-1).astype(int)
         PointsLayer(t("map.households", lang), payload={

@@ -115,3 +115,14 @@ def test_classify_never_repeats_a_break():
         cls, classes = classify(values, scheme)
         assert len(set(classes.bins)) == len(classes.bins), scheme
         assert cls.max() == len(classes.bins) - 1
+
+
+def test_grid_workers_for_tooltips(town):
+    from gridmap.mapview import grid_workers
+    workers = pd.DataFrame({"worker_id": list("abcde"), "name": ["甲", "乙", "丙", "丁", "戊"]})
+    assignments = pd.DataFrame({"worker_id": list("abcde"), "grid_id": ["G1"] * 4 + ["G2"],
+                                "role": ["backup", "backup", "primary", "backup", "primary"]})
+    names = grid_workers(assignments, workers)
+    assert names["G1"] == "丙、甲、乙 等4人" and names["G2"] == "戊"
+    view = view_of(town, area=None, indicator="households", workers_by_grid=names)
+    assert list(view.units["workers"]) == ["丙、甲、乙 等4人", "戊", ""]

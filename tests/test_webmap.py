@@ -109,3 +109,11 @@ def test_tiles_from_env():
     assert t == Tiles("https://t0.tianditu.gov.cn/x?tk=K", "天地图", "wgs84")
     with pytest.raises(ValueError, match="wgs84 or gcj02"):
         tiles_from_env({"GRIDMAP_TILES": "x", "GRIDMAP_TILES_DATUM": "bd09"})
+
+
+def test_grid_tooltips_carry_workers(town):
+    import pandas as pd
+    view = view_of(town, area=None, indicator="households",
+                   workers_by_grid=pd.Series({"G1": "李网格"}))
+    html = build_map(view).get_root().render()
+    assert '"w":"李网格"' in html and "workersLabel" in html
