@@ -91,6 +91,20 @@ function decodeGeometry(polys, origin) {
 """
 
 
+# A tooltip as plain text lines: the first bold. textContent, never innerHTML.
+_TEXT_BOX_JS = """
+function textBox(lines) {
+  var box = document.createElement("div");
+  for (var j = 0; j < lines.length; j++) {
+    var line = document.createElement(j === 0 ? "b" : "div");
+    line.textContent = lines[j];
+    box.appendChild(line);
+  }
+  return box;
+}
+"""
+
+
 def _project(geoms, datum: str):
     return geoms if datum == "wgs84" else coords.geometry_from_wgs84(geoms, datum)
 
@@ -114,6 +128,8 @@ def encode_geometries(geoms, origin: tuple[float, float]) -> list:
 class _Layer(folium.map.Layer):
     """A layer whose JavaScript is one template (data passed as JSON)."""
 
+    text_box = _TEXT_BOX_JS
+
     def __init__(self, name: str, *, show: bool = True, **data) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = type(self).__name__
@@ -131,6 +147,7 @@ class UnitsLayer(_Layer):
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = (function () {
   {{ this.decode }}
+  {{ this.text_box }}
   var d = {{ this.data.payload }};
   var features = [];
   for (var k = 0; k < d.geometry.length; k++) {
@@ -145,18 +162,12 @@ var {{ this.get_name() }} = (function () {
     },
     onEachFeature: function (f, l) {
       l.bindTooltip(function () {
-        var p = f.properties, box = document.createElement("div");
-        var lines = [p.n];
+        var p = f.properties, lines = [p.n];
         if (p.t >= 0) lines.push(d.typeLabel + "：" + d.types[p.t]);
         if (p.w) lines.push(d.workersLabel + "：" + p.w);
         lines.push(d.valueLabel + "：" + (p.v === null ? "—" : p.v));
         for (var i = 0; i < d.tiers.length; i++) lines.push(d.tiers[i] + "：" + p.r[i]);
-        for (var j = 0; j < lines.length; j++) {
-          var line = document.createElement(j === 0 ? "b" : "div");
-          line.textContent = lines[j];
-          box.appendChild(line);
-        }
-        return box;
+        return textBox(lines);
       }, {sticky: true});
       l.on("mouseover", function () { l.setStyle({weight: 2, color: "#111"}); });
       l.on("mouseout", function () { layer.resetStyle(l); });
@@ -203,6 +214,7 @@ class PointsLayer(_Layer):
     _template = Template("""
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = (function () {
+  {{ this.text_box }}
   var d = {{ this.data.payload }};
   // No renderer of its own: a second canvas would sit on top of the grids'
   // canvas and swallow their clicks. The map's one canvas (preferCanvas) serves all.
@@ -217,16 +229,11 @@ var {{ this.get_name() }} = (function () {
     group.addLayer(m);
   }
   group.bindTooltip(function (m) {
-    var i = m._row, box = document.createElement("div");
+    var i = m._row;
     var last = d.v[i] < 0 ? d.never
       : new Date(day0 - d.v[i] * 864e5).toISOString().slice(0, 10);
-    var lines = [d.a[i], d.tierLabel + "：" + d.tierNames[d.t[i]], d.lastLabel + "：" + last];
-    for (var j = 0; j < lines.length; j++) {
-      var line = document.createElement(j === 0 ? "b" : "div");
-      line.textContent = lines[j];
-      box.appendChild(line);
-    }
-    return box;
+    return textBox([d.a[i], d.tierLabel + "：" + d.tierNames[d.t[i]],
+                    d.lastLabel + "：" + last]);
   }, {sticky: true});
   return group;
 })();
