@@ -6,10 +6,13 @@ import argparse
 import logging
 import sys
 from datetime import date
+from pathlib import Path
 
 from gridmap import schema
 from gridmap._errors import GridmapError
+from gridmap.coverage import coverage_table
 from gridmap.demo import SCALES, build_demo, default_as_of
+from gridmap.policy import load_policy
 from gridmap.store import open_store
 
 log = logging.getLogger("gridmap")
@@ -45,11 +48,33 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(p)
 
     sub.add_parser("schema", help="print the schema reference as Markdown")
+
+    report = sub.add_parser("report", help="tables for meetings and other tools")
+    kinds = report.add_subparsers(dest="report", required=True)
+    p = kinds.add_parser("coverage", help="visit coverage per area (see README: definitions)")
+    p.add_argument("--level", choices=schema.LEVELS, default="district")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    p.add_argument("--out", help="file to write (default: standard output; xlsx needs --out)")
+    _store_arg(p)
     return parser
 
 
 def _progress(fraction: float, message: str) -> None:
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+
+def _write_table(table, fmt: str, out: str | None) -> None:
+    if fmt == "xlsx":
+        if not out:
+            raise GridmapError("--format xlsx needs --out FILE.xlsx")
+        table.to_excel(out, index=False)
+    elif fmt == "json":
+        text = table.to_json(orient="records", force_ascii=False, indent=1)
+        Path(out).write_text(text, encoding="utf-8") if out else print(text)
+    else:
+        text = table.to_csv(index=False)
+        Path(out).write_text(text, encoding="utf-8-sig") if out else print(text, end="")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"meta.{key} = {value}")
         elif args.command == "schema":
             print(schema.schema_markdown())
+        elif args.command == "report":
+            store = open_store(args.store)
+            table = coverage_table(
+                store.read("households"), store.read("visits"), store.read("grids"),
+                store.read("areas"), load_policy(), level=args.level,
+                as_of=args.as_of or date.today())
+            _write_table(table, args.format, args.out)
     except GridmapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -81,3 +81,25 @@ def coverage_by(status: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     out["overdue"] = out["overdue"].astype(int)
     return out[["households", "covered", "overdue", "coverage_pct"]
                + [c for c in out.columns if "_" in c and c != "coverage_pct"]]
+
+
+def coverage_table(households: pd.DataFrame, visits: pd.DataFrame, grids: pd.DataFrame,
+                   areas: pd.DataFrame, policy: Policy, *, level: str, as_of: date
+                   ) -> pd.DataFrame:
+    """One row per area of ``level`` (every area, also those without households):
+    ``area_id, name, households, covered, overdue, coverage_pct`` and per-tier columns."""
+    status = household_status(households, visits, policy, as_of=as_of)
+    keys = households["grid_id"]
+    if level != "grid":
+        keys = keys.map(grids.set_index("grid_id")[schema.LEVEL_COLUMN[level]])
+    table = coverage_by(status, keys)
+    if level == "grid":
+        names = grids.set_index("grid_id")["name"]
+    else:
+        names = areas[areas["level"] == level].set_index("area_id")["name"]
+    table = table.reindex(names.index)
+    counts = [c for c in table.columns if not c.startswith("coverage_pct")]
+    table[counts] = table[counts].fillna(0).astype(int)
+    table.insert(0, "name", names)
+    table.index.name = "area_id"
+    return table.reset_index()

@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from gridmap import cli
 from gridmap.store import open_store
 
@@ -48,3 +50,48 @@ def test_schema_doc_is_current():
 
     from gridmap.schema import schema_markdown
     assert Path("docs/schema.md").read_text(encoding="utf-8").strip() == schema_markdown().strip()
+
+
+def test_report_coverage_formats_agree(tmp_path, small_store, capsys):
+    import json
+
+    import openpyxl
+    import pandas as pd
+    store = str(small_store.path)
+    args = ["report", "coverage", "--level", "street", "--as-of", "2026-11-20", "--store", store]
+    assert cli.main([*args, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert cli.main([*args, "--format", "csv", "--out", str(tmp_path / "c.csv")]) == 0
+    csv = pd.read_csv(tmp_path / "c.csv", dtype={"area_id": str}, encoding="utf-8-sig")
+    assert cli.main([*args, "--format", "xlsx", "--out", str(tmp_path / "c.xlsx")]) == 0
+    sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").active
+    header = [c.value for c in sheet[1]]
+    assert header[:6] == ["area_id", "name", "households", "covered", "overdue", "coverage_pct"]
+    assert len(rows) == len(csv) == sheet.max_row - 1 == 3
+    assert [r["households"] for r in rows] == csv["households"].tolist()
+    hh = small_store.read("households")
+    assert sum(r["households"] for r in rows) == len(hh)
+    for r in rows:
+        assert r["covered"] + r["overdue"] == r["households"]
+        assert r["coverage_pct"] == pytest.approx(100 * r["covered"] / r["households"])
+
+
+def test_report_levels_sum_to_the_whole(small_store, capsys):
+    import json
+    totals = {}
+    for level in ("district", "street", "community", "grid"):
+        assert cli.main(["report", "coverage", "--level", level, "--as-of", "2026-11-20",
+                         "--format", "json", "--store", str(small_store.path)]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        totals[level] = (sum(r["households"] for r in rows), sum(r["covered"] for r in rows))
+    assert len(set(totals.values())) == 1  # every level adds up to the same city totals
+    communities = small_store.read("areas").query("level == 'community'")
+    assert cli.main(["report", "coverage", "--level", "community", "--format", "json",
+                     "--store", str(small_store.path)]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == len(communities)  # empty ones listed too
+
+
+def test_report_xlsx_needs_out(small_store, capsys):
+    assert cli.main(["report", "coverage", "--format", "xlsx",
+                     "--store", str(small_store.path)]) == 2
+    assert "--out" in capsys.readouterr().err
