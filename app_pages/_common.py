@@ -69,13 +69,15 @@ def ready_store(language: str) -> Store:
     return s
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# Frames are shared between reruns and sessions, not copied (cache_resource, not
+# cache_data): pages treat them as read-only and build new frames from them.
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _read(url: str, version: str, layer: str, area: str | None) -> pd.DataFrame:
     return open_store(url).read(layer, area=Area.parse(area) if area else None)
 
 
 def read(layer: str, area: Area | None = None) -> pd.DataFrame:
-    """One layer for ``area``, cached until the store changes."""
+    """One layer for ``area``, cached until the store changes. Read-only: do not modify."""
     s = store()
     return _read(s.url, s.version(), layer, str(area) if area else None)
 
@@ -169,7 +171,7 @@ def today() -> date:
     return date.today()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _status(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap.coverage import household_status
     s = open_store(url)
@@ -182,7 +184,7 @@ def household_status(as_of: date) -> pd.DataFrame:
     return _status(s.url, s.version(), as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _per_grid(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap.indicators import grid_indicators
     return grid_indicators(read("grids"), read("households"), household_status(as_of), policy())
@@ -263,3 +265,25 @@ def map_view(area: Area | None, indicator: str, scheme: str, tiers: tuple, categ
     s = store()
     return _view(s.url, s.version(), str(area) if area else None, indicator, scheme, tiers,
                  categories, as_of)
+
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _folium_map(url: str, version: str, area: str | None, indicator: str, scheme: str,
+                tiers: tuple, categories: tuple, as_of: date, language: str, tiles):
+    from gridmap.webmap import build_map
+    view = _view(url, version, area, indicator, scheme, tiers, categories, as_of)
+    return build_map(view, lang=language, tiles=tiles)
+
+
+def folium_map(area: Area | None, indicator: str, scheme: str, tiers: tuple,
+               categories: tuple, as_of: date, language: str, tiles=None):
+    """The folium map of a view, built once per view, language and basemap.
+
+    A copy each time: streamlit-folium alters the map it is given while rendering it,
+    so the cached original must never be handed over.
+    """
+    import copy
+    s = store()
+    return copy.deepcopy(_folium_map(s.url, s.version(), str(area) if area else None, indicator,
+                                     scheme, tiers, categories, as_of, language, tiles))

@@ -7,7 +7,7 @@ from app_pages import _common as ui
 from gridmap import mapview, schema
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS
-from gridmap.webmap import build_map, tiles_from_env
+from gridmap.webmap import tiles_from_env
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("map.title", lang))
@@ -28,7 +28,8 @@ st.query_params.update({"ind": indicator, "scheme": scheme})
 ui.grid_search(lang)
 
 view = ui.map_view(area, indicator, scheme, tuple(tiers), tuple(categories), as_of)
-fmap = build_map(view, lang=lang, tiles=tiles_from_env())
+fmap = ui.folium_map(area, indicator, scheme, tuple(tiers), tuple(categories), as_of, lang,
+                    tiles_from_env())
 if view.points_hidden:
     st.info(t("map.points_hidden", lang, n=f"{view.points_hidden:,}"))
 st.caption(t("map.click_hint", lang))
@@ -36,7 +37,7 @@ st.caption(t("map.click_hint", lang))
 map_col, panel_col = (st.columns([3, 1.3]) if area and area.level == "grid"
                       else (st.container(), None))
 with map_col:
-    event = st_folium(fmap, height=620, use_container_width=True,
+    event = st_folium(fmap, height=620, use_container_width=True, render=False,
                       returned_objects=["last_active_drawing"], key="gridmap.map")
 clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
 if clicked.get("i") and clicked != st.session_state.get("gridmap.map.handled"):

@@ -132,7 +132,7 @@ DRAWN_JS = """() => {
   for (const k in window.map._layers) {
     const l = window.map._layers[k];
     if (l.feature && l.feature.properties && l.feature.properties.i) units++;
-    if (l._row !== undefined) points++;
+    if (l.count && l._canvas) points += l.count();
   }
   return [units, points];
 }"""
