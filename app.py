@@ -17,6 +17,8 @@ navigation = st.navigation([
             url_path="overview", default=True),
     st.Page("app_pages/map.py", title=t("nav.map", language), icon=":material/map:",
             url_path="map"),
+    st.Page("app_pages/coverage.py", title=t("nav.coverage", language),
+            icon=":material/fact_check:", url_path="coverage"),
 ])
 ui.area_selector(language)
 navigation.run()

@@ -249,35 +249,37 @@ def grid_search(language: str) -> None:
 
 @st.cache_resource(max_entries=24, show_spinner=False)
 def _view(url: str, version: str, area: str | None, indicator: str, scheme: str,
-          tiers: tuple, categories: tuple, as_of: date):
+          tiers: tuple, categories: tuple, as_of: date, unit_level: str | None = None):
     from gridmap.mapview import build_view, grid_workers
     return build_view(areas=read("areas"), grids=read("grids"), households=read("households"),
                       workers_by_grid=grid_workers(read("assignments"), read("workers")),
                       status=household_status(as_of), per_grid=grid_indicators(as_of),
                       area=Area.parse(area) if area else None, indicator=indicator,
                       scheme=scheme, as_of=as_of.isoformat(), tiers=tiers,
-                      categories=categories)
+                      categories=categories, unit_level=unit_level)
 
 
 def map_view(area: Area | None, indicator: str, scheme: str, tiers: tuple, categories: tuple,
-             as_of: date):
+             as_of: date, unit_level: str | None = None):
     """The data of a map view, computed once per choice and store version."""
     s = store()
     return _view(s.url, s.version(), str(area) if area else None, indicator, scheme, tiers,
-                 categories, as_of)
+                 categories, as_of, unit_level)
 
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
 def _folium_map(url: str, version: str, area: str | None, indicator: str, scheme: str,
-                tiers: tuple, categories: tuple, as_of: date, language: str, tiles):
+                tiers: tuple, categories: tuple, as_of: date, language: str, tiles,
+                unit_level: str | None):
     from gridmap.webmap import build_map
-    view = _view(url, version, area, indicator, scheme, tiers, categories, as_of)
+    view = _view(url, version, area, indicator, scheme, tiers, categories, as_of, unit_level)
     return build_map(view, lang=language, tiles=tiles)
 
 
 def folium_map(area: Area | None, indicator: str, scheme: str, tiers: tuple,
-               categories: tuple, as_of: date, language: str, tiles=None):
+               categories: tuple, as_of: date, language: str, tiles=None,
+               unit_level: str | None = None):
     """The folium map of a view, built once per view, language and basemap.
 
     A copy each time: streamlit-folium alters the map it is given while rendering it,
@@ -286,4 +288,29 @@ def folium_map(area: Area | None, indicator: str, scheme: str, tiers: tuple,
     import copy
     s = store()
     return copy.deepcopy(_folium_map(s.url, s.version(), str(area) if area else None, indicator,
-                                     scheme, tiers, categories, as_of, language, tiles))
+                                     scheme, tiers, categories, as_of, language, tiles,
+                                     unit_level))
+
+
+def area_households(area: Area | None, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The households of ``area`` and their coverage status, aligned row by row."""
+    everyone, status = read("households"), household_status(as_of)
+    if area is None:
+        return everyone, status
+    mask = everyone["grid_id"].isin(read("grids", area)["grid_id"]).to_numpy()
+    return (everyone[mask].reset_index(drop=True), status[mask].reset_index(drop=True))
+
+
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _trend(url: str, version: str, area: str | None, as_of: date) -> pd.DataFrame:
+    from gridmap.coverage import weekly_trend
+    a = Area.parse(area) if area else None
+    return weekly_trend(read("households", a), read("visits", a), policy(), as_of=as_of)
+
+
+def weekly_trend(area: Area | None, as_of: date) -> pd.DataFrame:
+    """Coverage per tier per week in ``area``, cached until the store changes."""
+    s = store()
+    return _trend(s.url, s.version(), str(area) if area else None, as_of)

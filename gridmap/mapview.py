@@ -124,27 +124,30 @@ def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
                as_of: str = "", tiers: tuple[str, ...] = schema.TIERS,
                categories: tuple[str, ...] = (),
                max_grid_units: int = MAX_GRID_UNITS, max_points: int = MAX_POINTS,
-               workers_by_grid: pd.Series | None = None) -> MapView:
+               workers_by_grid: pd.Series | None = None,
+               unit_level: str | None = None) -> MapView:
     """The view of ``area`` (``None``: everything) coloured by ``indicator``.
 
     ``households``/``status`` are aligned row by row; ``per_grid`` is
     ``indicators.grid_indicators`` for ``grids``. ``tiers`` and ``categories`` filter
     the household points (a household matches if it has any of ``categories``).
     ``workers_by_grid`` (from ``grid_workers``) names each grid's workers in tooltips.
+    ``unit_level`` colours areas of that level instead of grids (default: grids, or
+    the level below the selection when there are too many grids).
     """
     if indicator not in INDICATORS:
         raise ValueError(f"unknown indicator {indicator!r}")
     level_col = schema.LEVEL_COLUMN[area.level] if area else None
     in_view = grids if area is None else grids[grids[level_col] == area.id]
-    if len(in_view) > max_grid_units:
-        unit_level = _coarser_level(area)
+    if unit_level is None:
+        unit_level = "grid" if len(in_view) <= max_grid_units else _coarser_level(area)
+    if unit_level != "grid":
         keys = in_view[schema.LEVEL_COLUMN[unit_level]]
         values = aggregate(per_grid.loc[in_view["grid_id"]], keys.to_numpy())
         shapes = areas[areas["area_id"].isin(values.index)].set_index("area_id")
         units = gpd.GeoDataFrame(values.join(shapes[["name", "geometry"]]),
                                  geometry="geometry", crs=schema.CRS)
     else:
-        unit_level = "grid"
         units = gpd.GeoDataFrame(
             per_grid.loc[in_view["grid_id"]].join(
                 in_view.set_index("grid_id")[["name", "grid_type", "geometry"]]),

@@ -24,12 +24,28 @@ def _default_intervals() -> MappingProxyType:
 
 
 @dataclass(frozen=True)
+class Warnings:
+    """How the graded warning (一级/二级/三级预警) is scored from a household's record."""
+
+    health_categories: tuple[str, ...] = ("重病重残",)
+    family_categories: tuple[str, ...] = ("独居老人", "事实无人抚养", "孤儿", "困境儿童")
+    recent_days: int = 90
+    health_points: int = 2
+    family_points: int = 1
+    recent_difficulty_points: int = 1  # per visit that found a new difficulty
+    levels: tuple[int, int, int] = (1, 3, 4)  # points for level 1, 2, 3
+
+
+@dataclass(frozen=True)
 class Policy:
     """Rules in force. Defaults match the shipped ``data/policy.toml``."""
 
     interval_days: MappingProxyType = field(default_factory=_default_intervals)
     counted_methods: tuple[str, ...] = schema.VISIT_METHODS
+    # Tiers that also need an in-person ('door') visit at least every N days.
+    in_person_days: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     min_count: int = 5
+    warnings: Warnings = field(default_factory=Warnings)
 
     def visits_per_month(self, tier: str) -> float:
         """Required visits in a 30-day month for a household of ``tier``."""
@@ -56,11 +72,49 @@ def policy_from_dict(raw: dict[str, Any], *, source: str = "policy") -> Policy:
     methods = tuple(visits.get("counted_methods", schema.VISIT_METHODS))
     if not methods or set(methods) - set(schema.VISIT_METHODS):
         fail("visits.counted_methods", f"must be some of {', '.join(schema.VISIT_METHODS)}")
+    in_person = dict(visits.get("in_person_days", {}))
+    for tier, days in in_person.items():
+        if tier not in schema.TIERS:
+            fail(f"visits.in_person_days.{tier}", f"{tier!r} is not a tier")
+        if not _positive_int(days):
+            fail(f"visits.in_person_days.{tier}", f"must be a positive whole number of days, "
+                 f"not {days!r}")
     min_count = raw.get("privacy", {}).get("min_count", 5)
     if not isinstance(min_count, int) or min_count < 1:
         fail("privacy.min_count", "must be a whole number of at least 1")
+    w = raw.get("warnings", {})
+    default = Warnings()
+    points = w.get("points", {})
+    warnings = Warnings(
+        health_categories=tuple(w.get("health_categories", default.health_categories)),
+        family_categories=tuple(w.get("family_categories", default.family_categories)),
+        recent_days=w.get("recent_days", default.recent_days),
+        health_points=points.get("health", default.health_points),
+        family_points=points.get("family", default.family_points),
+        recent_difficulty_points=points.get("recent_difficulty",
+                                            default.recent_difficulty_points),
+        levels=tuple(w.get("levels", default.levels)))
+    for name in ("health_categories", "family_categories"):
+        unknown = set(getattr(warnings, name)) - set(schema.CATEGORIES)
+        if unknown:
+            fail(f"warnings.{name}", f"unknown categories {sorted(unknown)}")
+    if not _positive_int(warnings.recent_days):
+        fail("warnings.recent_days", "must be a positive whole number of days")
+    for key in ("health", "family", "recent_difficulty"):
+        value = getattr(warnings, f"{key}_points" if key != "recent_difficulty"
+                        else "recent_difficulty_points")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            fail(f"warnings.points.{key}", "must be a whole number of points, 0 or more")
+    lv = warnings.levels
+    if len(lv) != 3 or not all(_positive_int(x) for x in lv) or list(lv) != sorted(set(lv)):
+        fail("warnings.levels", "needs three rising whole numbers: points for level 1, 2, 3")
     return Policy(interval_days=MappingProxyType({t: intervals[t] for t in schema.TIERS}),
-                  counted_methods=methods, min_count=min_count)
+                  counted_methods=methods, in_person_days=MappingProxyType(in_person),
+                  min_count=min_count, warnings=warnings)
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

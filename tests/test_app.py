@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["app_pages/overview.py", "app_pages/map.py"]
+PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py"]
 
 
 @pytest.fixture
@@ -136,3 +136,72 @@ def test_grid_level_shows_the_side_panel_without_names(app, small_store, monkeyp
     assert not any(name in shown for name in mine["head_name"])
     assert not any(n in shown for n in mine["id_number"])
     assert len(tables[1]) >= 1  # the grid's workers
+
+
+def _no_map(monkeypatch):
+    import streamlit_folium
+    monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(None))
+
+
+def test_coverage_page_figures_equal_the_cli_report(app, small_store, monkeypatch):
+    from datetime import date
+
+    from gridmap.coverage import coverage_table
+    from gridmap.policy import load_policy
+    _no_map(monkeypatch)
+    street = small_store.read("areas").query("level == 'street'").iloc[1]
+    app.query_params["area"] = f"street:{street['area_id']}"
+    app.switch_page("app_pages/coverage.py").run()
+    assert not app.exception
+    table = coverage_table(small_store.read("households"), small_store.read("visits"),
+                           small_store.read("grids"), small_store.read("areas"), load_policy(),
+                           level="street", as_of=date.today())
+    row = table.set_index("area_id").loc[street["area_id"]]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["总覆盖率"] == f"{row['coverage_pct']:.1f}%"
+    assert metrics["红色"] == f"{row['coverage_pct_red']:.1f}%"
+    assert app.caption[0].value == f"共 {row['overdue']:,} 户逾期"
+
+
+def test_logging_a_visit_writes_it_and_moves_the_due_date(app, small_store, monkeypatch):
+    from datetime import date
+    _no_map(monkeypatch)
+    hh = small_store.read("households")
+    grid = hh["grid_id"].iloc[0]
+    app.query_params["area"] = f"grid:{grid}"
+    app.switch_page("app_pages/coverage.py").run()
+    household = app.selectbox(key="gridmap.visit.household").value
+    before = len(small_store.read("visits"))
+    app.text_area[0].input("电话回访，身体稳定")
+    next(b for b in app.button if b.label == "保存走访").click().run()
+    assert not app.exception
+    visits = small_store.read("visits")
+    assert len(visits) == before + 1
+    mine = visits[visits["household_id"] == household].iloc[-1]
+    assert mine["note"] == "电话回访，身体稳定" and mine["visited_at"].date() == date.today()
+    interval = {"red": 7, "orange": 14, "yellow": 30, "green": 90}[
+        hh.set_index("household_id").loc[household, "tier"]]
+    due = date.fromordinal(date.today().toordinal() + interval)
+    assert any(due.isoformat() in s.value for s in app.success)
+
+
+def test_tier_change_needs_a_reason_and_keeps_history(app, small_store, monkeypatch):
+    import hashlib
+    _no_map(monkeypatch)
+    hh = small_store.read("households")
+    grid = hh["grid_id"].iloc[0]
+    app.query_params["area"] = f"grid:{grid}"
+    app.switch_page("app_pages/coverage.py").run()
+    household = app.selectbox(key="gridmap.tier.household").value
+    digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
+    next(b for b in app.button if b.label == "保存调整").click().run()
+    assert any("原因" in e.value or "reason" in e.value for e in app.error)
+    assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
+    next(t for t in app.text_input if "原因" in t.label).input("住院后病情加重")
+    next(b for b in app.button if b.label == "保存调整").click().run()
+    assert not app.exception and app.success
+    changes = small_store.read("tier_changes")
+    last = changes[changes["household_id"] == household].iloc[-1]
+    assert last["reason"] == "住院后病情加重"
+    assert small_store.read("households").set_index("household_id").loc[
+        household, "tier"] == last["to_tier"]

@@ -17,9 +17,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(_small_store_template):
+def server(_small_store_template, tmp_path_factory):
     require_chromium()
-    with streamlit_server(_small_store_template) as url:
+    import shutil
+    path = tmp_path_factory.mktemp("browser") / "small.gpkg"  # its own copy: tests write
+    shutil.copyfile(_small_store_template, path)
+    with streamlit_server(path) as url:
         yield url
 
 
@@ -144,4 +147,17 @@ def test_text_from_data_shows_as_text_in_tooltips(hostile_server):
         assert page.evaluate("() => window.__xss") is None
         # The side panel shows the alias as text too.
         expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        assert attempted == []
+
+
+def test_logging_a_visit_on_a_phone(server, small_frames, tmp_path):
+    grid = small_frames["households"]["grid_id"].iloc[0]
+    with chromium_page(width=390, height=844) as (page, attempted):
+        page.goto(server + f"/coverage?area=grid:{grid}")
+        wait_for_app(page)
+        page.get_by_role("tab", name="登记走访").click()
+        page.get_by_label("走访记录").fill("上门走访，老人身体稳定")
+        page.get_by_role("button", name="保存走访").click()
+        expect(page.get_by_text("已保存")).to_be_visible(timeout=20_000)
+        page.screenshot(path=ARTIFACTS / "visit-phone.png", full_page=True)
         assert attempted == []

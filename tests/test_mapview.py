@@ -126,3 +126,10 @@ def test_grid_workers_for_tooltips(town):
     assert names["G1"] == "丙、甲、乙 等4人" and names["G2"] == "戊"
     view = view_of(town, area=None, indicator="households", workers_by_grid=names)
     assert list(view.units["workers"]) == ["丙、甲、乙 等4人", "戊", ""]
+
+
+def test_units_at_a_chosen_level(town):
+    view = view_of(town, area=None, indicator="coverage_pct", unit_level="community")
+    assert view.unit_level == "community" and sorted(view.units["id"]) == ["C1", "C2"]
+    c1 = view.units.set_index("id").loc["C1"]
+    assert c1["households"] == 5 and c1["value"] == pytest.approx(20.0)

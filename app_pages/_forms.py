@@ -1,0 +1,122 @@
+"""Streamlit-side forms and table helpers: picking a household, logging a visit,
+changing a tier, downloading a table. Writes go through the store, one transaction each."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._common import labelled, policy, read, store
+from gridmap import schema
+from gridmap._errors import GridmapError
+from gridmap.coverage import household_status
+from gridmap.i18n import label, t
+from gridmap.store import Area
+
+
+def downloads(table: pd.DataFrame, name: str, language: str) -> None:
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel download buttons for a table."""
+    import io
+
+    left, right = st.columns(2)
+    left.download_button(t("coverage.download_csv", language),
+                         table.to_csv(index=False).encode("utf-8-sig"),
+                         file_name=f"{name}.csv", mime="text/csv")
+    buffer = io.BytesIO()
+    table.to_excel(buffer, index=False)
+    right.download_button(t("coverage.download_xlsx", language), buffer.getvalue(),
+                          file_name=f"{name}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def pick_household(households: pd.DataFrame, language: str, key: str, limit: int = 3000):
+    """A household picker by alias and grid (never by name); ``None`` when there are too
+    many to list (the user is asked to narrow the area first)."""
+    if len(households) > limit:
+        st.info(t("coverage.narrow", language, n=f"{len(households):,}"))
+        return None
+    grids = read("grids").set_index("grid_id")["name"]
+    labels = dict(zip(households["household_id"],
+                      households["alias"] + " · " + households["grid_id"].map(grids),
+                      strict=True))
+    return st.selectbox(t("coverage.household", language), list(labels), key=key,
+                        format_func=labels.get)
+
+
+def _grid_staff(grid_id: str, household_id: str) -> dict[str, str]:
+    """Who may have visited: the grid's workers, then the household's helpers."""
+    workers = read("workers").set_index("worker_id")["name"]
+    assigned = read("assignments")
+    ids = assigned.loc[assigned["grid_id"] == grid_id].sort_values("role", key=lambda r: r.map(
+        {"primary": 0, "backup": 1}))["worker_id"].tolist()
+    helpers = read("household_helpers")
+    ids += helpers.loc[helpers["household_id"] == household_id, "worker_id"].tolist()
+    return {w: workers.get(w, w) for w in dict.fromkeys(ids)}
+
+
+def visit_form(households: pd.DataFrame, language: str, as_of: date) -> None:
+    """Log a visit; saving is one transaction and moves the household's due date at once."""
+    household = pick_household(households, language, "gridmap.visit.household")
+    if household is None:
+        return
+    row = households.set_index("household_id").loc[household]
+    staff = _grid_staff(row["grid_id"], household)
+    with st.form("gridmap.visit.form", clear_on_submit=True):
+        day = st.date_input(t("coverage.date", language), as_of, max_value=as_of)
+        when = st.time_input(t("coverage.time", language), time(10, 0))
+        method = st.selectbox(t("coverage.method", language), schema.VISIT_METHODS,
+                              format_func=lambda m: label(m, language))
+        visitor = st.selectbox(t("coverage.visitor", language), list(staff),
+                               format_func=staff.get)
+        note = st.text_area(t("coverage.note", language))
+        found = st.checkbox(t("coverage.found", language))
+        submitted = st.form_submit_button(t("coverage.save_visit", language), type="primary")
+    if not submitted:
+        return
+    s = store()
+    try:
+        s.append_visit(household_id=household, worker_id=visitor,
+                       visited_at=datetime.combine(day, when), method=method,
+                       note=note.strip() or None, found_difficulty=found)
+    except GridmapError as exc:
+        st.error(t("coverage.error", language, error=str(exc)))
+        return
+    grid = Area("grid", row["grid_id"])
+    mine = s.read("households", area=grid)
+    status = household_status(mine, s.read("visits", area=grid), policy(), as_of=as_of)
+    due = status.loc[mine["household_id"] == household, "due"].iloc[0]
+    st.success(t("coverage.saved_visit", language, alias=row["alias"],
+                 due=due.date().isoformat()))
+
+
+def tier_form(households: pd.DataFrame, language: str) -> None:
+    """Change a tier with a required reason; shows the household's tier history."""
+    household = pick_household(households, language, "gridmap.tier.household")
+    if household is None:
+        return
+    row = households.set_index("household_id").loc[household]
+    staff = _grid_staff(row["grid_id"], household)
+    st.write(f"{label(row['tier'], language)} → ")
+    with st.form("gridmap.tier.form"):
+        new = st.selectbox(t("coverage.new_tier", language),
+                           [x for x in schema.TIERS if x != row["tier"]],
+                           format_func=lambda k: label(k, language))
+        reason = st.text_input(t("coverage.reason", language))
+        by = st.selectbox(t("coverage.visitor", language), list(staff), format_func=staff.get)
+        submitted = st.form_submit_button(t("coverage.save_tier", language), type="primary")
+    if submitted:
+        try:
+            store().change_tier(household, new, reason=reason, changed_by=by)
+        except GridmapError as exc:
+            st.error(t("coverage.error", language, error=str(exc)))
+        else:
+            st.success(t("coverage.saved_tier", language, alias=row["alias"],
+                         tier=label(new, language)))
+    history = read("tier_changes", Area("grid", row["grid_id"]))
+    history = history[history["household_id"] == household].sort_values("changed_at",
+                                                                         ascending=False)
+    st.subheader(t("coverage.history", language))
+    st.dataframe(labelled(history[["changed_at", "from_tier", "to_tier", "reason",
+                                   "changed_by"]], language), hide_index=True, width="stretch")

@@ -1,0 +1,88 @@
+"""Coverage: who is overdue, how coverage moves, and the visit log (logging visits and tiers)."""
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages import _common as ui
+from app_pages import _forms as forms
+from gridmap import coverage, schema
+from gridmap.i18n import label, t
+from gridmap.style import TIER_COLORS
+from gridmap.webmap import tiles_from_env
+
+lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
+policy = ui.policy()
+households, status = ui.area_households(area, as_of)
+st.title(t("coverage.title", lang))
+ui.breadcrumb(area, lang)
+
+table = coverage.coverage_by(status, ["all"] * len(status))
+cols = st.columns(6)
+if len(table):
+    cols[0].metric(t("coverage.overall", lang), f"{table['coverage_pct'].iloc[0]:.1f}%")
+    for col, tier in zip(cols[1:5], schema.TIERS, strict=True):
+        pct = table[f"coverage_pct_{tier}"].iloc[0]
+        col.metric(label(tier, lang), "—" if pd.isna(pct) else f"{pct:.1f}%")
+cols[5].metric(t("coverage.never", lang), f"{coverage.never_visited(households, status).sum():,}")
+
+tabs = st.tabs([t(f"coverage.tab.{k}", lang)
+                for k in ("map", "overdue", "trend", "visit", "tier", "flows")])
+with tabs[0]:
+    levels = [lv for lv in schema.LEVELS
+              if area is None or schema.LEVELS.index(lv) > schema.LEVELS.index(area.level)]
+    levels = levels or ["grid"]  # a single grid: colour the grid itself
+    level = st.segmented_control(t("coverage.level", lang), levels, default=levels[0],
+                                 format_func=lambda lv: t(f"level.{lv}", lang)) or levels[0]
+    fmap = ui.folium_map(area, "coverage_pct", "quantiles", schema.TIERS, (), as_of, lang,
+                         tiles_from_env(), unit_level=level)
+    st_folium(fmap, height=520, use_container_width=True, render=False, returned_objects=[],
+              key="gridmap.coverage.map")
+
+with tabs[1]:
+    workers = coverage.responsible_workers(households, ui.read("assignments"), ui.read("workers"))
+    late = coverage.overdue_list(households, status, ui.read("grids").set_index("grid_id")["name"],
+                                 workers)
+    left, right = st.columns(2)
+    tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
+                             format_func=lambda k: label(k, lang))
+    names = late.drop_duplicates("worker_id").set_index("worker_id")["worker"].dropna()
+    who = right.selectbox(t("coverage.worker", lang), ["", *names.index],
+                          format_func=lambda w: names.get(w, t("coverage.all_workers", lang)))
+    late = late[late["tier"].isin(tiers) & ((late["worker_id"] == who) if who else True)]
+    shown = late[["alias", "tier", "grid", "worker", "last_visit", "last_method", "due",
+                  "days_overdue"]].assign(due=late["due"].dt.date)
+    st.caption(t("coverage.count", lang, n=f"{len(shown):,}"))
+    st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch", height=360)
+    forms.downloads(ui.labelled(shown, lang), f"overdue-{as_of}", lang)
+
+with tabs[2]:
+    trend = ui.weekly_trend(area, as_of)
+    trend = trend.assign(tier_name=trend["tier"].map(lambda k: label(k, lang)))
+    colors = [*TIER_COLORS.values(), "#333333"]
+    domain = [label(k, lang) for k in (*schema.TIERS, "all")]
+    st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
+        x=alt.X("week_end:T", title=t("coverage.week", lang)),
+        y=alt.Y("coverage_pct:Q", title=t("coverage.pct", lang), scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("tier_name:N", scale=alt.Scale(domain=domain, range=colors), title=None)),
+        width="stretch")
+    st.caption(t("coverage.trend_caption", lang))
+
+with tabs[3]:
+    forms.visit_form(households, lang, as_of)
+
+with tabs[4]:
+    forms.tier_form(households, lang)
+
+with tabs[5]:
+    start, end = st.date_input(t("coverage.period", lang),
+                               (as_of - timedelta(days=90), as_of), max_value=as_of)
+    changes = ui.read("tier_changes", area)
+    flows = coverage.tier_flows(changes, start, end)
+    flows.index = [label(k, lang) for k in flows.index]
+    flows.columns = [label(k, lang) for k in flows.columns]
+    st.dataframe(flows, width="content")
+    st.caption(t("coverage.flows_caption", lang))
