@@ -94,3 +94,72 @@ def test_city_coverage_is_believable(city_frames):
                               as_of=date(2026, 11, 20))
     share = 1 - status["overdue"].mean()
     assert 0.5 < share < 0.9  # mostly covered, with real gaps
+
+
+def test_in_person_rule_makes_a_phone_only_red_household_due():
+    from types import MappingProxyType
+    strict = Policy(in_person_days=MappingProxyType({"red": 30}))
+    hh = _hh(("a", "red", "2026-01-01"), ("b", "orange", "2026-01-01"))
+    v = _visits(("a", "2026-10-01 09:00", "door"), ("a", "2026-11-18 09:00", "phone"),
+                ("b", "2026-11-18 09:00", "phone"))
+    rows = household_status(hh, v, strict, as_of=date(2026, 11, 20)).set_index("household_id")
+    # Phone on 11-18 would make it due 11-25, but the last door visit was 10-01: due 10-31.
+    assert rows.loc["a", "due"] == pd.Timestamp("2026-10-31") and rows.loc["a", "overdue"]
+    assert rows.loc["b", "due"] == pd.Timestamp("2026-12-02")  # orange: no in-person rule
+
+
+def test_overdue_list_is_most_urgent_first():
+    from gridmap.coverage import overdue_list
+    hh = _hh(("g", "green", "2026-01-01"), ("r1", "red", "2026-11-01"),
+             ("r2", "red", "2026-10-01"), ("y", "yellow", "2026-11-19")).assign(
+        alias=["G", "R1", "R2", "Y"], grid_id="X")
+    status = household_status(hh, _visits(), P, as_of=date(2026, 11, 20))
+    workers = pd.DataFrame({"worker_id": ["w"] * 4, "worker": ["网格员"] * 4})
+    rows = overdue_list(hh, status, pd.Series({"X": "一网格"}), workers)
+    assert list(rows["alias"]) == ["R2", "R1", "G"]  # Y is not overdue
+    assert list(rows["days_overdue"]) == [43, 12, 233]
+    assert set(rows["grid"]) == {"一网格"}
+
+
+def test_weekly_trend_known_values():
+    from gridmap.coverage import weekly_trend
+    hh = _hh(("a", "red", "2026-01-01"), ("b", "red", "2026-01-01"))
+    v = _visits(("a", "2026-07-01 10:00", "door"), ("a", "2026-11-16 10:00", "door"),
+                ("b", "2026-11-01 10:00", "door"))
+    trend = weekly_trend(hh, v, P, as_of=date(2026, 11, 20), weeks=3)
+    red = trend[trend["tier"] == "red"].set_index("week_end")["covered"]
+    # 11-06: a last seen 07-01 (late), b 11-01 (due 11-08): 1 covered.
+    # 11-13: a late, b due 11-08 (late): 0.   11-20: a 11-16 (due 11-23): 1.
+    assert red.to_dict() == {pd.Timestamp("2026-11-06"): 1, pd.Timestamp("2026-11-13"): 0,
+                             pd.Timestamp("2026-11-20"): 1}
+    assert (trend.loc[trend["tier"] == "all", "households"] == 2).all()
+
+
+def test_never_visited_and_tier_flows():
+    from gridmap.coverage import never_visited, tier_flows
+    hh = _hh(("a", "red", "2026-01-01"), ("b", "green", "2026-01-01"))
+    status = household_status(hh, _visits(("a", "2026-11-01 10:00", "door")), P,
+                              as_of=date(2026, 11, 20))
+    assert never_visited(hh, status).to_dict() == {"red": 0, "orange": 0, "yellow": 0,
+                                                   "green": 1}
+    changes = pd.DataFrame({
+        "changed_at": pd.to_datetime(["2026-09-01 10:00", "2026-10-05 10:00",
+                                      "2026-10-06 10:00", "2026-11-21 10:00"]),
+        "from_tier": ["orange", "orange", "green", "orange"],
+        "to_tier": ["red", "red", "red", "yellow"]})
+    flows = tier_flows(changes, date(2026, 10, 1), date(2026, 11, 20))
+    assert flows.loc["orange", "red"] == 1 and flows.loc["green", "red"] == 1
+    assert flows.to_numpy().sum() == 2 and list(flows.index) == list(schema.TIERS)
+
+
+def test_warning_levels_from_health_family_and_recent_difficulties():
+    from gridmap.coverage import warning_levels
+    hh = _hh(("a", "red", "2026-01-01"), ("b", "green", "2026-01-01"),
+             ("c", "yellow", "2026-01-01"), ("d", "green", "2026-01-01")).assign(
+        categories=["重病重残;独居老人", "低保", "孤儿", "低保"])
+    v = _visits(("a", "2026-11-01 10:00", "door"), ("c", "2026-10-01 10:00", "door"),
+                ("d", "2026-05-01 10:00", "door")).assign(found_difficulty=[True, True, True])
+    levels = warning_levels(hh, v, P, as_of=date(2026, 11, 20))
+    # a: health 2 + family 1 + 1 recent = 4 -> level 3; b: 0 -> 0;
+    # c: family 1 + recent 1 = 2 -> level 1; d: the difficulty is older than 90 days -> 0.
+    assert list(levels) == [3, 0, 1, 0]
