@@ -15,7 +15,7 @@ import pandas as pd
 
 from bench.common import table, timed
 from gridmap import schema
-from gridmap.coverage import coverage_by, household_status
+from gridmap.coverage import area_keys, coverage_by, household_status
 from gridmap.demo import build_demo
 from gridmap.policy import load_policy
 
@@ -24,12 +24,8 @@ AS_OF = date(2026, 11, 20)
 
 def all_levels(frames, policy) -> dict[str, pd.DataFrame]:
     status = household_status(frames["households"], frames["visits"], policy, as_of=AS_OF)
-    grid_of = frames["households"]["grid_id"]
-    grids = frames["grids"].set_index("grid_id")
-    out = {"grid": coverage_by(status, grid_of)}
-    for level in schema.AREA_LEVELS:
-        out[level] = coverage_by(status, grid_of.map(grids[schema.LEVEL_COLUMN[level]]))
-    return out
+    return {level: coverage_by(status, area_keys(frames["households"], frames["grids"], level))
+            for level in schema.LEVELS}
 
 
 def naive_overdue(frames, policy) -> int:

@@ -19,6 +19,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from gridmap import schema
 from gridmap.policy import Policy
@@ -27,71 +29,112 @@ STATUS_COLUMNS = ["household_id", "tier", "last_visit", "last_method", "due", "o
                   "days_overdue", "days_until_due"]
 
 
+def positions_in(values, universe) -> np.ndarray:
+    """Position of each of ``values`` in ``universe`` (-1 if absent), hashed by Arrow:
+    ~5x faster than ``Index.get_indexer`` on millions of ids."""
+    def arrow(strings) -> pa.Array:
+        array = pa.array(strings)  # zero-copy for pandas' Arrow-backed strings
+        return array if array.type == pa.large_string() else array.cast(pa.large_string())
+    found = pc.index_in(arrow(values), value_set=arrow(universe))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _last_per_household(positions: np.ndarray, times: np.ndarray, n: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Latest time per household position (``NaT`` if none) and the row that holds it."""
+    nat = np.iinfo(np.int64).min
+    last = np.full(n, nat, dtype=np.int64)
+    np.maximum.at(last, positions, times)
+    row = np.full(n, -1)
+    hit = np.flatnonzero(times == last[positions])
+    row[positions[hit]] = hit  # ties: any of the equal rows
+    return last, row
+
+
 def household_status(households: pd.DataFrame, visits: pd.DataFrame, policy: Policy, *,
                      as_of: date) -> pd.DataFrame:
     """One row per household (same order as ``households``): last counted visit, due date
     and whether it is overdue on ``as_of``."""
+    n = len(households)
     day = pd.Timestamp(as_of)
-    counted = visits[visits["method"].isin(policy.counted_methods)
-                     & (visits["visited_at"] < day + pd.Timedelta(days=1))]
-    latest = counted.sort_values("visited_at").drop_duplicates("household_id", keep="last")
-    latest = latest.set_index("household_id")
-    ids = households["household_id"]
-    last_visit = latest["visited_at"].reindex(ids).to_numpy()
-    last_method = latest["method"].reindex(ids).to_numpy()
-    since = households["tier_since"].to_numpy()
-    base = pd.to_datetime(np.where(pd.isna(last_visit), since, last_visit)).normalize()
-    interval = pd.to_timedelta(households["tier"].map(policy.interval_days).to_numpy(), "D")
-    due = base + interval
+    end = (day + pd.Timedelta(days=1)).to_datetime64().astype("datetime64[ms]").astype(np.int64)
+    # Integer work from here: visits -> household positions, times as int64 milliseconds.
+    position = positions_in(visits["household_id"], households["household_id"])
+    times = visits["visited_at"].to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    method = positions_in(visits["method"], schema.VISIT_METHODS)  # method codes
+    counted = np.isin(method, [schema.VISIT_METHODS.index(m) for m in policy.counted_methods])
+    keep = (position >= 0) & (times < end) & counted
+    position, times, method = position[keep], times[keep], method[keep]
+    last, row = _last_per_household(position, times, n)
+    seen = row >= 0
+    last_visit = np.where(seen, last, np.iinfo(np.int64).min).astype("datetime64[ms]")
+    last_method = np.full(n, None, dtype=object)
+    last_method[seen] = np.array(schema.VISIT_METHODS, dtype=object)[method[row[seen]]]
+
+    tier_code = pd.Categorical(households["tier"], categories=schema.TIERS).codes
+    since = households["tier_since"].to_numpy(dtype="datetime64[ms]")
+    day_ms = np.int64(86_400_000)
+    base = np.where(seen, last - last % day_ms, since.astype(np.int64))
+    intervals = np.array([policy.interval_days[t] for t in schema.TIERS], dtype=np.int64)
+    due = base + intervals[tier_code] * day_ms
     if policy.in_person_days:
-        door = counted[counted["method"] == "door"].sort_values("visited_at").drop_duplicates(
-            "household_id", keep="last").set_index("household_id")["visited_at"]
-        last_door = door.reindex(ids).to_numpy()
-        door_base = pd.to_datetime(np.where(pd.isna(last_door), since, last_door)).normalize()
-        days = households["tier"].map(policy.in_person_days).to_numpy(float)
-        door_due = door_base + pd.to_timedelta(np.nan_to_num(days, nan=0.0), "D")
-        due = pd.DatetimeIndex(np.where(np.isnan(days), due, np.minimum(due, door_due)))
-    until = (due - day).days.to_numpy()
+        door = method == schema.VISIT_METHODS.index("door")
+        door_last, door_row = _last_per_household(position[door], times[door], n)
+        door_base = np.where(door_row >= 0, door_last - door_last % day_ms,
+                             since.astype(np.int64))
+        rule = np.array([policy.in_person_days.get(t, -1) for t in schema.TIERS])[tier_code]
+        has_rule = rule > 0
+        due = np.where(has_rule, np.minimum(due, door_base + rule * day_ms), due)
+    due = due.astype("datetime64[ms]")
+    until = ((due - day.to_datetime64().astype("datetime64[ms]"))
+             // np.timedelta64(1, "D")).astype(np.int64)
     return pd.DataFrame({
-        "household_id": ids.to_numpy(),
+        "household_id": households["household_id"].to_numpy(),
         "tier": households["tier"].to_numpy(),
         "last_visit": pd.to_datetime(last_visit),
         "last_method": last_method,
-        "due": due,
+        "due": pd.to_datetime(due),
         "overdue": until < 0,
         "days_overdue": np.maximum(-until, 0),
         "days_until_due": until,
     })
 
 
-def coverage_by(status: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+def coverage_by(status: pd.DataFrame, keys) -> pd.DataFrame:
     """Coverage per group: ``keys`` gives each status row's area id (aligned by position).
 
     Columns: ``households, covered, overdue, coverage_pct`` and the same per tier
     (``households_red``, ..., ``coverage_pct_green``). Percentages are 0-100;
     an area without households of a tier has NaN coverage for it.
     """
-    frame = pd.DataFrame({"key": np.asarray(keys), "tier": status["tier"].to_numpy(),
-                          "overdue": status["overdue"].to_numpy()})
-    grouped = frame.groupby("key")
-    out = pd.DataFrame({"households": grouped.size(), "overdue": grouped["overdue"].sum()})
+    codes, uniques = pd.factorize(np.asarray(keys), sort=True)
+    k = len(uniques)
+    late = status["overdue"].to_numpy().astype(np.int64)
+    tier = pd.Categorical(status["tier"], categories=schema.TIERS).codes
+    out = pd.DataFrame(index=pd.Index(uniques, name="area_id"))
+    out["households"] = np.bincount(codes, minlength=k)
+    out["overdue"] = np.bincount(codes, weights=late, minlength=k).astype(int)
     out["covered"] = out["households"] - out["overdue"]
     out["coverage_pct"] = 100.0 * out["covered"] / out["households"]
-    per = frame.groupby(["key", "tier"]).agg(households=("overdue", "size"),
-                                             overdue=("overdue", "sum")).unstack("tier")
-    for tier in schema.TIERS:
-        n = per["households"].get(tier, 0)
-        o = per["overdue"].get(tier, 0)
-        n = pd.Series(n, index=per.index).reindex(out.index).fillna(0).astype(int)
-        o = pd.Series(o, index=per.index).reindex(out.index).fillna(0).astype(int)
-        out[f"households_{tier}"] = n
-        out[f"covered_{tier}"] = n - o
-        out[f"overdue_{tier}"] = o
-        out[f"coverage_pct_{tier}"] = (100.0 * (n - o) / n.replace(0, np.nan))
-    out.index.name = "area_id"
-    out["overdue"] = out["overdue"].astype(int)
+    for i, name in enumerate(schema.TIERS):
+        mine = tier == i
+        n = np.bincount(codes[mine], minlength=k)
+        o = np.bincount(codes[mine], weights=late[mine], minlength=k).astype(int)
+        out[f"households_{name}"] = n
+        out[f"covered_{name}"] = n - o
+        out[f"overdue_{name}"] = o
+        out[f"coverage_pct_{name}"] = np.where(n > 0, 100.0 * (n - o) / np.maximum(n, 1),
+                                               np.nan)
     return out[["households", "covered", "overdue", "coverage_pct"]
                + [c for c in out.columns if "_" in c and c != "coverage_pct"]]
+
+
+def area_keys(households: pd.DataFrame, grids: pd.DataFrame, level: str) -> np.ndarray:
+    """Each household's area id at ``level`` (by position, without string maps)."""
+    if level == "grid":
+        return households["grid_id"].to_numpy()
+    where = positions_in(households["grid_id"], grids["grid_id"])
+    return grids[schema.LEVEL_COLUMN[level]].to_numpy()[where]
 
 
 def coverage_table(households: pd.DataFrame, visits: pd.DataFrame, grids: pd.DataFrame,
@@ -100,10 +143,7 @@ def coverage_table(households: pd.DataFrame, visits: pd.DataFrame, grids: pd.Dat
     """One row per area of ``level`` (every area, also those without households):
     ``area_id, name, households, covered, overdue, coverage_pct`` and per-tier columns."""
     status = household_status(households, visits, policy, as_of=as_of)
-    keys = households["grid_id"]
-    if level != "grid":
-        keys = keys.map(grids.set_index("grid_id")[schema.LEVEL_COLUMN[level]])
-    table = coverage_by(status, keys)
+    table = coverage_by(status, area_keys(households, grids, level))
     if level == "grid":
         names = grids.set_index("grid_id")["name"]
     else:
