@@ -46,15 +46,18 @@ with tabs[1]:
     workers = coverage.responsible_workers(households, ui.read("assignments"), ui.read("workers"))
     late = coverage.overdue_list(households, status, ui.read("grids").set_index("grid_id")["name"],
                                  workers)
+    warning = coverage.warning_levels(households, ui.read("visits", area), policy, as_of=as_of)
+    late["warning"] = late["household_id"].map(
+        pd.Series(warning.to_numpy(), index=households["household_id"]))
     left, right = st.columns(2)
     tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
                              format_func=lambda k: label(k, lang))
     names = late.drop_duplicates("worker_id").set_index("worker_id")["worker"].dropna()
-    who = right.selectbox(t("coverage.worker", lang), ["", *names.index],
-                          format_func=lambda w: names.get(w, t("coverage.all_workers", lang)))
+    who = right.selectbox(t("coverage.worker", lang), list(names.index), index=None,
+                          placeholder=t("coverage.all_workers", lang), format_func=names.get)
     late = late[late["tier"].isin(tiers) & ((late["worker_id"] == who) if who else True)]
-    shown = late[["alias", "tier", "grid", "worker", "last_visit", "last_method", "due",
-                  "days_overdue"]].assign(due=late["due"].dt.date)
+    shown = late[["alias", "tier", "warning", "grid", "worker", "last_visit", "last_method",
+                  "due", "days_overdue"]].assign(due=late["due"].dt.date)
     st.caption(t("coverage.count", lang, n=f"{len(shown):,}"))
     st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch", height=360)
     forms.downloads(ui.labelled(shown, lang), f"overdue-{as_of}", lang)
@@ -86,3 +89,11 @@ with tabs[5]:
     flows.columns = [label(k, lang) for k in flows.columns]
     st.dataframe(flows, width="content")
     st.caption(t("coverage.flows_caption", lang))
+    pairs = flows.stack().rename("n").rename_axis(["from", "to"]).reset_index()
+    names = [label(k, lang) for k in schema.TIERS]
+    st.altair_chart(alt.Chart(pairs[pairs["n"] > 0]).mark_bar().encode(
+        y=alt.Y("from:N", sort=names, title=t("map.col.from_tier", lang)),
+        x=alt.X("n:Q", title=t("overview.count", lang)),
+        color=alt.Color("to:N", title=t("map.col.to_tier", lang),
+                        scale=alt.Scale(domain=names, range=list(TIER_COLORS.values())))),
+        width="stretch")

@@ -119,6 +119,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "Rows: from; columns: to; households."),
     "coverage.error": ("未保存：{error}", "Not saved: {error}"),
     "map.col.grid": ("网格", "Grid"),
+    "map.col.warning": ("预警等级", "Warning"),
     "map.col.worker": ("网格员", "Worker"),
     "map.col.last_method": ("最近方式", "Last method"),
     "map.col.due": ("应访日期", "Due"),

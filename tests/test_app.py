@@ -205,3 +205,31 @@ def test_tier_change_needs_a_reason_and_keeps_history(app, small_store, monkeypa
     assert last["reason"] == "住院后病情加重"
     assert small_store.read("households").set_index("household_id").loc[
         household, "tier"] == last["to_tier"]
+
+
+def test_a_failed_save_shows_an_error_and_changes_nothing(app, small_store, monkeypatch):
+    import hashlib
+
+    from gridmap._errors import StoreError
+    from gridmap.store import GeoPackageStore
+    _no_map(monkeypatch)
+    grid = small_store.read("households")["grid_id"].iloc[0]
+    app.query_params["area"] = f"grid:{grid}"
+    app.switch_page("app_pages/coverage.py").run()
+    digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
+
+    def broken(con, layer, row):
+        raise StoreError("disk full")  # inside the transaction, after the checks
+
+    monkeypatch.setattr(GeoPackageStore, "_insert", staticmethod(broken))
+    next(b for b in app.button if b.label == "保存走访").click().run()
+    assert not app.exception
+    assert any("disk full" in e.value for e in app.error)
+    assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
+
+
+def test_overdue_list_shows_warning_levels(app, small_store, monkeypatch):
+    _no_map(monkeypatch)
+    app.switch_page("app_pages/coverage.py").run()
+    table = next(df.value for df in app.dataframe if "预警等级" in df.value.columns)
+    assert set(table["预警等级"]) <= {0, 1, 2, 3} and len(table) > 0
