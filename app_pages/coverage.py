@@ -81,19 +81,18 @@ with tabs[4]:
     forms.tier_form(households, lang)
 
 with tabs[5]:
-    start, end = st.date_input(t("coverage.period", lang),
-                               (as_of - timedelta(days=90), as_of), max_value=as_of)
-    changes = ui.read("tier_changes", area)
-    flows = coverage.tier_flows(changes, start, end)
-    flows.index = [label(k, lang) for k in flows.index]
-    flows.columns = [label(k, lang) for k in flows.columns]
-    st.dataframe(flows, width="content")
-    st.caption(t("coverage.flows_caption", lang))
-    pairs = flows.stack().rename("n").rename_axis(["from", "to"]).reset_index()
-    names = [label(k, lang) for k in schema.TIERS]
-    st.altair_chart(alt.Chart(pairs[pairs["n"] > 0]).mark_bar().encode(
-        y=alt.Y("from:N", sort=names, title=t("map.col.from_tier", lang)),
-        x=alt.X("n:Q", title=t("overview.count", lang)),
-        color=alt.Color("to:N", title=t("map.col.to_tier", lang),
-                        scale=alt.Scale(domain=names, range=list(TIER_COLORS.values())))),
-        width="stretch")
+    period = st.date_input(t("coverage.period", lang), (as_of - timedelta(days=90), as_of),
+                           max_value=as_of)
+    if len(period) == 2:  # while a range is being picked, only its start is known
+        flows = coverage.tier_flows(ui.read("tier_changes", area), *period)
+        names = [label(k, lang) for k in schema.TIERS]
+        flows.index, flows.columns = names, names
+        st.dataframe(flows, width="content")
+        st.caption(t("coverage.flows_caption", lang))
+        pairs = flows.stack().rename("n").rename_axis(["from", "to"]).reset_index()
+        st.altair_chart(alt.Chart(pairs[pairs["n"] > 0]).mark_bar().encode(
+            y=alt.Y("from:N", sort=names, title=t("map.col.from_tier", lang)),
+            x=alt.X("n:Q", title=t("overview.count", lang)),
+            color=alt.Color("to:N", title=t("map.col.to_tier", lang),
+                            scale=alt.Scale(domain=names, range=list(TIER_COLORS.values())))),
+            width="stretch")

@@ -152,7 +152,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "urban": ("城市网格", "Urban"), "rural": ("农村网格", "Rural"),
     "dedicated": ("专属网格", "Dedicated"),
     "full_time": ("专职网格员", "Full-time"), "part_time": ("兼职网格员", "Part-time"),
-    "volunteer": ("志愿者", "Volunteers"),
+    "volunteer": ("志愿者", "Volunteer"),
     "door": ("上门", "In person"), "phone": ("电话", "Phone"), "online": ("网络", "Online"),
     "primary": ("主责", "Primary"), "backup": ("协助", "Backup"),
     "exact": ("精确", "Exact"), "approximate": ("近似", "Approximate"),
