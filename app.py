@@ -19,6 +19,8 @@ navigation = st.navigation([
             url_path="map"),
     st.Page("app_pages/coverage.py", title=t("nav.coverage", language),
             icon=":material/fact_check:", url_path="coverage"),
+    st.Page("app_pages/hotspots.py", title=t("nav.hotspots", language),
+            icon=":material/local_fire_department:", url_path="hotspots"),
 ])
 ui.area_selector(language)
 navigation.run()

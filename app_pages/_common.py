@@ -314,3 +314,25 @@ def weekly_trend(area: Area | None, as_of: date) -> pd.DataFrame:
     """Coverage per tier per week in ``area``, cached until the store changes."""
     s = store()
     return _trend(s.url, s.version(), str(area) if area else None, as_of)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _hotspots(url: str, version: str, area: str | None, name: str, method: str,
+              permutations: int, fdr: bool, as_of: date) -> pd.DataFrame:
+    from gridmap import hotspots
+    a = Area.parse(area) if area else None
+    grids = read("grids", a)
+    values = hotspots.indicator(name, grids, grid_indicators(as_of), read("households", a),
+                                read("visits", a), as_of=as_of)
+    w = hotspots.contiguity(grids)
+    if method == "gi":
+        return hotspots.gi_star(values, w, permutations=permutations, fdr=fdr)
+    return hotspots.local_moran(values, w, permutations=permutations, fdr=fdr)
+
+
+def hotspot_result(area: Area | None, name: str, method: str, permutations: int, fdr: bool,
+                   as_of: date) -> pd.DataFrame:
+    """Gi* classes or Moran clusters per grid of ``area``, cached until the store changes."""
+    s = store()
+    return _hotspots(s.url, s.version(), str(area) if area else None, name, method,
+                     permutations, fdr, as_of)

@@ -8,10 +8,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from gridmap import schema
+from gridmap import hotspots, schema
 from gridmap._errors import GridmapError
-from gridmap.coverage import coverage_table
+from gridmap.coverage import coverage_table, household_status
 from gridmap.demo import SCALES, build_demo, default_as_of
+from gridmap.indicators import grid_indicators
 from gridmap.policy import load_policy
 from gridmap.store import open_store
 
@@ -56,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output; xlsx needs --out)")
+    _store_arg(p)
+
+    p = kinds.add_parser("hotspots", help="Getis-Ord Gi* hotspots per grid")
+    p.add_argument("--indicator", required=True, choices=hotspots.INDICATORS)
+    p.add_argument("--permutations", type=int, default=999)
+    p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--fdr", action="store_true", help="false-discovery-rate correction")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--out", help="file to write (default: standard output)")
     _store_arg(p)
     return parser
 
@@ -104,12 +115,20 @@ def main(argv: list[str] | None = None) -> int:
             print(schema.schema_markdown())
         elif args.command == "report":
             store = open_store(args.store)
-            table = coverage_table(
-                store.read("households"), store.read("visits"), store.read("grids"),
-                store.read("areas"), load_policy(), level=args.level,
-                as_of=args.as_of or date.today())
+            as_of = args.as_of or date.today()
+            households, visits = store.read("households"), store.read("visits")
+            grids, policy = store.read("grids"), load_policy()
+            if args.report == "coverage":
+                table = coverage_table(households, visits, grids, store.read("areas"), policy,
+                                       level=args.level, as_of=as_of)
+            else:
+                status = household_status(households, visits, policy, as_of=as_of)
+                per_grid = grid_indicators(grids, households, status, policy)
+                table = hotspots.hotspot_table(
+                    args.indicator, grids, per_grid, households, visits, policy, as_of=as_of,
+                    permutations=args.permutations, seed=args.seed, fdr=args.fdr)
             _write_table(table, args.format, args.out)
-    except GridmapError as exc:
+    except (GridmapError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import mapclassify
@@ -60,6 +60,8 @@ class MapView:
     points_hidden: int = 0  # households not drawn because there were too many
     bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # minx, miny, maxx, maxy
     as_of: str = ""  # the day 'last visit' is counted back from (ISO date)
+    # Named classes instead of numeric breaks (e.g. hotspot classes): (key, colour) pairs.
+    categories: tuple[tuple[str, str], ...] | None = None
 
 
 def classify(values: pd.Series, scheme: str, k: int = 5) -> tuple[np.ndarray, Classes | None]:
@@ -195,6 +197,20 @@ def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
     return MapView(area=area, unit_level=unit_level, units=units, indicator=indicator,
                    classes=classes, outlines=outlines, points=points, points_hidden=hidden,
                    bounds=bounds, as_of=as_of)
+
+
+def with_categories(view: MapView, name: str, values: pd.Series, classes: pd.Series,
+                    categories: tuple[tuple[str, str], ...]) -> MapView:
+    """The same view coloured by named classes (e.g. hotspot classes) instead of breaks.
+
+    ``values`` and ``classes`` are indexed by unit id; ``categories`` orders the
+    classes and gives their colours.
+    """
+    order = {key: i for i, (key, _) in enumerate(categories)}
+    units = view.units.copy()
+    units["value"] = values.reindex(units["id"]).to_numpy(float)
+    units["cls"] = classes.reindex(units["id"]).map(order).fillna(-1).astype(int).to_numpy()
+    return replace(view, units=units, indicator=name, classes=None, categories=categories)
 
 
 def _coarser_level(area: Area | None) -> str:

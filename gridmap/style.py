@@ -6,3 +6,10 @@ GRID_TYPE_COLORS = {"urban": "#4c72b0", "rural": "#55a868", "dedicated": "#8172b
 # red/orange/yellow/green household points stay readable on top.
 CHOROPLETH = ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d", "#023858"]
 NO_DATA = "#e0e0e0"
+
+# Hotspot classes (Gi*), hot red to cold blue (ColorBrewer RdBu), and local Moran clusters.
+HOTSPOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7",
+                  "not_significant": "#f7f7f7", "cold_90": "#d1e5f0", "cold_95": "#67a9cf",
+                  "cold_99": "#2166ac"}
+MORAN_COLORS = {"high_high": "#d7191c", "low_high": "#abd9e9", "low_low": "#2c7bb6",
+                "high_low": "#fdae61", "not_significant": "#f7f7f7"}

@@ -25,7 +25,7 @@ from jinja2 import Template
 
 from gridmap import coords, schema
 from gridmap.i18n import label, t
-from gridmap.indicators import INDICATORS
+from gridmap.indicators import INDICATORS, Indicator
 from gridmap.mapview import MapView
 from gridmap.style import CHOROPLETH, NO_DATA, TIER_COLORS
 
@@ -333,14 +333,27 @@ def _fmt(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _swatch(color: str, text: str) -> str:
+    return (f'<div><span style="display:inline-block;width:14px;height:10px;'
+            f'background:{color};margin-right:5px;border:1px solid #777"></span>'
+            f"{html.escape(text)}</div>")
+
+
+def _indicator(view: MapView) -> Indicator:
+    return INDICATORS.get(view.indicator) or Indicator(view.indicator, "unit.value", decimals=2)
+
+
 def legend_html(view: MapView, lang: str) -> str:
     """The legend: indicator, unit, one swatch per class with its range, tier colours."""
-    ind = INDICATORS[view.indicator]
+    ind = _indicator(view)
+    rows = [f"<b>{html.escape(t('indicator.' + view.indicator, lang))}</b>"]
+    if view.categories:
+        rows += [_swatch(color, t("class." + key, lang)) for key, color in view.categories]
+        return "".join(rows)
     palette = _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
-    rows = [f"<b>{html.escape(t('indicator.' + view.indicator, lang))}</b>",
-            f"<div>{html.escape(t(ind.unit, lang))} · "
-            f"{html.escape(t('scheme.' + view.classes.scheme, lang) if view.classes else '')}"
-            "</div>"]
+    rows.append(f"<div>{html.escape(t(ind.unit, lang))} · "
+                f"{html.escape(t('scheme.' + view.classes.scheme, lang) if view.classes else '')}"
+                "</div>")
     if view.classes:
         for (lo, hi), color in zip(view.classes.ranges(), palette, strict=True):
             rows.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
@@ -350,7 +363,7 @@ def legend_html(view: MapView, lang: str) -> str:
     rows.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
                 f'background:{NO_DATA};margin-right:5px;border:1px solid #777"></span>'
                 f"{html.escape(t('map.no_data', lang))}</div>")
-    if view.points is not None:
+    if view.points is not None and len(view.points):
         dots = " ".join(
             f'<span style="color:{TIER_COLORS[tier]}">●</span>{html.escape(label(tier, lang))}'
             for tier in schema.TIERS)
@@ -364,7 +377,14 @@ def _palette(indicator: str, k: int) -> list[str]:
         return []
     base = CHOROPLETH
     pick = [base[round(i * (len(base) - 1) / max(k - 1, 1))] for i in range(k)]
-    return pick if INDICATORS[indicator].higher_is_worse else pick[::-1]
+    known = INDICATORS.get(indicator)
+    return pick if known is None or known.higher_is_worse else pick[::-1]
+
+
+def _colors(view: MapView) -> list[str]:
+    if view.categories:
+        return [color for _, color in view.categories]
+    return _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
 
 
 def _localise_assets(m: folium.Map) -> None:
@@ -397,7 +417,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     if tiles:
         folium.TileLayer(tiles.url, attr=tiles.attribution or " ", name=t("map.basemap", lang),
                          overlay=False, control=True).add_to(m)
-    ind = INDICATORS[view.indicator]
+    ind = _indicator(view)
     units = view.units
     origin = (round(minx, 2), round(miny, 2))
     types = [label(v, lang) for v in schema.GRID_TYPES]
@@ -411,7 +431,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
         for i, n, c, v, r, g, w in zip(units["id"], units["name"], units["cls"], units["value"],
                                        counts, units.get("grid_type", blank),
                                        units.get("workers", blank), strict=True)]
-    palette = _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
+    palette = _colors(view)
     UnitsLayer(t(f"level.{view.unit_level}", lang), payload={
         "geometry": encode_geometries(_project(units.geometry.values, datum), origin),
         "origin": origin, "properties": properties, "colors": palette, "noData": NO_DATA,
@@ -426,7 +446,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
         OutlineLayer(t(f"map.outline.{level}", lang), show=level != "community", payload={
             "geometry": encode_geometries(_project(frame.geometry.values, datum), origin),
             "origin": origin, "style": styles[level]}).add_to(m)
-    if view.points is not None:
+    if view.points is not None and len(view.points):
         tier_index = {tier: i for i, tier in enumerate(schema.TIERS)}
         lon, lat = view.points["lon"].to_numpy(), view.points["lat"].to_numpy()
         if datum != "wgs84":

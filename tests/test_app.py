@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py"]
+PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
+         "app_pages/hotspots.py"]
 
 
 @pytest.fixture

@@ -1,0 +1,41 @@
+"""Hotspots: where need clusters (Getis-Ord Gi*, local Moran's I) on the grid map."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages import _common as ui
+from gridmap import hotspots, mapview
+from gridmap.i18n import t
+from gridmap.style import HOTSPOT_COLORS, MORAN_COLORS
+from gridmap.webmap import build_map, tiles_from_env
+
+lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
+st.title(t("hotspots.title", lang))
+ui.breadcrumb(area, lang)
+
+c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
+names = [n for n in hotspots.INDICATORS if n != "open_cases"]
+name = c1.selectbox(t("hotspots.indicator", lang), names,
+                    format_func=lambda k: t("indicator." + k, lang))
+method = c2.selectbox(t("hotspots.method", lang), ["gi", "moran"],
+                      format_func=lambda k: t("hotspots.method." + k, lang))
+fdr = c4.toggle(t("hotspots.fdr", lang))
+permutations = c3.selectbox(t("hotspots.permutations", lang), [999, 9999],
+                            index=1 if fdr else 0)
+st.caption(t("hotspots.open_cases", lang))
+
+view = ui.map_view(area, "red_orange", "quantiles", (), (), as_of)
+grids = ui.read("grids", area)
+if fdr and permutations < 9999:
+    st.warning(t("hotspots.fdr_note", lang, n=f"{len(grids):,}"))
+result = ui.hotspot_result(area, name, method, permutations, fdr, as_of)
+column, colors = (("hotspot_class", HOTSPOT_COLORS) if method == "gi"
+                  else ("cluster", MORAN_COLORS))
+painted = mapview.with_categories(view, name, result["value"], result[column],
+                                  tuple(colors.items()))
+hot = result[column].astype(str).str.startswith(("hot", "high_high")).sum()
+cold = result[column].astype(str).str.startswith(("cold", "low_low")).sum()
+st.caption(t("hotspots.summary", lang, hot=f"{hot:,}", cold=f"{cold:,}", seed=12345))
+st_folium(build_map(painted, lang=lang, tiles=tiles_from_env()), height=600,
+          use_container_width=True, render=False, returned_objects=[],
+          key="gridmap.hotspots.map")
