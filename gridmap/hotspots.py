@@ -85,8 +85,10 @@ def gi_star(values: pd.Series, w: W, *, permutations: int = 999, seed: int = 123
     tests, which needs enough permutations to reach small p-values.
     """
     y = values.to_numpy(float)
-    g = esda.G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed,
-                     n_jobs=1, keep_simulations=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # separate components (e.g. cities)
+        g = esda.G_Local(y, w, transform="B", star=True, permutations=permutations,
+                         seed=seed, n_jobs=1, keep_simulations=False)
     z, p = np.asarray(g.Zs, float), np.asarray(g.p_sim, float)
     cls = np.full(len(y), "not_significant", dtype=object)
     for confidence in sorted(CONFIDENCE):  # the strongest level is written last and wins
@@ -103,7 +105,7 @@ def local_moran(values: pd.Series, w: W, *, permutations: int = 999, seed: int =
     """Local Moran's I clusters: high_high, low_low, and the outliers high_low, low_high."""
     y = values.to_numpy(float)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", (RuntimeWarning, UserWarning))
         m = esda.Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed,
                              n_jobs=1, keep_simulations=False)
     sig = _significant(np.asarray(m.p_sim, float), alpha, fdr)
