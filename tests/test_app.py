@@ -144,6 +144,15 @@ def _no_map(monkeypatch):
     monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(None))
 
 
+def _coverage_of_first_grid(app, store, monkeypatch):
+    """Open /coverage on the grid of the store's first household; returns the households."""
+    _no_map(monkeypatch)
+    households = store.read("households")
+    app.query_params["area"] = f"grid:{households['grid_id'].iloc[0]}"
+    app.switch_page("app_pages/coverage.py").run()
+    return households
+
+
 def test_coverage_page_figures_equal_the_cli_report(app, small_store, monkeypatch):
     from datetime import date
 
@@ -166,11 +175,7 @@ def test_coverage_page_figures_equal_the_cli_report(app, small_store, monkeypatc
 
 def test_logging_a_visit_writes_it_and_moves_the_due_date(app, small_store, monkeypatch):
     from datetime import date
-    _no_map(monkeypatch)
-    hh = small_store.read("households")
-    grid = hh["grid_id"].iloc[0]
-    app.query_params["area"] = f"grid:{grid}"
-    app.switch_page("app_pages/coverage.py").run()
+    hh = _coverage_of_first_grid(app, small_store, monkeypatch)
     household = app.selectbox(key="gridmap.visit.household").value
     before = len(small_store.read("visits"))
     app.text_area[0].input("电话回访，身体稳定")
@@ -188,11 +193,7 @@ def test_logging_a_visit_writes_it_and_moves_the_due_date(app, small_store, monk
 
 def test_tier_change_needs_a_reason_and_keeps_history(app, small_store, monkeypatch):
     import hashlib
-    _no_map(monkeypatch)
-    hh = small_store.read("households")
-    grid = hh["grid_id"].iloc[0]
-    app.query_params["area"] = f"grid:{grid}"
-    app.switch_page("app_pages/coverage.py").run()
+    _coverage_of_first_grid(app, small_store, monkeypatch)
     household = app.selectbox(key="gridmap.tier.household").value
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
     next(b for b in app.button if b.label == "保存调整").click().run()
@@ -213,10 +214,7 @@ def test_a_failed_save_shows_an_error_and_changes_nothing(app, small_store, monk
 
     from gridmap._errors import StoreError
     from gridmap.store import GeoPackageStore
-    _no_map(monkeypatch)
-    grid = small_store.read("households")["grid_id"].iloc[0]
-    app.query_params["area"] = f"grid:{grid}"
-    app.switch_page("app_pages/coverage.py").run()
+    _coverage_of_first_grid(app, small_store, monkeypatch)
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
 
     def broken(con, layer, row):
