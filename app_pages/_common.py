@@ -319,12 +319,21 @@ def weekly_trend(area: Area | None, as_of: date) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _hotspots(url: str, version: str, area: str | None, name: str, method: str,
               permutations: int, fdr: bool, as_of: date) -> pd.DataFrame:
+    from datetime import timedelta
+
     from gridmap import hotspots
     a = Area.parse(area) if area else None
-    grids = read("grids", a)
-    values = hotspots.indicator(name, grids, grid_indicators(as_of), read("households", a),
-                                read("visits", a), as_of=as_of)
+    grids, households, visits = read("grids", a), read("households", a), read("visits", a)
     w = hotspots.contiguity(grids)
+    if method == "emerging":  # new difficulties: the last 30 days against the 30 before
+        after = hotspots.difficulties_between(grids, households, visits,
+                                              as_of - timedelta(days=29), as_of)
+        before = hotspots.difficulties_between(grids, households, visits,
+                                               as_of - timedelta(days=59),
+                                               as_of - timedelta(days=30))
+        return hotspots.emerging(before, after, w, permutations=permutations, fdr=fdr)
+    values = hotspots.indicator(name, grids, grid_indicators(as_of), households, visits,
+                                as_of=as_of)
     if method == "gi":
         return hotspots.gi_star(values, w, permutations=permutations, fdr=fdr)
     return hotspots.local_moran(values, w, permutations=permutations, fdr=fdr)

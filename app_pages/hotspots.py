@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 from app_pages import _common as ui
 from gridmap import hotspots, mapview
 from gridmap.i18n import t
-from gridmap.style import HOTSPOT_COLORS, MORAN_COLORS
+from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
 from gridmap.webmap import build_map, tiles_from_env
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
@@ -17,7 +17,7 @@ c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
 names = [n for n in hotspots.INDICATORS if n != "open_cases"]
 name = c1.selectbox(t("hotspots.indicator", lang), names,
                     format_func=lambda k: t("indicator." + k, lang))
-method = c2.selectbox(t("hotspots.method", lang), ["gi", "moran"],
+method = c2.selectbox(t("hotspots.method", lang), ["gi", "moran", "emerging"],
                       format_func=lambda k: t("hotspots.method." + k, lang))
 fdr = c4.toggle(t("hotspots.fdr", lang))
 permutations = c3.selectbox(t("hotspots.permutations", lang), [999, 9999],
@@ -29,13 +29,18 @@ grids = ui.read("grids", area)
 if fdr and permutations < 9999:
     st.warning(t("hotspots.fdr_note", lang, n=f"{len(grids):,}"))
 result = ui.hotspot_result(area, name, method, permutations, fdr, as_of)
-column, colors = (("hotspot_class", HOTSPOT_COLORS) if method == "gi"
-                  else ("cluster", MORAN_COLORS))
-painted = mapview.with_categories(view, name, result["value"], result[column],
+column, colors = {"gi": ("hotspot_class", HOTSPOT_COLORS), "moran": ("cluster", MORAN_COLORS),
+                  "emerging": ("change", EMERGING_COLORS)}[method]
+shown = "new_difficulties_30d" if method == "emerging" else name
+painted = mapview.with_categories(view, shown, result["value"], result[column],
                                   tuple(colors.items()))
-hot = result[column].astype(str).str.startswith(("hot", "high_high")).sum()
-cold = result[column].astype(str).str.startswith(("cold", "low_low")).sum()
-st.caption(t("hotspots.summary", lang, hot=f"{hot:,}", cold=f"{cold:,}", seed=12345))
+if method == "emerging":
+    st.caption(t("hotspots.emerging_summary", lang,
+                 n=f"{(result[column] == 'became_hot').sum():,}"))
+else:
+    hot = result[column].astype(str).str.startswith(("hot", "high_high")).sum()
+    cold = result[column].astype(str).str.startswith(("cold", "low_low")).sum()
+    st.caption(t("hotspots.summary", lang, hot=f"{hot:,}", cold=f"{cold:,}", seed=12345))
 st_folium(build_map(painted, lang=lang, tiles=tiles_from_env()), height=600,
           use_container_width=True, render=False, returned_objects=[],
           key="gridmap.hotspots.map")

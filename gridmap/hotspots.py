@@ -124,3 +124,36 @@ def hotspot_table(name: str, grids: pd.DataFrame, per_grid: pd.DataFrame,
     values = indicator(name, grids, per_grid, households, visits, as_of=as_of)
     table = gi_star(values, contiguity(grids), permutations=permutations, seed=seed, fdr=fdr)
     return table.rename_axis("grid_id").reset_index()
+
+
+EMERGING_CLASSES = ("became_hot", "hotter", "no_rise")
+_HEAT = {"cold_99": -3, "cold_95": -2, "cold_90": -1, "not_significant": 0,
+         "hot_90": 1, "hot_95": 2, "hot_99": 3}
+
+
+def difficulties_between(grids: pd.DataFrame, households: pd.DataFrame,
+                         visits: pd.DataFrame, start: date, end: date) -> pd.Series:
+    """New difficulties found on visits from ``start`` to ``end`` (days included), per grid."""
+    day = visits["visited_at"].dt.normalize()
+    found = visits[visits["found_difficulty"].astype(bool) & (day >= pd.Timestamp(start))
+                   & (day <= pd.Timestamp(end))]
+    grid_of = households.set_index("household_id")["grid_id"]
+    ids = grids["grid_id"].to_numpy()
+    counts = found["household_id"].map(grid_of).value_counts().reindex(ids, fill_value=0)
+    return pd.Series(counts.to_numpy(float), index=ids)
+
+
+def emerging(before: pd.Series, after: pd.Series, w: W, *, permutations: int = 999,
+             seed: int = 12345, fdr: bool = False) -> pd.DataFrame:
+    """Gi* classes in two periods and whether each grid's class rose.
+
+    ``became_hot``: now a hotspot and not before; ``hotter``: a stronger class than
+    before; ``no_rise``: otherwise. Both periods use the same seed.
+    """
+    a = gi_star(before, w, permutations=permutations, seed=seed, fdr=fdr)["hotspot_class"]
+    b = gi_star(after, w, permutations=permutations, seed=seed, fdr=fdr)["hotspot_class"]
+    rose = b.map(_HEAT) > a.map(_HEAT)
+    now_hot = b.str.startswith("hot") & ~a.str.startswith("hot")
+    change = np.where(now_hot, "became_hot", np.where(rose, "hotter", "no_rise"))
+    return pd.DataFrame({"before": a, "after": b, "value": after.to_numpy(float),
+                         "change": change}, index=before.index)

@@ -13,3 +13,4 @@ HOTSPOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7",
                   "cold_99": "#2166ac"}
 MORAN_COLORS = {"high_high": "#d7191c", "low_high": "#abd9e9", "low_low": "#2c7bb6",
                 "high_low": "#fdae61", "not_significant": "#f7f7f7"}
+EMERGING_COLORS = {"became_hot": "#b2182b", "hotter": "#f4a582", "no_rise": "#f0f0f0"}

@@ -232,3 +232,15 @@ def test_overdue_list_shows_warning_levels(app, small_store, monkeypatch):
     app.switch_page("app_pages/coverage.py").run()
     table = next(df.value for df in app.dataframe if "预警等级" in df.value.columns)
     assert set(table["预警等级"]) <= {0, 1, 2, 3} and len(table) > 0
+
+
+@pytest.mark.parametrize("method", ["gi", "moran", "emerging"])
+def test_hotspot_methods_run(app, small_store, monkeypatch, method):
+    import streamlit_folium
+    fake = _fake_st_folium(None)
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake)
+    app.switch_page("app_pages/hotspots.py").run()
+    next(box for box in app.selectbox if box.label == "方法").select(method).run()
+    assert not app.exception
+    assert fake.calls >= 1 and "units_layer_" in fake.html
+    assert "class." not in fake.html  # every class is named in the legend, none left raw

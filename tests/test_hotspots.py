@@ -97,3 +97,29 @@ def test_cli_report_hotspots(small_store, capsys):
     assert cli.main(["report", "hotspots", "--indicator", "open_cases",
                      "--store", str(small_store.path)]) == 2
     assert "cases" in capsys.readouterr().err
+
+
+def test_emerging_finds_a_cluster_that_appears(lattice):
+    grids, w = lattice
+    rng = np.random.default_rng(9)
+    before = pd.Series(rng.poisson(2.0, len(grids)).astype(float), index=grids["grid_id"])
+    after, block = _planted(grids, rng)
+    table = hotspots.emerging(before, after, w, permutations=499, seed=3)
+    assert (table.loc[block, "change"] == "became_hot").mean() >= 0.7
+    assert (table.loc[block, "after"].str.startswith("hot")).all()
+    same = hotspots.emerging(after, after, w, permutations=499, seed=3)
+    assert (same["change"] == "no_rise").all()  # nothing rises against itself
+
+
+def test_difficulties_between_counts_days_inclusively():
+    grids = pd.DataFrame({"grid_id": ["a", "b"]})
+    households = pd.DataFrame({"household_id": ["h1", "h2"], "grid_id": ["a", "b"]})
+    visits = pd.DataFrame({
+        "household_id": ["h1", "h1", "h2", "h2"],
+        "visited_at": pd.to_datetime(["2026-10-01 08:00", "2026-10-31 20:00",
+                                      "2026-09-30 23:00", "2026-10-15 10:00"]),
+        "found_difficulty": [True, True, True, False]})
+    from datetime import date
+    counts = hotspots.difficulties_between(grids, households, visits, date(2026, 10, 1),
+                                           date(2026, 10, 31))
+    assert counts.to_dict() == {"a": 2.0, "b": 0.0}
