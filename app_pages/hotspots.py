@@ -22,6 +22,7 @@ method = c2.selectbox(t("hotspots.method", lang), ["gi", "moran", "emerging"],
 fdr = c4.toggle(t("hotspots.fdr", lang))
 permutations = c3.selectbox(t("hotspots.permutations", lang), [999, 9999],
                             index=1 if fdr else 0)
+heat = st.toggle(t("hotspots.heat", lang))
 st.caption(t("hotspots.open_cases", lang))
 
 view = ui.map_view(area, "red_orange", "quantiles", (), (), as_of)
@@ -41,6 +42,7 @@ else:
     hot = result[column].astype(str).str.startswith(("hot", "high_high")).sum()
     cold = result[column].astype(str).str.startswith(("cold", "low_low")).sum()
     st.caption(t("hotspots.summary", lang, hot=f"{hot:,}", cold=f"{cold:,}", seed=12345))
-st_folium(build_map(painted, lang=lang, tiles=tiles_from_env()), height=600,
+heat_data = mapview.heat_points(ui.read("households", area), ui.policy()) if heat else None
+st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), heat=heat_data), height=600,
           use_container_width=True, render=False, returned_objects=[],
           key="gridmap.hotspots.map")

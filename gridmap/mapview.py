@@ -287,3 +287,11 @@ def search_grids(grids: pd.DataFrame, text: str, *, limit: int = 30) -> pd.DataF
     by_name = grids["name"].str.contains(text, regex=False)
     hits = pd.concat([grids[by_id], grids[by_name & ~by_id]])
     return hits[["grid_id", "name"]].head(limit).reset_index(drop=True)
+
+
+def heat_points(households: gpd.GeoDataFrame, policy) -> pd.DataFrame:
+    """Households for a heatmap, each weighted by its required visits per month, so a
+    red household weighs about 13 times a green one (with the default intervals)."""
+    return pd.DataFrame({
+        "lon": households.geometry.x.to_numpy(), "lat": households.geometry.y.to_numpy(),
+        "weight": households["tier"].map(policy.visits_per_month).to_numpy(float)})

@@ -34,6 +34,7 @@ LEAFLET_JS = f"{STATIC_URL}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{STATIC_URL}/leaflet/leaflet.css"
 FULLSCREEN_JS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.js"
 FULLSCREEN_CSS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.css"
+HEAT_JS = f"{STATIC_URL}/leaflet.heat/leaflet-heat.js"
 TILES_ENV, TILES_DATUM_ENV, TILES_ATTRIBUTION_ENV = (
     "GRIDMAP_TILES", "GRIDMAP_TILES_DATUM", "GRIDMAP_TILES_ATTRIBUTION")
 
@@ -390,7 +391,8 @@ def _colors(view: MapView) -> list[str]:
 def _localise_assets(m: folium.Map) -> None:
     """Point every element's JS/CSS at the app's own static files; refuse any other link."""
     local = {"leaflet": LEAFLET_JS, "leaflet_css": LEAFLET_CSS,
-             "Control.Fullscreen.js": FULLSCREEN_JS, "Control.FullScreen.css": FULLSCREEN_CSS}
+             "Control.Fullscreen.js": FULLSCREEN_JS, "Control.FullScreen.css": FULLSCREEN_CSS,
+             "leaflet-heat.js": HEAT_JS}
 
     def walk(element):
         yield element
@@ -407,8 +409,11 @@ def _localise_assets(m: folium.Map) -> None:
 
 
 def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
-              height: int = 640) -> folium.Map:
-    """A folium map of ``view``: units by class, outlines, household points, legend."""
+              height: int = 640, heat: pd.DataFrame | None = None) -> folium.Map:
+    """A folium map of ``view``: units by class, outlines, household points, legend.
+
+    ``heat`` (``lon, lat, weight``, e.g. ``mapview.heat_points``) adds a heatmap layer.
+    """
     datum = tiles.datum if tiles else "wgs84"
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
@@ -465,6 +470,16 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
             "tierNames": [label(x, lang) for x in schema.TIERS],
             "tierLabel": t("overview.tier", lang), "lastLabel": t("map.last_visit", lang),
             "never": t("map.never_visited", lang)}).add_to(m)
+    if heat is not None and len(heat):
+        lon, lat = heat["lon"].to_numpy(), heat["lat"].to_numpy()
+        if datum != "wgs84":
+            lon, lat = coords.wgs84_to_gcj02(lon, lat)
+        weight = heat["weight"].to_numpy(float)
+        weight = weight / weight.max() if weight.max() > 0 else weight  # leaflet.heat: 0..1
+        data = np.column_stack([np.round(lat, 5), np.round(lon, 5),
+                                np.round(weight, 3)]).tolist()
+        folium.plugins.HeatMap(data, name=t("map.heat", lang), radius=14, blur=18,
+                               min_opacity=0.25, max_zoom=13).add_to(m)
     Legend(legend_html(view, lang)).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -117,3 +117,15 @@ def test_grid_tooltips_carry_workers(town):
                    workers_by_grid=pd.Series({"G1": "李网格"}))
     html = build_map(view).get_root().render()
     assert '"w":"李网格"' in html and "workersLabel" in html
+
+
+def test_heatmap_is_local_and_weighted_by_tier(town):
+    from gridmap.mapview import heat_points
+    from gridmap.policy import Policy
+    heat = heat_points(town["households"], Policy())
+    assert heat.set_index(town["households"]["tier"])["weight"].to_dict() == pytest.approx(
+        {"red": 30 / 7, "orange": 30 / 14, "green": 30 / 90, "yellow": 1.0})
+    m = build_map(view_of(town, area=None, indicator="households"), heat=heat)
+    html = m.get_root().render()
+    assert "/app/static/vendor/leaflet.heat/leaflet-heat.js" in html and "heatLayer" in html
+    assert external_links(m) == []
