@@ -345,3 +345,23 @@ def hotspot_result(area: Area | None, name: str, method: str, permutations: int,
     s = store()
     return _hotspots(s.url, s.version(), str(area) if area else None, name, method,
                      permutations, fdr, as_of)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _hexes(url: str, version: str, area: str | None, res: int):
+    from gridmap import hexbins
+    a = Area.parse(area) if area else None
+    if a is None:
+        shape = read("areas").query("level == 'district'").union_all()
+    elif a.level == "grid":
+        shape = read("grids").set_index("grid_id").geometry[a.id]
+    else:
+        shape = read("areas").set_index("area_id").geometry[a.id]
+    counts = hexbins.hex_counts(read("households", a), shape, res)
+    return counts, hexbins.hex_polygons(counts.index), hexbins.hex_weights(counts.index)
+
+
+def hex_data(area: Area | None, res: int):
+    """Hexagon counts over a full cover of ``area``, their outlines and neighbour graph."""
+    s = store()
+    return _hexes(s.url, s.version(), str(area) if area else None, res)

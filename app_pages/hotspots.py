@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import _common as ui
-from gridmap import hotspots, mapview
+from gridmap import hexbins, hotspots, mapview
 from gridmap.i18n import t
 from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
 from gridmap.webmap import build_map, tiles_from_env
@@ -22,19 +22,31 @@ method = c2.selectbox(t("hotspots.method", lang), ["gi", "moran", "emerging"],
 fdr = c4.toggle(t("hotspots.fdr", lang))
 permutations = c3.selectbox(t("hotspots.permutations", lang), [999, 9999],
                             index=1 if fdr else 0)
-heat = st.toggle(t("hotspots.heat", lang))
+min_count = ui.policy().min_count
+left, right = st.columns([3, 2])
+unit = left.radio(t("hotspots.unit", lang), ["grid", "hex"], horizontal=True,
+                  format_func=lambda u: t("hotspots.unit." + u, lang, n=min_count))
+heat = right.toggle(t("hotspots.heat", lang))
 st.caption(t("hotspots.open_cases", lang))
 
 view = ui.map_view(area, "red_orange", "quantiles", (), (), as_of)
 grids = ui.read("grids", area)
 if fdr and permutations < 9999:
     st.warning(t("hotspots.fdr_note", lang, n=f"{len(grids):,}"))
-result = ui.hotspot_result(area, name, method, permutations, fdr, as_of)
 column, colors = {"gi": ("hotspot_class", HOTSPOT_COLORS), "moran": ("cluster", MORAN_COLORS),
                   "emerging": ("change", EMERGING_COLORS)}[method]
-shown = "new_difficulties_30d" if method == "emerging" else name
-painted = mapview.with_categories(view, shown, result["value"], result[column],
-                                  tuple(colors.items()))
+if unit == "hex" and method != "emerging" and name in ("red_orange", "households"):
+    counts, polygons, weights = ui.hex_data(area, hexbins.resolution_for(area))
+    values = counts[name].astype(float)
+    analyse = hotspots.gi_star if method == "gi" else hotspots.local_moran
+    result = analyse(values, weights, permutations=permutations, fdr=fdr)
+    painted = mapview.hex_view(view, counts, polygons, name, min_count=min_count,
+                               classes=result[column], categories=tuple(colors.items()))
+else:  # grids (the other indicators are rates or need the grid's records)
+    result = ui.hotspot_result(area, name, method, permutations, fdr, as_of)
+    shown = "new_difficulties_30d" if method == "emerging" else name
+    painted = mapview.with_categories(view, shown, result["value"], result[column],
+                                      tuple(colors.items()))
 if method == "emerging":
     st.caption(t("hotspots.emerging_summary", lang,
                  n=f"{(result[column] == 'became_hot').sum():,}"))

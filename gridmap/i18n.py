@@ -25,6 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "level.street": ("街道/镇", "Street/town"),
     "level.community": ("社区/村", "Community/village"),
     "level.grid": ("网格", "Grid"),
+    "level.hex": ("六边形（H3）", "Hexagons (H3)"),
     # overview
     "overview.title": ("概览", "Overview"),
     "overview.scope": ("范围：{scope}", "Scope: {scope}"),
@@ -144,8 +145,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "With FDR on, use at least 9,999 permutations: with 999 the "
                           "smallest p-value is 0.001, which almost never survives the "
                           "correction over {n} grids."),
-    "hotspots.summary": ("热点 {hot} 个网格，冷点 {cold} 个网格（随机种子 {seed}）。",
-                         "{hot} hot grids, {cold} cold grids (seed {seed})."),
+    "hotspots.summary": ("热点 {hot} 个单元，冷点 {cold} 个单元（随机种子 {seed}）。",
+                         "{hot} hot units, {cold} cold units (seed {seed})."),
     "hotspots.method.emerging": ("新兴热点（近30天 对比 前30天）",
                                  "Emerging (last 30 days vs the 30 before)"),
     "hotspots.emerging_summary": ("近30天新发现困难：{n} 个网格新成为热点。",
@@ -154,6 +155,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "class.hotter": ("热度上升", "Hotter"),
     "class.no_rise": ("未上升", "No rise"),
     "hotspots.heat": ("叠加热力图", "Add a heatmap"),
+    "hotspots.unit": ("分析单元", "Units"),
+    "hotspots.unit.grid": ("网格", "Grids"),
+    "hotspots.unit.hex": ("六边形（H3，少于 {n} 户不显示具体数）",
+                          "Hexagons (H3; counts below {n} hidden)"),
     "hotspots.open_cases": ("“未结案件”需在闭环管理功能上线后提供。",
                             "Open cases arrive with the closed-loop cases."),
     "class.hot_99": ("热点 99%", "Hot 99%"),

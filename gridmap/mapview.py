@@ -295,3 +295,32 @@ def heat_points(households: gpd.GeoDataFrame, policy) -> pd.DataFrame:
     return pd.DataFrame({
         "lon": households.geometry.x.to_numpy(), "lat": households.geometry.y.to_numpy(),
         "weight": households["tier"].map(policy.visits_per_month).to_numpy(float)})
+
+
+def hex_view(base: MapView, counts: pd.DataFrame, polygons: gpd.GeoSeries, name: str, *,
+             min_count: int, classes: pd.Series | None = None,
+             categories: tuple[tuple[str, str], ...] | None = None,
+             scheme: str = "quantiles") -> MapView:
+    """``base`` redrawn with H3 hexagons as units and small counts suppressed.
+
+    A suppressed value is drawn as "no data" with the text ``<min_count``, so neither the
+    number nor its class shows. ``classes``/``categories`` colour by named classes
+    (e.g. Gi* on the hexagons) instead of breaks.
+    """
+    from gridmap.hexbins import suppress
+    shown = suppress(counts, min_count)
+    value = counts[name].where(~shown[name].astype(str).str.startswith("<")).astype(float)
+    units = gpd.GeoDataFrame({"id": counts.index.to_numpy(), "name": counts.index.to_numpy(),
+                              "value": value.to_numpy(), "level": "hex"},
+                             geometry=polygons.reindex(counts.index).values, crs=schema.CRS)
+    for column in schema.TIERS:
+        units[column] = shown[column].to_numpy()
+    units["value_text"] = shown[name].astype(str).to_numpy()
+    if categories:
+        order = {key: i for i, (key, _) in enumerate(categories)}
+        units["cls"] = classes.reindex(units["id"]).map(order).fillna(-1).astype(int).to_numpy()
+        classes_ = None
+    else:
+        units["cls"], classes_ = classify(units["value"], scheme)
+    return replace(base, unit_level="hex", units=units, indicator=name, classes=classes_,
+                   categories=categories, points=None)

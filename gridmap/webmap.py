@@ -428,12 +428,14 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     types = [label(v, lang) for v in schema.GRID_TYPES]
     type_index = ({v: i for i, v in enumerate(schema.GRID_TYPES)}
                   if view.unit_level == "grid" else {})
-    counts = units[list(schema.TIERS)].astype(int).to_numpy().tolist()
+    counts = [[c if isinstance(c, str) else int(c) for c in row]  # "<5" when suppressed
+              for row in units[list(schema.TIERS)].to_numpy().tolist()]
+    texts = (units["value_text"] if "value_text" in units
+             else [None if v != v else _fmt(v, ind.decimals) for v in units["value"]])
     blank = [""] * len(units)
     properties = [
-        {"i": i, "n": n, "c": int(c), "v": None if v != v else _fmt(v, ind.decimals), "r": r,
-         "t": type_index.get(g, -1), "w": w}
-        for i, n, c, v, r, g, w in zip(units["id"], units["name"], units["cls"], units["value"],
+        {"i": i, "n": n, "c": int(c), "v": v, "r": r, "t": type_index.get(g, -1), "w": w}
+        for i, n, c, v, r, g, w in zip(units["id"], units["name"], units["cls"], texts,
                                        counts, units.get("grid_type", blank),
                                        units.get("workers", blank), strict=True)]
     palette = _colors(view)
