@@ -25,9 +25,6 @@ import pyarrow.compute as pc
 from gridmap import schema
 from gridmap.policy import Policy
 
-STATUS_COLUMNS = ["household_id", "tier", "last_visit", "last_method", "due", "overdue",
-                  "days_overdue", "days_until_due"]
-
 
 def positions_in(values, universe) -> np.ndarray:
     """Position of each of ``values`` in ``universe`` (-1 if absent), hashed by Arrow:

@@ -19,7 +19,6 @@ from gridmap.store import Area
 
 # Finer hexagons as the view narrows: ~5.2 km², ~0.74 km², ~0.11 km², ~0.015 km².
 RESOLUTION = {None: 7, "district": 8, "street": 9, "community": 9, "grid": 10}
-COUNT_COLUMNS = ["households", *schema.TIERS, "red_orange"]
 
 
 def resolution_for(area: Area | None) -> int:

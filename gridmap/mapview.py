@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from gridmap import schema
+from gridmap.hexbins import suppress
 from gridmap.indicators import INDICATORS, aggregate
 from gridmap.store import Area
 
@@ -116,10 +117,6 @@ def web_geometry(geometry: gpd.GeoSeries, level: str) -> np.ndarray:
     return shapely.transform(simple, lambda xy: np.round(xy, COORD_DECIMALS))
 
 
-def _select(frame: pd.DataFrame, column: str, area: Area | None) -> pd.DataFrame:
-    return frame if area is None else frame[frame[column] == area.id]
-
-
 def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
                households: gpd.GeoDataFrame, status: pd.DataFrame, per_grid: pd.DataFrame,
                area: Area | None, indicator: str, scheme: str = "quantiles",
@@ -199,6 +196,13 @@ def build_view(*, areas: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
                    bounds=bounds, as_of=as_of)
 
 
+def _category_codes(classes: pd.Series, ids: pd.Series,
+                    categories: tuple[tuple[str, str], ...]) -> np.ndarray:
+    """Each unit's position in ``categories`` (-1 where it has no class)."""
+    order = {key: i for i, (key, _) in enumerate(categories)}
+    return classes.reindex(ids).map(order).fillna(-1).astype(int).to_numpy()
+
+
 def with_categories(view: MapView, name: str, values: pd.Series, classes: pd.Series,
                     categories: tuple[tuple[str, str], ...]) -> MapView:
     """The same view coloured by named classes (e.g. hotspot classes) instead of breaks.
@@ -206,10 +210,9 @@ def with_categories(view: MapView, name: str, values: pd.Series, classes: pd.Ser
     ``values`` and ``classes`` are indexed by unit id; ``categories`` orders the
     classes and gives their colours.
     """
-    order = {key: i for i, (key, _) in enumerate(categories)}
     units = view.units.copy()
     units["value"] = values.reindex(units["id"]).to_numpy(float)
-    units["cls"] = classes.reindex(units["id"]).map(order).fillna(-1).astype(int).to_numpy()
+    units["cls"] = _category_codes(classes, units["id"], categories)
     return replace(view, units=units, indicator=name, classes=None, categories=categories)
 
 
@@ -307,7 +310,6 @@ def hex_view(base: MapView, counts: pd.DataFrame, polygons: gpd.GeoSeries, name:
     number nor its class shows. ``classes``/``categories`` colour by named classes
     (e.g. Gi* on the hexagons) instead of breaks.
     """
-    from gridmap.hexbins import suppress
     shown = suppress(counts, min_count)
     value = counts[name].where(~shown[name].astype(str).str.startswith("<")).astype(float)
     units = gpd.GeoDataFrame({"id": counts.index.to_numpy(), "name": counts.index.to_numpy(),
@@ -317,8 +319,7 @@ def hex_view(base: MapView, counts: pd.DataFrame, polygons: gpd.GeoSeries, name:
         units[column] = shown[column].to_numpy()
     units["value_text"] = shown[name].astype(str).to_numpy()
     if categories:
-        order = {key: i for i, (key, _) in enumerate(categories)}
-        units["cls"] = classes.reindex(units["id"]).map(order).fillna(-1).astype(int).to_numpy()
+        units["cls"] = _category_codes(classes, units["id"], categories)
         classes_ = None
     else:
         units["cls"], classes_ = classify(units["value"], scheme)

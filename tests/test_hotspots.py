@@ -107,6 +107,7 @@ def test_emerging_finds_a_cluster_that_appears(lattice):
     table = hotspots.emerging(before, after, w, permutations=499, seed=3)
     assert (table.loc[block, "change"] == "became_hot").mean() >= 0.7
     assert (table.loc[block, "after"].str.startswith("hot")).all()
+    assert set(table["change"]) <= set(hotspots.EMERGING_CLASSES)
     same = hotspots.emerging(after, after, w, permutations=499, seed=3)
     assert (same["change"] == "no_rise").all()  # nothing rises against itself
 
