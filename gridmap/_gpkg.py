@@ -37,6 +37,19 @@ def _parse(blob: bytes) -> tuple[bool, tuple[float, float, float, float] | None]
     return False, (x0, x1, y0, y1)
 
 
+def geometry_of(blob: bytes) -> shapely.Geometry:
+    """The shapely geometry in a GeoPackage geometry blob."""
+    flags = blob[3]
+    n = _ENVELOPE_DOUBLES[(flags >> 1) & 0b111]
+    return shapely.from_wkb(bytes(blob[8 + 8 * n:]))
+
+
+def point_blob(x: float, y: float, srs_id: int = 4326) -> bytes:
+    """A GeoPackage geometry blob of one point: little-endian header, no envelope."""
+    return b"GP\x00\x01" + struct.pack("<i", srs_id) + shapely.to_wkb(
+        shapely.Point(x, y), byte_order=1)
+
+
 def _is_empty(blob):
     return None if blob is None else int(_parse(blob)[0])
 

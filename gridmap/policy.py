@@ -37,6 +37,18 @@ class Warnings:
 
 
 @dataclass(frozen=True)
+class Casework:
+    """Deadlines of the closed loop (cases) and of needs."""
+
+    # Working days from a report to aid or referral, per urgency (seed 003: 3 for
+    # emergencies).
+    deadline_working_days: MappingProxyType = field(default_factory=lambda: MappingProxyType(
+        {"emergency": 3, "ordinary": 15}))
+    follow_up_days: int = 30  # days after closing by which a follow-up visit is due
+    claim_days: int = 14  # a need unclaimed this long is flagged
+
+
+@dataclass(frozen=True)
 class Policy:
     """Rules in force. Defaults match the shipped ``data/policy.toml``."""
 
@@ -46,6 +58,7 @@ class Policy:
     in_person_days: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     min_count: int = 5
     warnings: Warnings = field(default_factory=Warnings)
+    casework: Casework = field(default_factory=Casework)
 
     def visits_per_month(self, tier: str) -> float:
         """Required visits in a 30-day month for a household of ``tier``."""
@@ -110,7 +123,27 @@ def policy_from_dict(raw: dict[str, Any], *, source: str = "policy") -> Policy:
         fail("warnings.levels", "needs three rising whole numbers: points for level 1, 2, 3")
     return Policy(interval_days=MappingProxyType({t: intervals[t] for t in schema.TIERS}),
                   counted_methods=methods, in_person_days=MappingProxyType(in_person),
-                  min_count=min_count, warnings=warnings)
+                  min_count=min_count, warnings=warnings,
+                  casework=_casework(raw.get("cases", {}), raw.get("needs", {}), fail))
+
+
+def _casework(cases: dict, needs: dict, fail) -> Casework:
+    default = Casework()
+    deadlines = dict(cases.get("deadline_working_days", default.deadline_working_days))
+    if set(deadlines) != set(schema.URGENCIES):
+        fail("cases.deadline_working_days", f"needs exactly {', '.join(schema.URGENCIES)}")
+    for urgency, days in deadlines.items():
+        if not _positive_int(days):
+            fail(f"cases.deadline_working_days.{urgency}",
+                 f"must be a positive whole number of working days, not {days!r}")
+    follow_up = cases.get("follow_up_days", default.follow_up_days)
+    if not _positive_int(follow_up):
+        fail("cases.follow_up_days", "must be a positive whole number of days")
+    claim = needs.get("claim_days", default.claim_days)
+    if not _positive_int(claim):
+        fail("needs.claim_days", "must be a positive whole number of days")
+    return Casework(deadline_working_days=MappingProxyType(deadlines),
+                    follow_up_days=follow_up, claim_days=claim)
 
 
 def _positive_int(value) -> bool:

@@ -30,6 +30,22 @@ CATEGORIES = ("低保", "特困", "低保边缘", "支出型困难", "困境儿�
               "事实无人抚养", "重病重残", "独居老人")
 CATEGORY_SEPARATOR = ";"  # households.categories holds several, joined by this
 
+# The closed loop (发现报告 → 分析研判 → 跟踪办理 → 办结回访) and needs (微心愿).
+CASE_SOURCES = ("visit", "volunteer", "hotline", "neighbour", "data_alert",
+                "online_application")
+CASE_CATEGORIES = ("因病", "因残", "因学", "失业", "意外事故", "住房困难", "养老照护",
+                   "儿童监护", "生活困难")
+URGENCIES = ("emergency", "ordinary")
+CASE_STAGES = ("reported", "assessed", "handling", "closed", "followed_up")
+JUDGEMENTS = ("eligible", "in_difficulty", "not_in_difficulty")
+ASSISTANCE = ("低保", "特困供养", "临时救助", "医疗救助", "教育救助", "住房救助", "就业救助",
+              "残疾人补贴", "慈善帮扶", "服务类帮扶")
+REFERRALS = ("education", "health", "housing", "employment", "charity", "disability")
+NEED_CATEGORIES = ("家用电器", "生活用品", "助学", "就业", "医疗康复", "陪伴照料",
+                   "维修改造", "文体活动")
+NEED_STAGES = ("posted", "claimed", "delivered", "confirmed")
+HELPER_KINDS = ("volunteer", "organisation", "party_member", "charity")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -64,6 +80,20 @@ class Layer:
 
 def _c(name, kind, doc, **kw) -> Column:
     return Column(name, kind, doc, **kw)
+
+
+def _events(subject: str, key: str, stages: tuple[str, ...]) -> Layer:
+    """The history of a case or a need: one row per change of stage, never edited."""
+    return Layer(f"{subject}_events", f"Every change of a {subject}'s stage: who, when, what.", (
+        _c("event_id", "str", "Stable id."),
+        _c(key, "str", f"The {subject}."),
+        _c("happened_at", "datetime", "When."),
+        _c("from_stage", "str", "Stage before; empty when created.", nullable=True,
+           choices=stages),
+        _c("to_stage", "str", "Stage after.", choices=stages),
+        _c("actor", "str", "Who made the change (worker, user or helper)."),
+        _c("detail", "str", "What was recorded, as 'field=value; ...'.", nullable=True),
+    ), key=("event_id",), references={key: (f"{subject}s", key)})
 
 
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
@@ -149,6 +179,51 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("changed_by", "str", "Worker or user who made the change."),
     ), key=("household_id", "changed_at"),
         references={"household_id": ("households", "household_id")}),
+    Layer("cases", "Discovered difficulties (发现报告 → 分析研判 → 跟踪办理 → 办结回访); "
+          "the current state of each case, its history is in case_events.", (
+        _c("case_id", "str", "Stable id."),
+        _c("household_id", "str", "The household in difficulty."),
+        _c("source", "str", "How it was found.", choices=CASE_SOURCES),
+        _c("category", "str", "Kind of difficulty.", choices=CASE_CATEGORIES),
+        _c("urgency", "str", "Emergency cases get aid first.", choices=URGENCIES),
+        _c("description", "str", "What was found (personal data)."),
+        _c("reported_by", "str", "Who reported it."),
+        _c("reported_at", "datetime", "When it was reported."),
+        _c("stage", "str", "Current stage.", choices=CASE_STAGES),
+        _c("due_on", "date", "Deadline for aid or referral, in working days from the report "
+           "(policy)."),
+        _c("judgement", "str", "The assessment: eligible for assistance, in difficulty but "
+           "not eligible, or no difficulty.", nullable=True, choices=JUDGEMENTS),
+        _c("assistance", "str", f"Assistance items, joined by '{CATEGORY_SEPARATOR}'.",
+           nullable=True),
+        _c("referrals", "str", f"Referred to, joined by '{CATEGORY_SEPARATOR}' "
+           f"({', '.join(REFERRALS)}).", nullable=True),
+        _c("aid_kind", "str", "Aid given (kind).", nullable=True),
+        _c("aid_amount", "float", "Aid given (yuan).", nullable=True, range=(0.0, 1e7)),
+        _c("assessed_at", "datetime", "When assessed.", nullable=True),
+        _c("handling_at", "datetime", "When aid or referral started.", nullable=True),
+        _c("closed_at", "datetime", "When closed.", nullable=True),
+        _c("followed_up_at", "datetime", "When followed up.", nullable=True),
+        _c("follow_up_visit_id", "str", "The visit after closing that followed it up.",
+           nullable=True),
+    ), key=("case_id",), references={"household_id": ("households", "household_id")}),
+    _events("case", "case_id", CASE_STAGES),
+    Layer("needs", "Concrete needs posted for helpers to claim (微心愿 / 红哨子); shown to "
+          "helpers without naming the household.", (
+        _c("need_id", "str", "Stable id."),
+        _c("household_id", "str", "The household in need (never shown to helpers)."),
+        _c("category", "str", "Kind of need.", choices=NEED_CATEGORIES),
+        _c("description", "str", "What is needed, without names or addresses."),
+        _c("posted_by", "str", "Worker who posted it."),
+        _c("posted_at", "datetime", "When posted."),
+        _c("stage", "str", "Current stage.", choices=NEED_STAGES),
+        _c("helper", "str", "Who claimed it (person or organisation).", nullable=True),
+        _c("helper_kind", "str", "Kind of helper.", nullable=True, choices=HELPER_KINDS),
+        _c("claimed_at", "datetime", "When claimed.", nullable=True),
+        _c("delivered_at", "datetime", "When delivered.", nullable=True),
+        _c("confirmed_at", "datetime", "When the household confirmed receipt.", nullable=True),
+    ), key=("need_id",), references={"household_id": ("households", "household_id")}),
+    _events("need", "need_id", NEED_STAGES),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),
         _c("value", "str", "Value."),

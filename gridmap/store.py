@@ -22,13 +22,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyogrio
+import shapely
 
-from gridmap import schema
+from gridmap import schema, stages
 from gridmap._errors import NotFoundError, StoreError, ValidationError
-from gridmap._gpkg import register_functions
+from gridmap._gpkg import geometry_of, point_blob, register_functions
+from gridmap._synthetic import aliases
+from gridmap.policy import Policy, load_policy
 from gridmap.settings import store_url
 
 log = logging.getLogger(__name__)
@@ -95,6 +100,35 @@ class Store(ABC):
         """Change a household's tier and write its ``tier_changes`` row, together."""
 
     @abstractmethod
+    def report_case(self, *, household: Mapping | None = None, policy: Policy | None = None,
+                    **fields) -> str:
+        """Record a new case (``stages.new_case`` fields); returns its id.
+
+        ``household`` creates the household first, in the same transaction, for a
+        person not yet registered: ``head_name, id_number, phone, address, grid_id,
+        tier, categories, members`` and optionally ``lon, lat`` (else it is placed at
+        its grid's representative point and flagged approximate).
+        """
+
+    @abstractmethod
+    def advance_case(self, case_id: str, to_stage: str, *, tier: str | None = None,
+                     tier_reason: str | None = None, **fields) -> None:
+        """Move a case on (``stages.advance_case``) and keep the event, together.
+
+        With ``tier`` (on assessment), the household's tier changes in the same
+        transaction. For ``followed_up`` without ``visit``, the first visit to the
+        household after closing is used.
+        """
+
+    @abstractmethod
+    def post_need(self, **fields) -> str:
+        """Record a new need (``stages.new_need`` fields); returns its id."""
+
+    @abstractmethod
+    def advance_need(self, need_id: str, to_stage: str, **fields) -> None:
+        """Move a need on (``stages.advance_need``) and keep the event, together."""
+
+    @abstractmethod
     def version(self) -> str:
         """A token that changes whenever the data changes (for caches)."""
 
@@ -129,7 +163,11 @@ def _sql_value(kind: str, value):
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "bool":
         return int(bool(value))
-    return value
+    if kind == "int":
+        return int(value)  # numpy ints would be bound as 8-byte blobs
+    if kind == "float":
+        return float(value)
+    return str(value)
 
 
 def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -177,8 +215,12 @@ class GeoPackageStore(Store):
             return f"{schema.LEVEL_COLUMN[area.level]} = {a}"
         if layer in ("households", "assignments"):
             return f"grid_id IN ({grids})"
-        if layer in ("household_helpers", "visits", "tier_changes"):
+        if layer in ("household_helpers", "visits", "tier_changes", "cases", "needs"):
             return f"household_id IN ({households})"
+        if layer in ("case_events", "need_events"):
+            kind = layer.split("_")[0]
+            return (f"{kind}_id IN (SELECT {kind}_id FROM {kind}s "
+                    f"WHERE household_id IN ({households}))")
         if layer == "workers":
             return (f"worker_id IN (SELECT worker_id FROM assignments WHERE grid_id IN ({grids})) "
                     f"OR worker_id IN (SELECT worker_id FROM household_helpers "
@@ -278,12 +320,18 @@ class GeoPackageStore(Store):
             con.close()
 
     @staticmethod
-    def _insert(con: sqlite3.Connection, layer: str, row: dict) -> None:
+    def _insert(con: sqlite3.Connection, layer: str, row: dict, *,
+                point: shapely.Point | None = None) -> None:
         spec = schema.LAYERS[layer]
-        frame = schema.conform(layer, pd.DataFrame([row]))
+        frame = pd.DataFrame([row])
+        if spec.geometry:
+            frame = gpd.GeoDataFrame(frame, geometry=[point], crs=schema.CRS)
+        frame = schema.conform(layer, frame)
         schema.validate(layer, frame)
         names = spec.column_names
         values = [_sql_value(spec.column(n).kind, frame[n].iloc[0]) for n in names]
+        if spec.geometry:
+            names, values = [*names, "geom"], [*values, point_blob(point.x, point.y)]
         cols = ", ".join(f'"{n}"' for n in names)
         con.execute(f"INSERT INTO {layer} ({cols}) VALUES ({', '.join('?' * len(names))})",
                     values)
@@ -313,19 +361,119 @@ class GeoPackageStore(Store):
 
     def change_tier(self, household_id: str, to_tier: str, *, reason: str, changed_by: str,
                     changed_at: datetime | None = None) -> None:
+        changed_at = pd.Timestamp(changed_at or datetime.now()).floor("s")
+        with self._transaction() as con:
+            self._set_tier(con, household_id, to_tier, reason=reason, changed_by=changed_by,
+                           changed_at=changed_at)
+
+    def _set_tier(self, con: sqlite3.Connection, household_id: str, to_tier: str, *,
+                  reason: str, changed_by: str, changed_at: pd.Timestamp) -> None:
         if to_tier not in schema.TIERS:
             raise ValidationError(f"{to_tier!r} is not a tier", column="tier")
         if not (reason or "").strip():
             raise ValidationError("a tier change needs a reason", column="reason")
-        changed_at = pd.Timestamp(changed_at or datetime.now()).floor("s")
+        from_tier = self._household_tier(con, household_id)
+        if from_tier == to_tier:
+            raise ValidationError(f"household {household_id} is already {to_tier}",
+                                  column="tier")
+        con.execute("UPDATE households SET tier = ?, tier_since = ? WHERE household_id = ?",
+                    (to_tier, changed_at.strftime("%Y-%m-%d"), household_id))
+        self._insert(con, "tier_changes", {
+            "household_id": household_id, "changed_at": changed_at,
+            "from_tier": from_tier, "to_tier": to_tier, "reason": reason.strip(),
+            "changed_by": changed_by})
+
+    # -- the closed loop and needs -------------------------------------------
+    def _row(self, con: sqlite3.Connection, layer: str, key: str, value: str) -> dict:
+        names = schema.LAYERS[layer].column_names
+        cols = ", ".join(f'"{n}"' for n in names)
+        found = con.execute(f"SELECT {cols} FROM {layer} WHERE {key} = ?", (value,)).fetchone()
+        if found is None:
+            raise NotFoundError(f"no {layer[:-1]} {value!r}")
+        frame = schema.conform(layer, pd.DataFrame([dict(zip(names, found, strict=True))]))
+        return frame.iloc[0].to_dict()
+
+    def _update(self, con: sqlite3.Connection, layer: str, key: str, row: dict,
+                changes: dict) -> None:
+        spec = schema.LAYERS[layer]
+        merged = schema.conform(layer, pd.DataFrame([{**row, **changes}]))
+        schema.validate(layer, merged)
+        values = [_sql_value(spec.column(n).kind, merged[n].iloc[0]) for n in changes]
+        sets = ", ".join(f'"{n}" = ?' for n in changes)
+        con.execute(f"UPDATE {layer} SET {sets} WHERE {key} = ?", (*values, row[key]))
+
+    def _new_household(self, con: sqlite3.Connection, fields: Mapping, at: pd.Timestamp,
+                       by: str) -> str:
+        grid = con.execute("SELECT geom FROM grids WHERE grid_id = ?",
+                           (fields.get("grid_id"),)).fetchone()
+        if grid is None:
+            raise NotFoundError(f"no grid {fields.get('grid_id')!r}")
+        lon, lat = fields.get("lon"), fields.get("lat")
+        exact = lon is not None and lat is not None
+        if not exact:
+            point = geometry_of(grid[0]).representative_point()
+            lon, lat = point.x, point.y
+        taken = {a for (a,) in con.execute("SELECT alias FROM households")}
+        alias = next(a for a in aliases(np.random.default_rng(), 50) if a not in taken)
+        household_id = stages.new_id("H")
+        row = {"household_id": household_id, "alias": alias,
+               "registered_grid_id": None, "tier_since": at, "warning_level": 0,
+               "location_quality": "exact" if exact else "approximate",
+               **{k: fields.get(k) for k in ("head_name", "id_number", "phone", "address",
+                                             "grid_id", "tier", "categories", "members")}}
+        self._insert(con, "households", row, point=shapely.Point(float(lon), float(lat)))
+        self._insert(con, "tier_changes", {
+            "household_id": household_id, "changed_at": at, "from_tier": None,
+            "to_tier": row["tier"], "reason": "registered from a case", "changed_by": by})
+        return household_id
+
+    def report_case(self, *, household: Mapping | None = None, policy: Policy | None = None,
+                    **fields) -> str:
+        policy = policy or load_policy()
         with self._transaction() as con:
-            from_tier = self._household_tier(con, household_id)
-            if from_tier == to_tier:
-                raise ValidationError(f"household {household_id} is already {to_tier}",
-                                      column="tier")
-            con.execute("UPDATE households SET tier = ?, tier_since = ? WHERE household_id = ?",
-                        (to_tier, changed_at.strftime("%Y-%m-%d"), household_id))
-            self._insert(con, "tier_changes", {
-                "household_id": household_id, "changed_at": changed_at,
-                "from_tier": from_tier, "to_tier": to_tier, "reason": reason.strip(),
-                "changed_by": changed_by})
+            if household is not None:
+                at = pd.Timestamp(fields.get("reported_at") or datetime.now()).floor("s")
+                fields["household_id"] = self._new_household(
+                    con, household, at, fields.get("reported_by") or "")
+            row, event = stages.new_case(policy=policy, **fields)
+            self._household_tier(con, row["household_id"])
+            self._insert(con, "cases", row)
+            self._insert(con, "case_events", event)
+        return row["case_id"]
+
+    def advance_case(self, case_id: str, to_stage: str, *, tier: str | None = None,
+                     tier_reason: str | None = None, **fields) -> None:
+        with self._transaction() as con:
+            row = self._row(con, "cases", "case_id", case_id)
+            if to_stage == "followed_up" and "visit" not in fields and row["stage"] == "closed":
+                found = con.execute(
+                    "SELECT visit_id, visited_at FROM visits WHERE household_id = ? AND "
+                    "visited_at > ? ORDER BY visited_at LIMIT 1",
+                    (row["household_id"], _sql_value("datetime", row["closed_at"]))).fetchone()
+                fields["visit"] = dict(zip(("visit_id", "visited_at"), found,
+                                           strict=True)) if found else None
+            changes, event = stages.advance_case(row, to_stage, **fields)
+            self._update(con, "cases", "case_id", row, changes)
+            self._insert(con, "case_events", event)
+            if tier is not None:
+                if to_stage != "assessed":
+                    raise ValidationError("a case changes a tier only when it is assessed",
+                                          column="tier")
+                self._set_tier(con, row["household_id"], tier,
+                               reason=tier_reason or f"case {case_id} assessed",
+                               changed_by=event["actor"], changed_at=event["happened_at"])
+
+    def post_need(self, **fields) -> str:
+        row, event = stages.new_need(**fields)
+        with self._transaction() as con:
+            self._household_tier(con, row["household_id"])
+            self._insert(con, "needs", row)
+            self._insert(con, "need_events", event)
+        return row["need_id"]
+
+    def advance_need(self, need_id: str, to_stage: str, **fields) -> None:
+        with self._transaction() as con:
+            row = self._row(con, "needs", "need_id", need_id)
+            changes, event = stages.advance_need(row, to_stage, **fields)
+            self._update(con, "needs", "need_id", row, changes)
+            self._insert(con, "need_events", event)

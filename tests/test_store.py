@@ -126,7 +126,7 @@ def test_failed_tier_change_rolls_back(small_store, monkeypatch):
     target = hh[hh["tier"] == "green"].iloc[0]["household_id"]
     digest = _digest(small_store.path)
 
-    def broken_insert(con, layer, row):
+    def broken_insert(con, layer, row, **kw):
         raise OSError("disk full")  # after the UPDATE ran, before the history row
 
     monkeypatch.setattr(GeoPackageStore, "_insert", staticmethod(broken_insert))
@@ -192,3 +192,120 @@ def test_area_parse():
         Area.parse("321102")
     with pytest.raises(ValidationError):
         Area("province", "32")
+
+
+# -- the closed loop and needs ---------------------------------------------------
+
+def _report(store, household_id, **kw):
+    fields = {"source": "visit", "category": "因病", "urgency": "emergency",
+              "description": "突发重病", "reported_by": "W1",
+              "reported_at": datetime(2026, 11, 2, 9)} | kw
+    return store.report_case(household_id=household_id, **fields)
+
+
+def test_a_case_runs_the_whole_loop_with_its_history(small_store):
+    hh = small_store.read("households").iloc[0]
+    case_id = _report(small_store, hh["household_id"])
+    small_store.advance_case(case_id, "assessed", actor="W1", at=datetime(2026, 11, 3, 9),
+                             judgement="eligible", assistance=["临时救助"])
+    small_store.advance_case(case_id, "handling", actor="W1", at=datetime(2026, 11, 4, 9),
+                             aid_kind="临时救助金", aid_amount=2000, referrals=["health"])
+    small_store.advance_case(case_id, "closed", actor="W1", at=datetime(2026, 11, 30, 9))
+    with pytest.raises(ValidationError, match="needs a visit"):  # no visit after closing yet
+        small_store.advance_case(case_id, "followed_up", actor="W1",
+                                 at=datetime(2026, 12, 2, 9))
+    worker = small_store.read("workers").iloc[0]["worker_id"]
+    visit = small_store.append_visit(household_id=hh["household_id"], worker_id=worker,
+                                     visited_at=datetime(2026, 12, 1, 9), method="door")
+    small_store.advance_case(case_id, "followed_up", actor="W1", at=datetime(2026, 12, 2, 9))
+    case = small_store.read("cases").set_index("case_id").loc[case_id]
+    assert case["stage"] == "followed_up" and case["follow_up_visit_id"] == visit
+    assert case["due_on"] == pd.Timestamp("2026-11-05") and case["aid_amount"] == 2000
+    events = small_store.read("case_events").query("case_id == @case_id")
+    assert events["to_stage"].tolist() == ["reported", "assessed", "handling", "closed",
+                                           "followed_up"]
+
+
+def test_assessment_changes_the_tier_in_the_same_transaction(small_store):
+    hh = small_store.read("households")
+    target = hh[hh["tier"] == "green"].iloc[0]["household_id"]
+    case_id = _report(small_store, target)
+    small_store.advance_case(case_id, "assessed", actor="W1", at=datetime(2026, 11, 3, 9),
+                             judgement="eligible", assistance=["低保"], tier="red",
+                             tier_reason="评估为收入型贫困")
+    assert small_store.read("households").set_index("household_id").loc[target, "tier"] == "red"
+    change = small_store.read("tier_changes").query("household_id == @target").iloc[-1]
+    assert (change["to_tier"], change["reason"], change["changed_by"]) == (
+        "red", "评估为收入型贫困", "W1")
+
+
+def test_a_failed_tier_change_rolls_back_the_assessment(small_store):
+    hh = small_store.read("households")
+    target = hh[hh["tier"] == "green"].iloc[0]["household_id"]
+    case_id = _report(small_store, target)
+    n_events = len(small_store.read("case_events"))
+    digest = _digest(small_store.path)
+    with pytest.raises(ValidationError, match="already green"):
+        small_store.advance_case(case_id, "assessed", actor="W1", at=datetime(2026, 11, 3, 9),
+                                 judgement="eligible", assistance=["低保"], tier="green")
+    assert small_store.read("cases").set_index("case_id").loc[case_id, "stage"] == "reported"
+    assert len(small_store.read("case_events")) == n_events
+    assert _digest(small_store.path) == digest
+
+
+def test_a_case_can_register_a_new_household(small_store):
+    grid = small_store.read("grids").iloc[0]
+    n = len(small_store.read("households"))
+    case_id = small_store.report_case(
+        household={"head_name": "王五", "id_number": "11010519491231002X", "phone": None,
+                   "address": "幸福路1号", "grid_id": grid["grid_id"], "tier": "orange",
+                   "categories": "独居老人", "members": 1},
+        source="neighbour", category="养老照护", urgency="ordinary", description="独居无人照料",
+        reported_by="W1", reported_at=datetime(2026, 11, 2, 9))
+    hh = small_store.read("households")
+    assert len(hh) == n + 1
+    new = hh.iloc[-1]
+    assert new["location_quality"] == "approximate" and new["members"] == 1
+    assert grid.geometry.contains(new.geometry)
+    assert new["alias"] not in set(hh["alias"].iloc[:-1])
+    case = small_store.read("cases").set_index("case_id").loc[case_id]
+    assert case["household_id"] == new["household_id"]
+    first = small_store.read("tier_changes").query("household_id == @new.household_id")
+    assert first["from_tier"].isna().all() and first["to_tier"].tolist() == ["orange"]
+    # the spatial index knows the new point: an area read finds it
+    assert new["household_id"] in set(small_store.read(
+        "households", area=Area("grid", grid["grid_id"]))["household_id"])
+
+
+def test_a_bad_new_household_writes_nothing(small_store):
+    digest = _digest(small_store.path)
+    with pytest.raises(ValidationError, match="members"):
+        small_store.report_case(
+            household={"head_name": "王五", "id_number": "11010519491231002X",
+                       "address": "x", "grid_id": small_store.read("grids").iloc[0]["grid_id"],
+                       "tier": "orange", "members": 0},
+            source="neighbour", category="养老照护", urgency="ordinary", description="x",
+            reported_by="W1")
+    assert _digest(small_store.path) == digest
+
+
+def test_a_need_is_claimed_delivered_and_confirmed(small_store):
+    hh = small_store.read("households").iloc[3]
+    need_id = small_store.post_need(household_id=hh["household_id"], category="家用电器",
+                                    description="一台洗衣机", posted_by="W1",
+                                    posted_at=datetime(2026, 11, 1, 9))
+    small_store.advance_need(need_id, "claimed", actor="爱心企业", helper="爱心企业",
+                             helper_kind="organisation", at=datetime(2026, 11, 3, 9))
+    with pytest.raises(ValidationError, match="can go to delivered"):
+        small_store.advance_need(need_id, "confirmed", actor="W1", at=datetime(2026, 11, 4))
+    small_store.advance_need(need_id, "delivered", actor="爱心企业", at=datetime(2026, 11, 5))
+    small_store.advance_need(need_id, "confirmed", actor="W1", at=datetime(2026, 11, 6))
+    need = small_store.read("needs").set_index("need_id").loc[need_id]
+    assert need["stage"] == "confirmed" and need["helper_kind"] == "organisation"
+    assert len(small_store.read("need_events").query("need_id == @need_id")) == 4
+    area = Area("grid", hh["grid_id"])
+    assert need_id in set(small_store.read("needs", area=area)["need_id"])
+    assert need_id in set(small_store.read("need_events", area=area)["need_id"])
+    with pytest.raises(NotFoundError):
+        small_store.advance_need("N-none", "claimed", actor="x", helper="x",
+                                 helper_kind="volunteer")
