@@ -3,7 +3,7 @@
 The ``city`` scale is Zhenjiang (seed 001) on its real district boundaries:
 exactly 3,675 grids (1,152 urban, 2,144 rural, 379 dedicated), 3,728 full-time
 grid workers plus part-time workers and volunteers, about 19,000 vulnerable
-households and six months of visits. Streets, communities and grids are cut
+households and a year of visits, cases and needs. Streets, communities and grids are cut
 from the districts by clipped Voronoi cells, urban ones small and dense around
 the town centres. ``build_demo`` is pure: the same seed and ``as_of`` date give
 the same data, byte for byte.
@@ -23,6 +23,7 @@ import shapely
 
 from gridmap import _synthetic as syn
 from gridmap import schema
+from gridmap._demo_casework import cases_and_needs
 from gridmap.coords import geometry_to_wgs84
 from gridmap.policy import Policy
 from gridmap.settings import BOUNDARIES
@@ -30,7 +31,7 @@ from gridmap.settings import BOUNDARIES
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
-HISTORY_DAYS = 182  # six months of visits
+HISTORY_DAYS = 365  # a year of visits, cases and needs
 
 
 @dataclass(frozen=True)
@@ -466,7 +467,7 @@ def _workers(grids, households, spec: Scale, city_code: str, rng: np.random.Gene
 
 # -- visits -------------------------------------------------------------------
 def _visits(households, assignments, helpers, workers, policy, city_code, rng, as_of):
-    """Six months of visits: regular per tier, uneven per worker, a few never visited."""
+    """A year of visits: regular per tier, uneven per worker, a few never visited."""
     n = len(households)
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # visits up to the end of as_of
     start = end - pd.Timedelta(days=HISTORY_DAYS)
@@ -543,9 +544,12 @@ def _city(districts, spec: Scale, households_n: int, city_code: str, rng, as_of,
                                                               rng, as_of)
     changes = _tier_changes(households, primary_of_grid, rng, as_of)
     visits = _visits(households, assignments, helpers, workers, policy, city_code, rng, as_of)
+    loop = cases_and_needs(households, visits, primary_of_grid, policy, city_code, rng, as_of)
+    visits = pd.concat([visits, loop.pop("follow_up_visits")]).sort_values(
+        ["visited_at", "visit_id"], ignore_index=True)
     return {"areas": areas, "grids": grids, "households": households, "workers": workers,
             "assignments": assignments, "household_helpers": helpers, "visits": visits,
-            "tier_changes": changes}
+            "tier_changes": changes, **loop}
 
 
 def _relabel(districts: gpd.GeoDataFrame, copy: int, scale_name: str) -> gpd.GeoDataFrame:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
+import numpy as np
 
 
 @lru_cache(maxsize=64)
@@ -44,3 +45,19 @@ def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when ``end <= start``)."""
     return sum(is_working_day(start + timedelta(days=k))
                for k in range(1, (end - start).days + 1))
+
+
+def add_working_days_many(starts, n) -> np.ndarray:
+    """``add_working_days`` for arrays of start days and day counts (datetime64[D])."""
+    starts = np.asarray(starts, dtype="datetime64[D]")
+    n = np.broadcast_to(np.asarray(n, dtype=np.int64), starts.shape)
+    if not len(starts):
+        return starts
+    first = starts.min()
+    span = int((starts.max() - first).astype(int)) + 3 * int(n.max()) + 40
+    days = first + np.arange(span + 1)
+    working = np.array([is_working_day(d.item()) for d in days], dtype=np.int64)
+    count = np.cumsum(working)  # working days from first to each day, inclusive
+    offset = (starts - first).astype(int)
+    target = count[offset] + n
+    return np.where(n == 0, starts, days[np.searchsorted(count, target, side="left")])

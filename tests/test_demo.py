@@ -33,7 +33,7 @@ def test_every_frame_fits_the_schema(city_frames):
 
 def test_references_resolve(city_frames):
     ids = {name: set(city_frames[name][schema.LAYERS[name].key[0]])
-           for name in ("areas", "grids", "households", "workers")}
+           for name in ("areas", "grids", "households", "workers", "cases", "needs")}
     for layer, frame in city_frames.items():
         for column, (target, _) in schema.LAYERS[layer].references.items():
             values = set(frame[column].dropna())
@@ -100,7 +100,7 @@ def test_people_look_real_and_are_synthetic(city_frames):
     assert (hh["location_quality"] == "approximate").any()
 
 
-def test_six_months_of_uneven_visits(city_frames):
+def test_a_year_of_uneven_visits(city_frames):
     visits, hh = city_frames["visits"], city_frames["households"]
     first, last = visits["visited_at"].min(), visits["visited_at"].max()
     assert last.date() <= AS_OF
@@ -174,3 +174,59 @@ def test_allocate_conserves_the_total(total, weights):
     out = _allocate(total, weights)
     assert out.sum() == total and (out >= 0).all()
     assert np.all(np.abs(out - total * np.array(weights) / sum(weights)) < 1)
+
+
+def _replays(events: pd.DataFrame, key: str, flow: dict, first: str) -> None:
+    """Every history is a path the state machine allows, in time order."""
+    events = events.sort_values([key, "happened_at", "event_id"])
+    previous = events.groupby(key)["to_stage"].shift()
+    starts = previous.isna()
+    assert (events.loc[starts, "to_stage"] == first).all()
+    assert events.loc[starts, "from_stage"].isna().all()
+    steps = events[~starts]
+    assert (steps["from_stage"] == previous[~starts]).all()
+    assert all(b in flow[a] for a, b in zip(steps["from_stage"], steps["to_stage"],
+                                             strict=True))
+
+
+def test_a_year_of_cases_follows_the_loop(city_frames):
+    from gridmap import stages
+    cases, events = city_frames["cases"], city_frames["case_events"]
+    assert 2000 < len(cases) < 6000
+    assert (pd.Timestamp(AS_OF) - cases["reported_at"].min()).days > 350
+    _replays(events, "case_id", stages.CASE_FLOW, "reported")
+    last = events.sort_values("happened_at").groupby("case_id")["to_stage"].last()
+    assert (last.reindex(cases["case_id"]).to_numpy() == cases["stage"].to_numpy()).all()
+    assert set(cases["stage"]) == set(schema.CASE_STAGES)  # every stage is represented
+    # closing straight after assessment only for 'not in difficulty'
+    skipped = cases["closed_at"].notna() & cases["handling_at"].isna()
+    assert (cases.loc[skipped, "judgement"] == "not_in_difficulty").all()
+    # seed 003: about a third judged in difficulty but not eligible still got help
+    judged = cases["judgement"].value_counts(normalize=True)
+    assert 0.2 < judged["in_difficulty"] < 0.4
+    # a follow-up rests on a real door visit after closing
+    done = cases[cases["stage"] == "followed_up"]
+    visits = city_frames["visits"].set_index("visit_id")
+    seen = visits.loc[done["follow_up_visit_id"]]
+    assert (seen["household_id"].to_numpy() == done["household_id"].to_numpy()).all()
+    assert (seen["visited_at"].to_numpy() > done["closed_at"].to_numpy()).all()
+
+
+def test_some_cases_are_late_and_some_still_open(city_frames):
+    from gridmap.casework import case_state
+    from gridmap.policy import Policy
+    state = case_state(city_frames["cases"], Policy(), as_of=AS_OF)
+    assert 0 < state["overdue"].sum() < 0.1 * len(state)
+    assert 0.03 < state["late"].mean() < 0.2
+    assert state["is_open"].sum() > 100
+
+
+def test_needs_match_like_the_red_whistle(city_frames):
+    from gridmap import stages
+    needs = city_frames["needs"]
+    assert len(needs) == 1756  # seed 004's city figure, at 19,000 households
+    assert 0.95 < needs["claimed_at"].notna().mean() < 0.99  # 1,713 of 1,756 matched
+    _replays(city_frames["need_events"], "need_id", stages.NEED_FLOW, "posted")
+    claimed = needs["claimed_at"].notna()
+    assert needs.loc[claimed, "helper"].notna().all()
+    assert needs.loc[~claimed, "helper"].isna().all()

@@ -41,3 +41,13 @@ def test_zero_days_and_counting_back():
     assert working_days_between(date(2026, 10, 10), date(2026, 9, 30)) == 0
     with pytest.raises(ValueError):
         add_working_days(date(2026, 10, 1), -1)
+
+
+def test_the_array_version_agrees_day_by_day():
+    import numpy as np
+
+    from gridmap.workdays import add_working_days_many
+    days = np.arange(np.datetime64("2025-12-20"), np.datetime64("2026-12-31"))
+    for n in (0, 1, 3, 15):
+        got = add_working_days_many(days, n)
+        assert [g.item() for g in got] == [add_working_days(d.item(), n) for d in days]
