@@ -97,7 +97,7 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
     # -- cases: from visits that found a difficulty, and from the other channels
     found = visits[visits["found_difficulty"].to_numpy()]
     found = found.iloc[rng.random(len(found)) < 0.6]
-    n_other = int(round(0.1 * len(households)))
+    n_other = round(0.1 * len(households))
     weights = hh["tier"].map({"red": 4.0, "orange": 3.0, "yellow": 1.5, "green": 1.0}
                              ).to_numpy()
     others = rng.choice(len(hh), n_other, p=weights / weights.sum())
@@ -204,7 +204,7 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
         "followed_up": detail(("visit", follow_ids))}, city_code + "C")
 
     # -- needs (seed 004: 1,756 posted, 1,713 matched in a city)
-    m = int(round(0.0924 * len(households)))
+    m = round(0.0924 * len(households))
     red_orange = weights >= 3
     pool = np.flatnonzero(red_orange) if red_orange.any() else np.arange(len(hh))
     need_hh = hh.index.to_numpy()[rng.choice(pool, m)]
