@@ -186,8 +186,11 @@ def household_status(as_of: date) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _per_grid(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap.casework import open_cases_per_grid
     from gridmap.indicators import grid_indicators
-    return grid_indicators(read("grids"), read("households"), household_status(as_of), policy())
+    grids, households = read("grids"), read("households")
+    open_cases = open_cases_per_grid(read("cases"), households, grids, policy(), as_of=as_of)
+    return grid_indicators(grids, households, household_status(as_of), policy(), open_cases)
 
 
 def grid_indicators(as_of: date) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from gridmap import hotspots, schema
+from gridmap import casework, hotspots, schema
 from gridmap._errors import GridmapError
 from gridmap.coverage import coverage_table, household_status
 from gridmap.demo import SCALES, build_demo, default_as_of
@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output; xlsx needs --out)")
     _store_arg(p)
+
+    for name, help_text in (("cases", "the closed loop per area: open, overdue, closed, "
+                                      "followed up, median days to close"),
+                            ("needs", "needs per area (or category): posted, claimed, "
+                                      "delivered, match rate")):
+        p = kinds.add_parser(name, help=help_text)
+        levels = (*schema.LEVELS, "category") if name == "needs" else schema.LEVELS
+        p.add_argument("--level", choices=levels, default="district")
+        p.add_argument("--as-of", type=_iso_date, default=None,
+                       help="the day D (default: today)")
+        p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+        p.add_argument("--out", help="file to write (default: standard output)")
+        _store_arg(p)
 
     p = kinds.add_parser("hotspots", help="Getis-Ord Gi* hotspots per grid")
     p.add_argument("--indicator", required=True, choices=hotspots.INDICATORS)
@@ -121,9 +134,19 @@ def main(argv: list[str] | None = None) -> int:
             if args.report == "coverage":
                 table = coverage_table(households, visits, grids, store.read("areas"), policy,
                                        level=args.level, as_of=as_of)
+            elif args.report == "cases":
+                table = casework.case_report(store.read("cases"), households, grids,
+                                             store.read("areas"), policy, level=args.level,
+                                             as_of=as_of)
+            elif args.report == "needs":
+                table = casework.need_report(store.read("needs"), households, grids,
+                                             store.read("areas"), policy, level=args.level,
+                                             as_of=as_of)
             else:
                 status = household_status(households, visits, policy, as_of=as_of)
-                per_grid = grid_indicators(grids, households, status, policy)
+                open_cases = casework.open_cases_per_grid(store.read("cases"), households,
+                                                          grids, policy, as_of=as_of)
+                per_grid = grid_indicators(grids, households, status, policy, open_cases)
                 table = hotspots.hotspot_table(
                     args.indicator, grids, per_grid, households, visits, policy, as_of=as_of,
                     permutations=args.permutations, seed=args.seed, fdr=args.fdr)

@@ -65,7 +65,7 @@ def indicator(name: str, grids: pd.DataFrame, per_grid: pd.DataFrame,
     elif name == "overdue_rate":
         values = pg["overdue"] / pg["households"].replace(0, np.nan)
     elif name == "open_cases":
-        raise ValueError("open_cases needs the cases of the closed loop, not built yet")
+        values = pg["open_cases"]
     else:
         raise ValueError(f"unknown indicator {name!r}; use one of {', '.join(INDICATORS)}")
     return pd.Series(values.fillna(0).to_numpy(float), index=ids, name=name)

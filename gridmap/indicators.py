@@ -35,15 +35,18 @@ INDICATORS: dict[str, Indicator] = {i.name: i for i in (
     Indicator("visits_required", "unit.visits_per_month", decimals=1),
     Indicator("coverage_pct", "unit.percent", higher_is_worse=False, decimals=1),
     Indicator("overdue", "unit.households"),
+    Indicator("open_cases", "unit.cases"),
 )}
-_ADDITIVE = ["households", "covered", *schema.TIERS, "red_orange", "visits_required", "overdue"]
+_ADDITIVE = ["households", "covered", *schema.TIERS, "red_orange", "visits_required", "overdue",
+             "open_cases"]
 
 
 def grid_indicators(grids: pd.DataFrame, households: pd.DataFrame, status: pd.DataFrame,
-                    policy: Policy) -> pd.DataFrame:
+                    policy: Policy, open_cases: pd.Series | None = None) -> pd.DataFrame:
     """Every indicator for every grid in ``grids`` (grids without households get zeros).
 
-    ``status`` is ``coverage.household_status`` for ``households`` (same order).
+    ``status`` is ``coverage.household_status`` for ``households`` (same order);
+    ``open_cases`` is ``casework.open_cases_per_grid`` (none when not given).
     """
     frame = pd.DataFrame({
         "grid_id": households["grid_id"].to_numpy(),
@@ -55,8 +58,10 @@ def grid_indicators(grids: pd.DataFrame, households: pd.DataFrame, status: pd.Da
     frame["households"] = 1
     frame["covered"] = 1 - frame["overdue"]
     frame["red_orange"] = frame["red"] + frame["orange"]
-    sums = frame.groupby("grid_id")[_ADDITIVE].sum()
+    sums = frame.groupby("grid_id")[_ADDITIVE[:-1]].sum()
     out = sums.reindex(grids["grid_id"].to_numpy(), fill_value=0)
+    out["open_cases"] = (0 if open_cases is None else
+                         open_cases.reindex(out.index, fill_value=0).to_numpy(int))
     out.index.name = "grid_id"
     return _with_coverage(out)
 

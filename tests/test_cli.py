@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
@@ -95,3 +96,25 @@ def test_report_xlsx_needs_out(small_store, capsys):
     assert cli.main(["report", "coverage", "--format", "xlsx",
                      "--store", str(small_store.path)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_report_cases_and_needs(small_store, capsys):
+    import json
+
+    from gridmap.casework import case_state
+    from gridmap.policy import load_policy
+    path = str(small_store.path)
+    assert cli.main(["report", "cases", "--level", "grid", "--as-of", "2026-11-20", "--format",
+                     "json", "--store", path]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert set(rows[0]) == {"area_id", "name", "reported", "open", "overdue", "closed",
+                            "followed_up", "median_days_to_close"}
+    state = case_state(small_store.read("cases"), load_policy(), as_of=date(2026, 11, 20))
+    assert sum(r["open"] for r in rows) == state["is_open"].sum() > 0
+    assert sum(r["overdue"] for r in rows) == state["overdue"].sum()
+    assert len(rows) == len(small_store.read("grids"))
+    assert cli.main(["report", "needs", "--level", "category", "--as-of", "2026-11-20",
+                     "--store", path]) == 0
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split(",")[:5] == ["category", "posted", "claimed", "delivered", "confirmed"]
+    assert sum(int(line.split(",")[1]) for line in lines) == len(small_store.read("needs"))

@@ -1,5 +1,7 @@
 """Hotspots on a napkin lattice: 12 x 12 unit squares, clusters planted by hand."""
 
+from datetime import date
+
 import esda
 import geopandas as gpd
 import numpy as np
@@ -78,11 +80,12 @@ def test_islands_get_a_neighbour():
     assert not w.islands and w.neighbors[2]
 
 
-def test_open_cases_is_refused_clearly(lattice):
+def test_open_cases_comes_from_the_per_grid_indicators(lattice):
     grids, _ = lattice
-    with pytest.raises(ValueError, match="cases"):
-        hotspots.indicator("open_cases", grids, pd.DataFrame(), pd.DataFrame(),
-                           pd.DataFrame(), as_of=None)
+    per_grid = pd.DataFrame({"open_cases": np.arange(len(grids))}, index=grids["grid_id"])
+    values = hotspots.indicator("open_cases", grids, per_grid, pd.DataFrame(), pd.DataFrame(),
+                                as_of=None)
+    assert values.tolist() == list(range(len(grids)))
 
 
 def test_cli_report_hotspots(small_store, capsys):
@@ -94,9 +97,14 @@ def test_cli_report_hotspots(small_store, capsys):
     assert len(rows) == len(small_store.read("grids"))
     assert set(rows[0]) == {"grid_id", "value", "gi_z", "p_value", "hotspot_class"}
     assert {r["hotspot_class"] for r in rows} <= set(hotspots.GI_CLASSES)
-    assert cli.main(["report", "hotspots", "--indicator", "open_cases",
-                     "--store", str(small_store.path)]) == 2
-    assert "cases" in capsys.readouterr().err
+    assert cli.main(["report", "hotspots", "--indicator", "open_cases", "--as-of",
+                     "2026-11-20", "--format", "json", "--permutations", "99", "--store",
+                     str(small_store.path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    from gridmap.casework import case_state
+    from gridmap.policy import Policy
+    state = case_state(small_store.read("cases"), Policy(), as_of=date(2026, 11, 20))
+    assert sum(r["value"] for r in rows) == state["is_open"].sum() > 0
 
 
 def test_emerging_finds_a_cluster_that_appears(lattice):
