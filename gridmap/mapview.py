@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from gridmap import schema
+from gridmap.casework import age_class
 from gridmap.hexbins import suppress
 from gridmap.indicators import INDICATORS, aggregate
 from gridmap.store import Area
@@ -57,7 +58,9 @@ class MapView:
     indicator: str
     classes: Classes | None
     outlines: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    points: pd.DataFrame | None = None  # lon, lat, tier, alias, last_visit
+    points: pd.DataFrame | None = None  # lon, lat, tier, alias, last_visit (households)
+    # 'households' (by tier), or 'cases': lon, lat, age_class, alias, reported (by age)
+    points_kind: str = "households"
     points_hidden: int = 0  # households not drawn because there were too many
     bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # minx, miny, maxx, maxy
     as_of: str = ""  # the day 'last visit' is counted back from (ISO date)
@@ -325,3 +328,18 @@ def hex_view(base: MapView, counts: pd.DataFrame, polygons: gpd.GeoSeries, name:
         units["cls"], classes_ = classify(units["value"], scheme)
     return replace(base, unit_level="hex", units=units, indicator=name, classes=classes_,
                    categories=categories, points=None)
+
+
+def with_cases(view: MapView, cases: pd.DataFrame, households: pd.DataFrame) -> MapView:
+    """``view`` with cases (``casework.case_state`` rows) as points coloured by age,
+    in place of households; a case's label is its household's alias and category."""
+    hh = households.set_index("household_id")
+    rows = cases[cases["household_id"].isin(hh.index).to_numpy()]
+    where = hh.geometry.reindex(rows["household_id"].to_numpy())
+    points = pd.DataFrame({
+        "lon": where.x.to_numpy(), "lat": where.y.to_numpy(),
+        "age_class": np.asarray(age_class(rows["age_days"]).astype(str)),
+        "alias": (hh["alias"].reindex(rows["household_id"].to_numpy()).to_numpy()
+                  + " · " + rows["category"].to_numpy()),
+        "reported": rows["reported_at"].dt.normalize().to_numpy()})
+    return replace(view, points=points, points_kind="cases", points_hidden=0)

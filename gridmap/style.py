@@ -13,3 +13,6 @@ HOTSPOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7",
 MORAN_COLORS = {"high_high": "#d7191c", "low_high": "#abd9e9", "low_low": "#2c7bb6",
                 "high_low": "#fdae61", "not_significant": "#f7f7f7"}
 EMERGING_COLORS = {"became_hot": "#b2182b", "hotter": "#f4a582", "no_rise": "#f0f0f0"}
+# Open cases by days since the report: light to dark, the oldest darkest.
+AGE_COLORS = {"age_0_7": "#fdd49e", "age_8_30": "#fc8d59", "age_31_90": "#d7301f",
+              "age_over_90": "#7f0000"}

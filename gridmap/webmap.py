@@ -24,10 +24,11 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from gridmap import coords, schema
+from gridmap.casework import AGE_CLASSES
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS, Indicator
 from gridmap.mapview import MapView
-from gridmap.style import CHOROPLETH, NO_DATA, TIER_COLORS
+from gridmap.style import AGE_COLORS, CHOROPLETH, NO_DATA, TIER_COLORS
 
 STATIC_URL = "/app/static/vendor"  # where Streamlit serves ./static/vendor
 LEAFLET_JS = f"{STATIC_URL}/leaflet/leaflet.js"
@@ -37,6 +38,24 @@ FULLSCREEN_CSS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.css"
 HEAT_JS = f"{STATIC_URL}/leaflet.heat/leaflet-heat.js"
 TILES_ENV, TILES_DATUM_ENV, TILES_ATTRIBUTION_ENV = (
     "GRIDMAP_TILES", "GRIDMAP_TILES_DATUM", "GRIDMAP_TILES_ATTRIBUTION")
+
+
+@dataclass(frozen=True)
+class _Dots:
+    """How one kind of point is drawn: its class column and colours, its date column."""
+
+    layer: str  # i18n keys from here
+    class_label: str
+    time_label: str
+    column: str
+    colors: dict[str, str]
+    time_column: str
+
+
+_DOTS = {"households": _Dots("map.households", "overview.tier", "map.last_visit", "tier",
+                             TIER_COLORS, "last_visit"),
+         "cases": _Dots("cases.open_cases", "cases.age", "cases.reported", "age_class",
+                        {k: AGE_COLORS[k] for k in AGE_CLASSES[::-1]}, "reported")}
 
 
 @dataclass(frozen=True)
@@ -365,9 +384,10 @@ def legend_html(view: MapView, lang: str) -> str:
                 f'background:{NO_DATA};margin-right:5px;border:1px solid #777"></span>'
                 f"{html.escape(t('map.no_data', lang))}</div>")
     if view.points is not None and len(view.points):
+        colors = _DOTS[view.points_kind].colors
         dots = " ".join(
-            f'<span style="color:{TIER_COLORS[tier]}">●</span>{html.escape(label(tier, lang))}'
-            for tier in schema.TIERS)
+            f'<span style="color:{color}">●</span>{html.escape(label(key, lang))}'
+            for key, color in colors.items())
         rows.append(f"<div style='margin-top:4px'>{dots}</div>")
     return "".join(rows)
 
@@ -454,23 +474,23 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
             "geometry": encode_geometries(_project(frame.geometry.values, datum), origin),
             "origin": origin, "style": styles[level]}).add_to(m)
     if view.points is not None and len(view.points):
-        tier_index = {tier: i for i, tier in enumerate(schema.TIERS)}
+        dots = _DOTS[view.points_kind]
+        keys = list(dots.colors)  # drawn last to first: the first is on top
         lon, lat = view.points["lon"].to_numpy(), view.points["lat"].to_numpy()
         if datum != "wgs84":
             lon, lat = coords.wgs84_to_gcj02(lon, lat)
         xy = np.rint((np.column_stack([lon, lat]) - origin) * QUANTUM).astype(np.int64)
         dxy = np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.int64))
         day0 = pd.Timestamp(view.as_of or pd.Timestamp.today().date())
-        last = pd.to_datetime(view.points["last_visit"])
+        last = pd.to_datetime(view.points[dots.time_column])
         days = ((day0 - last).dt.days).fillna(-1).astype(int)
-        PointsLayer(t("map.households", lang), payload={
+        PointsLayer(t(dots.layer, lang), payload={
             "origin": origin, "x": dxy[:, 0].tolist(), "y": dxy[:, 1].tolist(),
-            "t": [tier_index[x] for x in view.points["tier"]],
+            "t": [keys.index(x) for x in view.points[dots.column]],
             "a": view.points["alias"].tolist(), "v": days.tolist(),
-            "day0": day0.strftime("%Y-%m-%d"),
-            "colors": [TIER_COLORS[x] for x in schema.TIERS],
-            "tierNames": [label(x, lang) for x in schema.TIERS],
-            "tierLabel": t("overview.tier", lang), "lastLabel": t("map.last_visit", lang),
+            "day0": day0.strftime("%Y-%m-%d"), "colors": list(dots.colors.values()),
+            "tierNames": [label(x, lang) for x in keys],
+            "tierLabel": t(dots.class_label, lang), "lastLabel": t(dots.time_label, lang),
             "never": t("map.never_visited", lang)}).add_to(m)
     if heat is not None and len(heat):
         lon, lat = heat["lon"].to_numpy(), heat["lat"].to_numpy()
