@@ -21,6 +21,10 @@ navigation = st.navigation([
             icon=":material/fact_check:", url_path="coverage"),
     st.Page("app_pages/hotspots.py", title=t("nav.hotspots", language),
             icon=":material/local_fire_department:", url_path="hotspots"),
+    st.Page("app_pages/cases.py", title=t("nav.cases", language),
+            icon=":material/assignment_turned_in:", url_path="cases"),
+    st.Page("app_pages/needs.py", title=t("nav.needs", language),
+            icon=":material/volunteer_activism:", url_path="needs"),
 ])
 ui.area_selector(language)
 navigation.run()

@@ -368,3 +368,41 @@ def hex_data(area: Area | None, res: int):
     """Hexagon counts over a full cover of ``area``, their outlines and neighbour graph."""
     s = store()
     return _hexes(s.url, s.version(), str(area) if area else None, res)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cases(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap.casework import case_state
+    return case_state(read("cases"), policy(), as_of=as_of)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _needs(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap.casework import need_state
+    return need_state(read("needs"), policy(), as_of=as_of)
+
+
+def _in_area(frame: pd.DataFrame, area: Area | None) -> pd.DataFrame:
+    if area is None:
+        return frame
+    mine = read("households", area)["household_id"]
+    return frame[frame["household_id"].isin(mine).to_numpy()].reset_index(drop=True)
+
+
+def case_state(area: Area | None, as_of: date) -> pd.DataFrame:
+    """Cases of ``area`` as they stood on ``as_of`` (``casework.case_state``), cached."""
+    s = store()
+    return _in_area(_cases(s.url, s.version(), as_of), area)
+
+
+def need_state(area: Area | None, as_of: date) -> pd.DataFrame:
+    """Needs of ``area`` as they stood on ``as_of`` (``casework.need_state``), cached."""
+    s = store()
+    return _in_area(_needs(s.url, s.version(), as_of), area)
+
+
+def child_level(area: Area | None) -> str:
+    """The level one below ``area`` (districts for the whole city; grids stay grids)."""
+    if area is None:
+        return "district"
+    return schema.LEVELS[min(schema.LEVELS.index(area.level) + 1, len(schema.LEVELS) - 1)]

@@ -45,7 +45,7 @@ def pick_household(households: pd.DataFrame, language: str, key: str, limit: int
                         format_func=labels.get)
 
 
-def _grid_staff(grid_id: str, household_id: str) -> dict[str, str]:
+def grid_staff(grid_id: str, household_id: str) -> dict[str, str]:
     """Who may have visited: the grid's workers, then the household's helpers."""
     workers = read("workers").set_index("worker_id")["name"]
     assigned = read("assignments")
@@ -62,7 +62,7 @@ def visit_form(households: pd.DataFrame, language: str, as_of: date) -> None:
     if household is None:
         return
     row = households.set_index("household_id").loc[household]
-    staff = _grid_staff(row["grid_id"], household)
+    staff = grid_staff(row["grid_id"], household)
     with st.form("gridmap.visit.form", clear_on_submit=True):
         day = st.date_input(t("coverage.date", language), as_of, max_value=as_of)
         when = st.time_input(t("coverage.time", language), time(10, 0))
@@ -97,7 +97,7 @@ def tier_form(households: pd.DataFrame, language: str) -> None:
     if household is None:
         return
     row = households.set_index("household_id").loc[household]
-    staff = _grid_staff(row["grid_id"], household)
+    staff = grid_staff(row["grid_id"], household)
     st.write(f"{label(row['tier'], language)} → ")
     with st.form("gridmap.tier.form"):
         new = st.selectbox(t("coverage.new_tier", language),

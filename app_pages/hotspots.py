@@ -14,8 +14,7 @@ st.title(t("hotspots.title", lang))
 ui.breadcrumb(area, lang)
 
 c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
-names = [n for n in hotspots.INDICATORS if n != "open_cases"]
-name = c1.selectbox(t("hotspots.indicator", lang), names,
+name = c1.selectbox(t("hotspots.indicator", lang), hotspots.INDICATORS,
                     format_func=lambda k: t("indicator." + k, lang))
 method = c2.selectbox(t("hotspots.method", lang), ["gi", "moran", "emerging"],
                       format_func=lambda k: t("hotspots.method." + k, lang))
@@ -27,7 +26,6 @@ left, right = st.columns([3, 2])
 unit = left.radio(t("hotspots.unit", lang), ["grid", "hex"], horizontal=True,
                   format_func=lambda u: t("hotspots.unit." + u, lang, n=min_count))
 heat = right.toggle(t("hotspots.heat", lang))
-st.caption(t("hotspots.open_cases", lang))
 
 view = ui.map_view(area, "red_orange", "quantiles", (), (), as_of)
 grids = ui.read("grids", area)

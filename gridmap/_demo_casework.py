@@ -123,7 +123,9 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
     emergency = urgency == "emergency"
     judgement = _pick(rng, {"eligible": 0.55, "in_difficulty": 0.3, "not_in_difficulty": 0.15},
                       n)
-    stuck = rng.random(n) < 0.03  # never got past the report: the overdue ones
+    # A few recent ones never got past the report or the assessment: the overdue ones.
+    stuck = (rng.random(n) < 0.06) & (reported >= end - pd.Timedelta(days=75))
+    unassessed = stuck & (rng.random(n) < 0.6)
     assessed = _stamp(reported, np.where(emergency, rng.uniform(0.05, 1.2, n),
                                          rng.exponential(3.0, n) + 0.5))
     late = rng.random(n) < 0.08
@@ -136,13 +138,14 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
     followed = _stamp(closed, rng.exponential(12.0, n) + 2)
     followed = followed.where(helped | (rng.random(n) < 0.5))
 
-    def by_end(when: pd.DatetimeIndex, *before: pd.DatetimeIndex) -> pd.DatetimeIndex:
-        ok = pd.notna(when) & (when < end) & ~stuck
+    def by_end(when: pd.DatetimeIndex, *before: pd.DatetimeIndex, blocked=stuck
+               ) -> pd.DatetimeIndex:
+        ok = pd.notna(when) & (when < end) & ~blocked
         for b in before:
             ok &= pd.notna(b)
         return when.where(ok)
 
-    assessed = by_end(assessed)
+    assessed = by_end(assessed, blocked=unassessed)
     handling = by_end(handling.where(helped), assessed)
     closed = by_end(closed, assessed)
     closed = closed.where(~helped | pd.notna(handling))

@@ -164,20 +164,25 @@ def need_report(needs: pd.DataFrame, households: pd.DataFrame, grids: pd.DataFra
     return table
 
 
-FUNNEL_STEPS = ("discovered", "assessed", "enrolled", "helped", "closed", "followed_up")
+FUNNEL_STEPS = ("discovered", "assessed", "enrolled", "followed_up", "helped_in_difficulty")
 
 
 def funnel(cases: pd.DataFrame, policy: Policy, *, start: date, end: date) -> pd.DataFrame:
-    """Cases reported from ``start`` to ``end`` and how far they got by ``end``:
-    discovered → assessed → enrolled (judged eligible for assistance) → helped (aid or
-    referral) → closed → followed up. Columns ``step, cases, pct`` (of discovered)."""
+    """Cases reported from ``start`` to ``end`` and how far they got by ``end``.
+
+    The funnel (seed 001's 筛查 → 纳入救助): discovered → assessed → enrolled (judged
+    eligible and aid or referral started) → followed up (enrolled and visited after
+    closing). A last row counts those judged not eligible but in difficulty who were
+    helped all the same (seed 003: 134 of 409). Columns ``step, cases, pct`` (% of
+    discovered).
+    """
     state = case_state(cases, policy, as_of=end)
     state = state[(state["reported_at"] >= pd.Timestamp(start)).to_numpy()]
-    assessed = state["assessed_at"].notna()
-    counts = [len(state), int(assessed.sum()),
-              int((assessed & (state["judgement"] == "eligible")).sum()),
-              int(state["handling_at"].notna().sum()), int(state["closed_at"].notna().sum()),
-              int(state["followed_up_at"].notna().sum())]
+    helped = state["handling_at"].notna()
+    enrolled = helped & (state["judgement"] == "eligible")
+    counts = [len(state), int(state["assessed_at"].notna().sum()), int(enrolled.sum()),
+              int((enrolled & state["followed_up_at"].notna()).sum()),
+              int((helped & (state["judgement"] == "in_difficulty")).sum())]
     out = pd.DataFrame({"step": FUNNEL_STEPS, "cases": counts})
     out["pct"] = (100.0 * out["cases"] / max(len(state), 1)).round(1)
     return out

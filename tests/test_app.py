@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
-         "app_pages/hotspots.py"]
+         "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py"]
 
 
 @pytest.fixture

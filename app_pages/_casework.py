@@ -1,0 +1,316 @@
+"""Streamlit side of the closed loop and of needs: boards, a case's history, and the
+forms for each step. Every step is one store transaction; refusals are shown as
+the store words them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _common as ui
+from app_pages._forms import grid_staff, pick_household
+from gridmap import schema, stages
+from gridmap._errors import GridmapError
+from gridmap.i18n import label, t
+
+FLASH_KEY = "gridmap.casework.flash"
+
+
+def flash() -> None:
+    """Show the message a save left before the page reran."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)
+
+
+def _saved(message: str) -> None:
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def _when(lang: str, key: str, earliest: date, as_of: date) -> datetime:
+    left, right = st.columns(2)
+    day = left.date_input(t("cases.when", lang), max(as_of, earliest), min_value=earliest,
+                          max_value=max(as_of, earliest), key=f"{key}.day")
+    clock = right.time_input(t("coverage.time", lang), time(10, 0), key=f"{key}.time")
+    return datetime.combine(day, clock)
+
+
+def _names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Worker ids in ``actor``/``reported_by``/``posted_by`` shown as names."""
+    workers = ui.read("workers").set_index("worker_id")["name"]
+    out = frame.copy()
+    for column in ("actor", "reported_by", "posted_by"):
+        if column in out:
+            out[column] = out[column].map(lambda v: workers.get(v, v))
+    return out
+
+
+# -- cases ------------------------------------------------------------------
+
+def case_table(state: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """The board's rows: case, alias, grid, category, urgency, stage, dates, overdue."""
+    hh = households.set_index("household_id")
+    grids = ui.read("grids").set_index("grid_id")["name"]
+    grid_of = hh["grid_id"].reindex(state["household_id"].to_numpy()).to_numpy()
+    return pd.DataFrame({
+        "case_id": state["case_id"].to_numpy(),
+        "alias": hh["alias"].reindex(state["household_id"].to_numpy()).to_numpy(),
+        "grid": pd.Series(grid_of).map(grids).to_numpy(),
+        "category": state["category"].to_numpy(), "urgency": state["urgency"].to_numpy(),
+        "stage": state["stage"].to_numpy(),
+        "reported_at": state["reported_at"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+        "due_on": state["due_on"].dt.date.to_numpy(), "age_days": state["age_days"].to_numpy(),
+        "overdue": state["overdue"].to_numpy()})
+
+
+def case_board(state: pd.DataFrame, households: pd.DataFrame, lang: str) -> str | None:
+    """Stage counts, filters and the list; returns the case picked in the list."""
+    cols = st.columns(len(schema.CASE_STAGES))
+    for col, stage in zip(cols, schema.CASE_STAGES, strict=True):
+        mine = state[state["stage"] == stage]
+        col.metric(label(stage, lang), f"{len(mine):,}")
+        if mine["overdue"].any():
+            col.caption(":red[" + t("cases.overdue_n", lang, n=f"{mine['overdue'].sum():,}")
+                        + "]")
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 1.4])
+    shown = c1.multiselect(t("cases.stages", lang), schema.CASE_STAGES,
+                           default=["reported", "assessed", "handling", "closed"],
+                           format_func=lambda k: label(k, lang), key="gridmap.cases.stages")
+    categories = c2.multiselect(t("cases.categories", lang), schema.CASE_CATEGORIES,
+                                key="gridmap.cases.categories", placeholder=t("app.all", lang))
+    urgencies = c3.multiselect(t("cases.urgency", lang), schema.URGENCIES,
+                               format_func=lambda k: label(k, lang), key="gridmap.cases.urgency",
+                               placeholder=t("app.all", lang))
+    overdue_only = c4.toggle(t("cases.overdue_only", lang), key="gridmap.cases.overdue")
+    keep = state["stage"].isin(shown)
+    if categories:
+        keep &= state["category"].isin(categories)
+    if urgencies:
+        keep &= state["urgency"].isin(urgencies)
+    if overdue_only:
+        keep &= state["overdue"]
+    rows = state[keep.to_numpy()].sort_values(["overdue", "reported_at"], ascending=[False, True])
+    if rows.empty:
+        st.info(t("cases.none", lang))
+        return None
+    table = case_table(rows, households)
+    st.caption(t("cases.pick", lang))
+    event = st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch", height=360,
+                         on_select="rerun", selection_mode="single-row",
+                         key="gridmap.cases.table")
+    picked = event.selection.rows if event else []
+    return table["case_id"].iloc[picked[0]] if picked else None
+
+
+def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lang: str,
+                as_of: date) -> None:
+    """One case: what it is, its history, and the form for its next step."""
+    row = state.set_index("case_id").loc[case_id]
+    hh = households.set_index("household_id").loc[row["household_id"]]
+    st.subheader(t("cases.detail", lang, case=case_id) + f" · {hh['alias']}")
+    facts = [(t("cases.source", lang), label(row["source"], lang)),
+             (t("cases.category", lang), row["category"]),
+             (t("cases.urgency", lang), label(row["urgency"], lang)),
+             (t("map.col.due_on", lang), row["due_on"].date().isoformat()),
+             (t("map.col.stage", lang), label(row["stage"], lang))]
+    st.markdown(" · ".join(f"**{k}** {v}" for k, v in facts))
+    st.text(row["description"])  # text, never markup
+    events = ui.read("case_events")
+    history = events[events["case_id"] == case_id].sort_values("happened_at")
+    st.markdown(f"**{t('cases.timeline', lang)}**")
+    st.dataframe(ui.labelled(_names(history[["happened_at", "from_stage", "to_stage", "actor",
+                                             "detail"]]), lang),
+                 hide_index=True, width="stretch")
+    options = [s for s in stages.CASE_FLOW[row["stage"]]
+               if not (s == "closed" and row["stage"] == "assessed"
+                       and row["judgement"] != "not_in_difficulty")
+               and not (s == "handling" and row["judgement"] == "not_in_difficulty")]
+    if not options:
+        st.info(t("cases.finished", lang))
+        return
+    target = st.radio(t("cases.next", lang), options, horizontal=True,
+                      format_func=lambda k: label(k, lang), key=f"gridmap.case.{case_id}.next")
+    staff = grid_staff(hh["grid_id"], row["household_id"])
+    key = f"gridmap.case.{case_id}.{target}"
+    with st.form(key):
+        actor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
+        since = max(pd.Timestamp(row[c]) for c in ("reported_at", "assessed_at", "handling_at",
+                                                    "closed_at") if pd.notna(row[c]))
+        at = _when(lang, key, since.date(), as_of)
+        fields: dict = {}
+        tier = reason = None
+        if target == "assessed":
+            fields["judgement"] = st.selectbox(t("cases.judgement", lang), schema.JUDGEMENTS,
+                                               format_func=lambda k: label(k, lang))
+            fields["assistance"] = st.multiselect(t("cases.assistance", lang), schema.ASSISTANCE)
+            tier = st.selectbox(t("cases.tier", lang), [None, *schema.TIERS],
+                                format_func=lambda k: t("cases.tier_keep", lang) if k is None
+                                else label(k, lang))
+            reason = st.text_input(t("cases.tier_reason", lang))
+        elif target == "handling":
+            fields["referrals"] = st.multiselect(t("cases.referrals", lang), schema.REFERRALS,
+                                                 format_func=lambda k: label(k, lang))
+            left, right = st.columns(2)
+            fields["aid_kind"] = left.text_input(t("cases.aid_kind", lang)).strip() or None
+            fields["aid_amount"] = right.number_input(t("cases.aid_amount", lang), 0.0,
+                                                      1e7, 0.0, step=100.0)
+        elif target == "followed_up":
+            st.caption(t("cases.follow_up_hint", lang))
+        fields["note"] = st.text_input(t("cases.note", lang)).strip() or None
+        submitted = st.form_submit_button(t("cases.save", lang), type="primary")
+    if not submitted:
+        return
+    if tier == hh["tier"]:
+        tier = None
+    try:
+        ui.store().advance_case(case_id, target, actor=actor, at=at, tier=tier,
+                                tier_reason=reason or None, **fields)
+    except GridmapError as exc:
+        st.error(t("cases.error", lang, error=str(exc)))
+    else:
+        _saved(t("cases.saved", lang, stage=label(target, lang)))
+
+
+def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of: date) -> None:
+    """Report a new case, for a registered household or for someone not yet registered."""
+    choices = {"registered": "cases.report_new", "new": "cases.report_unregistered"}
+    new_person = st.radio(t("cases.tab.report", lang), list(choices), horizontal=True,
+                          label_visibility="collapsed", key="gridmap.report.kind",
+                          format_func=lambda k: t(choices[k], lang)) == "new"
+    household = person = None
+    if new_person:
+        if len(grids) > 3000:
+            st.info(t("coverage.narrow", lang, n=f"{len(grids):,}"))
+            return
+        names = dict(zip(grids["grid_id"], grids["name"], strict=True))
+        grid_id = st.selectbox(t("cases.grid", lang), list(names), format_func=names.get,
+                               key="gridmap.report.grid")
+        staff = grid_staff(grid_id, "")
+    else:
+        household = pick_household(households, lang, "gridmap.report.household")
+        if household is None:
+            return
+        grid_id = households.set_index("household_id").loc[household, "grid_id"]
+        staff = grid_staff(grid_id, household)
+    with st.form("gridmap.report.form", clear_on_submit=True):
+        if new_person:
+            a, b = st.columns(2)
+            person = {"head_name": a.text_input(t("cases.head_name", lang)),
+                      "id_number": b.text_input(t("cases.id_number", lang)),
+                      "phone": a.text_input(t("cases.phone", lang)) or None,
+                      "address": b.text_input(t("cases.address", lang)),
+                      "tier": a.selectbox(t("overview.tier", lang), schema.TIERS,
+                                          format_func=lambda k: label(k, lang)),
+                      "members": b.number_input(t("cases.members", lang), 1, 30, 1),
+                      "grid_id": grid_id}
+            person["categories"] = schema.CATEGORY_SEPARATOR.join(st.multiselect(
+                t("cases.household_categories", lang), schema.CATEGORIES)) or None
+        a, b, c = st.columns(3)
+        source = a.selectbox(t("cases.source", lang), schema.CASE_SOURCES,
+                             format_func=lambda k: label(k, lang))
+        category = b.selectbox(t("cases.category", lang), schema.CASE_CATEGORIES)
+        urgency = c.radio(t("cases.urgency", lang), schema.URGENCIES, horizontal=True,
+                          format_func=lambda k: label(k, lang), index=1)
+        description = st.text_area(t("cases.description", lang))
+        reporter = st.selectbox(t("cases.reported_by", lang), list(staff),
+                                format_func=staff.get)
+        at = _when(lang, "gridmap.report", as_of.replace(year=as_of.year - 1), as_of)
+        submitted = st.form_submit_button(t("cases.save", lang), type="primary")
+    if not submitted:
+        return
+    try:
+        case_id = ui.store().report_case(
+            household=person, household_id=household, source=source, category=category,
+            urgency=urgency, description=description, reported_by=reporter, reported_at=at,
+            policy=ui.policy())
+    except GridmapError as exc:
+        st.error(t("cases.error", lang, error=str(exc)))
+        return
+    due = ui.store().read("cases").set_index("case_id").loc[case_id, "due_on"]
+    _saved(t("cases.saved_new", lang, due=due.date().isoformat()))
+
+
+# -- needs ------------------------------------------------------------------
+
+def need_table(state: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """Needs as helpers may see them: community, never the household."""
+    areas = ui.read("areas").set_index("area_id")["name"]
+    grids = ui.read("grids").set_index("grid_id")["community_id"]
+    grid_of = households.set_index("household_id")["grid_id"]
+    community = state["household_id"].map(grid_of).map(grids).map(areas)
+    return pd.DataFrame({
+        "need_id": state["need_id"].to_numpy(), "category": state["category"].to_numpy(),
+        "description": state["description"].to_numpy(), "community": community.to_numpy(),
+        "stage": state["stage"].to_numpy(),
+        "posted_at": state["posted_at"].dt.date.to_numpy(),
+        "age_days": state["age_days"].to_numpy(), "helper": state["helper"].to_numpy()})
+
+
+def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, lang: str,
+                 as_of: date) -> None:
+    """Claim, deliver or confirm the picked need."""
+    row = state.set_index("need_id").loc[need_id]
+    options = stages.NEED_FLOW[row["stage"]]
+    if not options:
+        st.info(t("cases.finished", lang))
+        return
+    target = options[0]
+    key = f"gridmap.need.{need_id}.{target}"
+    st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · {row['description']}")
+    with st.form(key):
+        fields: dict = {}
+        if target == "claimed":
+            fields["helper"] = st.text_input(t("needs.helper", lang))
+            fields["helper_kind"] = st.selectbox(t("needs.helper_kind", lang),
+                                                 schema.HELPER_KINDS,
+                                                 format_func=lambda k: label(k, lang))
+            actor = fields["helper"]
+        elif target == "delivered":
+            actor = row["helper"]
+        else:  # confirmed by a worker of the household's grid
+            grid_id = households.set_index("household_id").loc[row["household_id"], "grid_id"]
+            staff = grid_staff(grid_id, row["household_id"])
+            actor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
+        earliest = max(pd.Timestamp(row[c]) for c in ("posted_at", "claimed_at",
+                                                       "delivered_at") if pd.notna(row[c]))
+        at = _when(lang, key, earliest.date(), as_of)
+        note = st.text_input(t("cases.note", lang)).strip() or None
+        submitted = st.form_submit_button(
+            t("needs.claim", lang) if target == "claimed" else t("cases.save", lang),
+            type="primary")
+    if not submitted:
+        return
+    try:
+        ui.store().advance_need(need_id, target, actor=actor, at=at, note=note, **fields)
+    except GridmapError as exc:
+        st.error(t("cases.error", lang, error=str(exc)))
+    else:
+        _saved(t("cases.saved", lang, stage=label(target, lang)))
+
+
+def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
+    """Post a household's need for helpers to claim."""
+    household = pick_household(households, lang, "gridmap.post.household")
+    if household is None:
+        return
+    grid_id = households.set_index("household_id").loc[household, "grid_id"]
+    staff = grid_staff(grid_id, household)
+    with st.form("gridmap.post.form", clear_on_submit=True):
+        category = st.selectbox(t("cases.category", lang), schema.NEED_CATEGORIES)
+        description = st.text_area(t("cases.description", lang),
+                                   help=t("needs.description_hint", lang))
+        poster = st.selectbox(t("cases.reported_by", lang), list(staff), format_func=staff.get)
+        at = _when(lang, "gridmap.post", as_of.replace(year=as_of.year - 1), as_of)
+        submitted = st.form_submit_button(t("cases.save", lang), type="primary")
+    if not submitted:
+        return
+    try:
+        ui.store().post_need(household_id=household, category=category,
+                             description=description, posted_by=poster, posted_at=at)
+    except GridmapError as exc:
+        st.error(t("cases.error", lang, error=str(exc)))
+    else:
+        _saved(t("needs.saved", lang))

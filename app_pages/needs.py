@@ -1,0 +1,68 @@
+"""Needs (微心愿 / 红哨子): post a household's need, helpers claim and deliver (/needs)."""
+
+import streamlit as st
+
+from app_pages import _casework as cw
+from app_pages import _common as ui
+from app_pages._forms import downloads
+from gridmap import casework, schema
+from gridmap.i18n import label, t
+
+lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
+st.title(t("needs.title", lang))
+ui.breadcrumb(area, lang)
+cw.flash()
+state = ui.need_state(area, as_of)
+households = ui.read("households", area)
+policy = ui.policy()
+
+views = ["board", "stats", "post"]
+shown = st.segmented_control(" ", views, default=ui.url_choice("view", views, "board"),
+                             format_func=lambda k: t(f"needs.tab.{k}", lang),
+                             label_visibility="collapsed", key="gridmap.needs.view") or "board"
+st.query_params["view"] = shown
+if shown == "board":
+    st.caption(t("needs.privacy", lang))
+    waiting = state[state["stage"] == "posted"]
+    c1, c2 = st.columns(2)
+    c1.metric(t("needs.open", lang, n=""), f"{len(waiting):,}")
+    c2.metric(t("needs.stale", lang, days=policy.casework.claim_days),
+              f"{int(waiting['stale'].sum()):,}")
+    left, right = st.columns(2)
+    stages = left.multiselect(t("cases.stages", lang), schema.NEED_STAGES,
+                              default=["posted", "claimed", "delivered"],
+                              format_func=lambda k: label(k, lang), key="gridmap.needs.stages")
+    categories = right.multiselect(t("cases.categories", lang), schema.NEED_CATEGORIES,
+                                   key="gridmap.needs.categories",
+                                   placeholder=t("app.all", lang))
+    rows = state[state["stage"].isin(stages)
+                 & (state["category"].isin(categories) if categories else True)]
+    table = cw.need_table(rows.sort_values("posted_at"), households)
+    st.caption(t("needs.pick", lang))
+    event = st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch",
+                         height=360, on_select="rerun", selection_mode="single-row",
+                         key="gridmap.needs.table")
+    if event and event.selection.rows:
+        cw.need_actions(table["need_id"].iloc[event.selection.rows[0]], state, households,
+                        lang, as_of)
+
+elif shown == "stats":
+    whole = casework.need_report(state, households, ui.read("grids", area), ui.read("areas"),
+                                 policy, level="category", as_of=as_of)
+    posted, claimed = int(whole["posted"].sum()), int(whole["claimed"].sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("needs.posted", lang), f"{posted:,}")
+    c2.metric(t("needs.claimed", lang), f"{claimed:,}")
+    c3.metric(t("needs.match_rate", lang), f"{100 * claimed / posted:.1f}%" if posted else "—")
+    st.subheader(t("needs.by_category", lang))
+    st.dataframe(ui.labelled(whole, lang), hide_index=True, width="stretch")
+    level = ui.child_level(area)
+    by_area = casework.need_report(state, households, ui.read("grids", area),
+                                   ui.read("areas"), policy, level=level, as_of=as_of)
+    st.subheader(t("needs.by_area", lang))
+    st.dataframe(ui.labelled(by_area.rename(columns={"name": "area"}), lang), hide_index=True,
+                 width="stretch")
+    downloads(by_area, f"needs-{level}-{as_of}", lang)
+
+else:
+    cw.post_form(households, lang, as_of)
