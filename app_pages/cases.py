@@ -26,8 +26,9 @@ shown = st.segmented_control(" ", views, default=ui.url_choice("view", views, "b
                              label_visibility="collapsed", key="gridmap.cases.view") or "board"
 st.query_params["view"] = shown
 if shown == "board":
-    picked = cw.case_board(state, households, lang)
-    if picked:
+    picked = cw.case_board(state, households, lang) or st.query_params.get("case")
+    if picked in set(state["case_id"]):
+        st.query_params["case"] = picked  # a case can be bookmarked and shared
         cw.case_detail(picked, state, households, lang, as_of)
 
 elif shown == "map":  # built only when shown: a map drawn hidden in a tab has no size

@@ -25,7 +25,7 @@ if shown == "board":
     st.caption(t("needs.privacy", lang))
     waiting = state[state["stage"] == "posted"]
     c1, c2 = st.columns(2)
-    c1.metric(t("needs.open", lang, n=""), f"{len(waiting):,}")
+    c1.metric(t("needs.waiting", lang), f"{len(waiting):,}")
     c2.metric(t("needs.stale", lang, days=policy.casework.claim_days),
               f"{int(waiting['stale'].sum()):,}")
     left, right = st.columns(2)
@@ -42,9 +42,11 @@ if shown == "board":
     event = st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch",
                          height=360, on_select="rerun", selection_mode="single-row",
                          key="gridmap.needs.table")
-    if event and event.selection.rows:
-        cw.need_actions(table["need_id"].iloc[event.selection.rows[0]], state, households,
-                        lang, as_of)
+    rows = event.selection.rows if event else []
+    picked = table["need_id"].iloc[rows[0]] if rows else st.query_params.get("need")
+    if picked in set(state["need_id"]):
+        st.query_params["need"] = picked
+        cw.need_actions(picked, state, households, lang, as_of)
 
 elif shown == "stats":
     whole = casework.need_report(state, households, ui.read("grids", area), ui.read("areas"),

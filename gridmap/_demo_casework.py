@@ -220,7 +220,9 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
     delivered = _stamp(claimed, rng.uniform(1, 10, m))
     delivered = delivered.where(pd.notna(claimed) & (delivered < end))
     confirmed = _stamp(delivered, rng.uniform(0.2, 5, m))
-    confirmed = confirmed.where(pd.notna(delivered) & (confirmed < end) & (rng.random(m) < 0.9))
+    recent = delivered >= end - pd.Timedelta(days=30)  # older ones were all confirmed
+    confirmed = confirmed.where(pd.notna(delivered) & (confirmed < end)
+                                & ~(recent & (rng.random(m) < 0.3)))
     kind = _pick(rng, {"volunteer": 0.45, "organisation": 0.25, "party_member": 0.2,
                        "charity": 0.1}, m)
     helper = np.array([f"{_HELPERS[k][rng.integers(len(_HELPERS[k]))]}{rng.integers(1, 60):02d}"

@@ -244,3 +244,92 @@ def test_hotspot_methods_run(app, small_store, monkeypatch, method):
     assert not app.exception
     assert fake.calls >= 1 and "units_layer_" in fake.html
     assert "class." not in fake.html  # every class is named in the legend, none left raw
+
+
+def _widget(widgets, text):
+    return next(w for w in widgets if text in w.label)
+
+
+def _case_page(app, small_store, case_id):
+    app.query_params["case"] = case_id
+    app.run()
+    app.switch_page("app_pages/cases.py").run()
+    assert not app.exception
+
+
+def test_a_case_is_assessed_from_its_page_with_a_tier_change(app, small_store):
+    cases = small_store.read("cases")
+    case = cases[cases["stage"] == "reported"].iloc[0]
+    household = case["household_id"]
+    tier = small_store.read("households").set_index("household_id").loc[household, "tier"]
+    new_tier = "red" if tier != "red" else "orange"
+    _case_page(app, small_store, case["case_id"])
+    assert f"案件 {case['case_id']}" in "".join(h.value for h in app.subheader)
+    app.radio(key=f"gridmap.case.{case['case_id']}.next").set_value("assessed").run()
+    _widget(app.selectbox, "研判结论").set_value("eligible")
+    _widget(app.multiselect, "可享受的救助").set_value(["临时救助"])
+    _widget(app.selectbox, "颜色等级").set_value(new_tier)
+    _widget(app.text_input, "调整理由").input("入户核实后升级")
+    _widget(app.button, "提交").click().run()
+    assert not app.exception
+    assert any("分析研判" in s.value for s in app.success)
+    after = small_store.read("cases").set_index("case_id").loc[case["case_id"]]
+    assert after["stage"] == "assessed" and after["assistance"] == "临时救助"
+    hh = small_store.read("households").set_index("household_id").loc[household]
+    assert hh["tier"] == new_tier
+    last = small_store.read("tier_changes").query("household_id == @household").iloc[-1]
+    assert last["reason"] == "入户核实后升级"
+
+
+def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
+    import hashlib
+    from datetime import datetime
+    cases = small_store.read("cases")
+    case = cases[cases["stage"] == "reported"].iloc[0]
+    small_store.advance_case(case["case_id"], "assessed", actor="W1", at=datetime.now(),
+                             judgement="eligible", assistance=["低保"])
+    _case_page(app, small_store, case["case_id"])
+    app.radio(key=f"gridmap.case.{case['case_id']}.next").set_value("handling").run()
+    digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
+    _widget(app.button, "提交").click().run()  # neither a referral nor aid
+    assert any("referral or aid" in e.value for e in app.error)
+    assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
+
+
+def test_reporting_a_case_for_someone_not_yet_registered(app, small_store):
+    app.query_params["view"] = "report"
+    app.run()
+    app.switch_page("app_pages/cases.py").run()
+    app.radio(key="gridmap.report.kind").set_value("new").run()
+    grid = app.selectbox(key="gridmap.report.grid").value
+    _widget(app.text_input, "户主姓名").input("<b>王五</b>")
+    _widget(app.text_input, "身份证号").input("11010519491231002X")
+    _widget(app.text_input, "住址").input("幸福路1号")
+    _widget(app.text_area, "情况描述").input("独居，无人照料")
+    _widget(app.button, "提交").click().run()
+    assert not app.exception and app.success
+    hh = small_store.read("households").iloc[-1]
+    assert hh["head_name"] == "<b>王五</b>" and hh["grid_id"] == grid
+    case = small_store.read("cases").iloc[-1]
+    assert case["household_id"] == hh["household_id"] and case["description"] == "独居，无人照料"
+
+
+def test_a_helper_claims_a_need(app, small_store):
+    needs = small_store.read("needs")
+    need = needs[needs["stage"] == "posted"].iloc[0]
+    app.query_params["need"] = need["need_id"]
+    app.run()
+    app.switch_page("app_pages/needs.py").run()
+    assert not app.exception
+    _widget(app.text_input, "认领人").input("爱心企业甲")
+    _widget(app.selectbox, "认领方类型").set_value("organisation")
+    _widget(app.button, "认领").click().run()
+    assert not app.exception and app.success
+    after = small_store.read("needs").set_index("need_id").loc[need["need_id"]]
+    assert (after["stage"], after["helper"], after["helper_kind"]) == (
+        "claimed", "爱心企业甲", "organisation")
+    # the board never shows who the household is
+    shown = "".join(str(df.value) for df in app.dataframe)
+    alias = small_store.read("households").set_index("household_id").loc[
+        need["household_id"], "alias"]
+    assert alias not in shown
