@@ -161,3 +161,32 @@ def test_logging_a_visit_on_a_phone(server, small_frames, tmp_path):
         expect(page.get_by_text("已保存")).to_be_visible(timeout=20_000)
         page.screenshot(path=ARTIFACTS / "visit-phone.png", full_page=True)
         assert attempted == []
+
+
+def test_cases_map_draws_open_cases_and_a_row_click_opens_a_case(server, small_frames):
+    from datetime import date
+
+    from gridmap.casework import case_state
+    from gridmap.policy import Policy
+
+
+    state = case_state(small_frames["cases"], Policy(), as_of=date.today())
+    with chromium_page(width=1500, height=1100) as (page, attempted):
+        page.goto(server + "/cases?view=map")
+        wait_for_app(page)
+        frame = map_frame(page)
+        units, points = frame.evaluate(DRAWN_JS)
+        assert units == len(small_frames["grids"])
+        assert points == int(state["is_open"].sum()) > 0
+        assert "未结案件" in frame.locator(".gridmap-legend").inner_text()
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "cases-map.png", full_page=True)
+        page.goto(server + "/cases?view=board")
+        wait_for_app(page)
+        grid = page.get_by_test_id("stDataFrame").first
+        grid.wait_for()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 20, box["y"] + 55)  # the first row's selector
+        expect(page.get_by_text("办理记录")).to_be_visible(timeout=15_000)
+        assert "case=C" in page.url
+        assert attempted == []
