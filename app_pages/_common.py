@@ -321,19 +321,19 @@ def weekly_trend(area: Area | None, as_of: date) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _hotspots(url: str, version: str, area: str | None, name: str, method: str,
-              permutations: int, fdr: bool, as_of: date) -> pd.DataFrame:
+              permutations: int, fdr: bool, as_of: date, days: int) -> pd.DataFrame:
     from datetime import timedelta
 
     from gridmap import hotspots
     a = Area.parse(area) if area else None
     grids, households, visits = read("grids", a), read("households", a), read("visits", a)
     w = hotspots.contiguity(grids)
-    if method == "emerging":  # new difficulties: the last 30 days against the 30 before
+    if method == "emerging":  # new difficulties: the last `days` against the `days` before
         after = hotspots.difficulties_between(grids, households, visits,
-                                              as_of - timedelta(days=29), as_of)
+                                              as_of - timedelta(days=days - 1), as_of)
         before = hotspots.difficulties_between(grids, households, visits,
-                                               as_of - timedelta(days=59),
-                                               as_of - timedelta(days=30))
+                                               as_of - timedelta(days=2 * days - 1),
+                                               as_of - timedelta(days=days))
         return hotspots.emerging(before, after, w, permutations=permutations, fdr=fdr)
     values = hotspots.indicator(name, grids, grid_indicators(as_of), households, visits,
                                 as_of=as_of)
@@ -343,11 +343,13 @@ def _hotspots(url: str, version: str, area: str | None, name: str, method: str,
 
 
 def hotspot_result(area: Area | None, name: str, method: str, permutations: int, fdr: bool,
-                   as_of: date) -> pd.DataFrame:
-    """Gi* classes or Moran clusters per grid of ``area``, cached until the store changes."""
+                   as_of: date, days: int = 30) -> pd.DataFrame:
+    """Gi* classes or Moran clusters per grid of ``area`` (or, for ``emerging``, the
+    change between the last ``days`` and the ``days`` before), cached until the store
+    changes."""
     s = store()
     return _hotspots(s.url, s.version(), str(area) if area else None, name, method,
-                     permutations, fdr, as_of)
+                     permutations, fdr, as_of, days)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -1,11 +1,13 @@
 """Hotspots: where need clusters (Getis-Ord Gi*, local Moran's I) on the grid map."""
 
+from datetime import timedelta
+
 import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import _common as ui
-from gridmap import hexbins, hotspots, mapview
-from gridmap.i18n import t
+from gridmap import casework, hexbins, hotspots, mapview
+from gridmap.i18n import label, t
 from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
 from gridmap.webmap import build_map, tiles_from_env
 
@@ -33,6 +35,12 @@ if fdr and permutations < 9999:
     st.warning(t("hotspots.fdr_note", lang, n=f"{len(grids):,}"))
 column, colors = {"gi": ("hotspot_class", HOTSPOT_COLORS), "moran": ("cluster", MORAN_COLORS),
                   "emerging": ("change", EMERGING_COLORS)}[method]
+days = 30
+if method == "emerging":
+    days = st.segmented_control(t("hotspots.period", lang), [30, 90], default=30,
+                                format_func=lambda d: t("hotspots.period." + (
+                                    "month" if d == 30 else "quarter"), lang),
+                                key="gridmap.hotspots.period") or 30
 if unit == "hex" and method != "emerging" and name in ("red_orange", "households"):
     counts, polygons, weights = ui.hex_data(area, hexbins.resolution_for(area))
     values = counts[name].astype(float)
@@ -41,10 +49,14 @@ if unit == "hex" and method != "emerging" and name in ("red_orange", "households
     painted = mapview.hex_view(view, counts, polygons, name, min_count=min_count,
                                classes=result[column], categories=tuple(colors.items()))
 else:  # grids (the other indicators are rates or need the grid's records)
-    result = ui.hotspot_result(area, name, method, permutations, fdr, as_of)
+    result = ui.hotspot_result(area, name, method, permutations, fdr, as_of, days)
     shown = "new_difficulties_30d" if method == "emerging" else name
-    painted = mapview.with_categories(view, shown, result["value"], result[column],
-                                      tuple(colors.items()))
+    if view.unit_level == "grid":
+        painted = mapview.with_categories(view, shown, result["value"], result[column],
+                                          tuple(colors.items()))
+    else:  # the province at its top levels: areas, each with its count of hot grids
+        st.caption(t("hotspots.hot_grids_note", lang))
+        painted = mapview.with_hot_counts(view, grids, result[column])
 if method == "emerging":
     st.caption(t("hotspots.emerging_summary", lang,
                  n=f"{(result[column] == 'became_hot').sum():,}"))
@@ -56,3 +68,12 @@ heat_data = mapview.heat_points(ui.read("households", area), ui.policy()) if hea
 st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), heat=heat_data), height=600,
           use_container_width=True, render=False, returned_objects=[],
           key="gridmap.hotspots.map")
+
+st.subheader(t("hotspots.hot_list", lang))
+week_end = st.date_input(t("hotspots.week_end", lang), as_of, max_value=as_of,
+                         key="gridmap.hotspots.week")
+st.caption(t("hotspots.hot_list_caption", lang, start=week_end - timedelta(days=6),
+             end=week_end))
+hot = casework.hot_list(ui.read("cases", area), ui.read("needs", area), week_end=week_end)
+hot = hot.assign(kind=[label(k, lang) for k in hot["kind"]]).rename(columns={"kind": "list"})
+st.dataframe(ui.labelled(hot, lang), hide_index=True, width="stretch")

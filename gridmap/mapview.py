@@ -219,6 +219,26 @@ def with_categories(view: MapView, name: str, values: pd.Series, classes: pd.Ser
     return replace(view, units=units, indicator=name, classes=None, categories=categories)
 
 
+HOT_CLASSES = ("hot_99", "hot_95", "hot_90", "high_high", "became_hot")
+
+
+def with_hot_counts(view: MapView, grids: pd.DataFrame, classes: pd.Series,
+                    scheme: str = "natural_breaks") -> MapView:
+    """For a view whose units are areas (too many grids to draw): each area coloured by
+    how many of its grids are hot (Gi* hot, Moran High-High, or newly hot).
+
+    ``classes`` is indexed by grid id.
+    """
+    column = schema.LEVEL_COLUMN[view.unit_level]
+    area_of = grids.set_index("grid_id")[column].reindex(classes.index).to_numpy()
+    counts = pd.Series(classes.isin(HOT_CLASSES).to_numpy(int)).groupby(area_of).sum()
+    units = view.units.copy()
+    units["value"] = counts.reindex(units["id"].to_numpy(), fill_value=0).to_numpy(float)
+    cls, breaks = classify(units["value"], scheme)
+    units["cls"] = cls
+    return replace(view, units=units, indicator="hot_grids", classes=breaks, categories=None)
+
+
 def _coarser_level(area: Area | None) -> str:
     """The level of areas to draw instead of grids: one below the selection."""
     if area is None:

@@ -4,6 +4,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridmap import schema
 from gridmap.casework import (
@@ -155,3 +157,19 @@ def test_hot_list_ranks_this_week_against_the_last():
     need = table[table["kind"] == "need"]
     assert need[["category", "count", "share_pct", "rank"]].values.tolist() == [
         ["助学", 1, 100.0, 1]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(schema.CASE_CATEGORIES), st.integers(0, 13)),
+                min_size=1, max_size=60))
+def test_hot_list_shares_sum_to_100(reports):
+    rows = [_case(f"c{i}", "a", f"2026-11-{20 - back:02d} 10:00", "2026-12-01", "reported")
+            | {"category": category} for i, (category, back) in enumerate(reports)]
+    empty_needs = schema.empty("needs")
+    table = hot_list(_frame("cases", rows), empty_needs, week_end=AS_OF)
+    this_week = table[table["count"] > 0]
+    if len(this_week):
+        assert abs(this_week["share_pct"].sum() - 100) <= 0.05 * len(this_week)
+        assert this_week["rank"].min() == 1
+    assert table["count"].sum() == sum(back <= 6 for _, back in reports)
+    assert table["previous"].sum() == sum(7 <= back <= 13 for _, back in reports)

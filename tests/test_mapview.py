@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gridmap import mapview
 from gridmap.indicators import aggregate
 from gridmap.mapview import classify, drill_target, grid_panel, search_grids
 from gridmap.store import Area
@@ -133,3 +134,14 @@ def test_units_at_a_chosen_level(town):
     assert view.unit_level == "community" and sorted(view.units["id"]) == ["C1", "C2"]
     c1 = view.units.set_index("id").loc["C1"]
     assert c1["households"] == 5 and c1["value"] == pytest.approx(20.0)
+
+
+def test_hot_counts_colour_areas_when_grids_are_too_many(town):
+    view = view_of(town, area=None, indicator="red_orange", unit_level="community")
+    classes = pd.Series({"G1": "hot_95", "G2": "high_high", "G3": "cold_99"})
+    painted = mapview.with_hot_counts(view, town["grids"], classes)
+    values = dict(zip(painted.units["id"], painted.units["value"], strict=True))
+    assert values == {"C1": 2.0, "C2": 0.0}
+    assert painted.indicator == "hot_grids" and painted.categories is None
+    assert painted.units.set_index("id").loc["C1", "cls"] > painted.units.set_index(
+        "id").loc["C2", "cls"]
