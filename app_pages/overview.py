@@ -37,6 +37,18 @@ with right:
     st.metric(t("overview.visits_count", lang), f"{ov.visits_last_30_days:,}")
     st.metric(t("overview.visited_households", lang), f"{ov.households_visited_last_30_days:,}")
 
+st.subheader(t("overview.loop", lang))
+cases, needs = ui.case_state(area, as_of), ui.need_state(area, as_of)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("cases.open_cases", lang), f"{int(cases['is_open'].sum()):,}")
+c2.metric(t("overview.cases_overdue", lang), f"{int(cases['overdue'].sum()):,}")
+c3.metric(t("needs.waiting", lang), f"{int((needs['stage'] == 'posted').sum()):,}")
+posted = len(needs)
+c4.metric(t("needs.match_rate", lang),
+          f"{100 * needs['claimed_at'].notna().sum() / posted:.1f}%" if posted else "—")
+st.page_link("app_pages/cases.py", label=t("overview.to_cases", lang),
+             icon=":material/arrow_forward:")
+
 st.subheader(t("overview.tier_chart", lang))
 chart_data = pd.DataFrame({"tier": [label(k, lang) for k in ov.households_by_tier.index],
                            "n": ov.households_by_tier.to_numpy()})

@@ -112,7 +112,7 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
                              _pick(rng, _SOURCE_P, n_other)])
     n = len(household_id)
     category = _pick(rng, _CATEGORY_P, n)
-    recent = (reported >= end - pd.Timedelta(days=21)) & (rng.random(n) < 0.35)
+    recent = (reported >= end - pd.Timedelta(days=21)) & (rng.random(n) < 0.25)
     category[recent] = "因病"  # a winter wave of illness: rising on the hot list
     urgency = np.where(rng.random(n) < 0.2, "emergency", "ordinary")
     deadline = np.where(urgency == "emergency", policy.casework.deadline_working_days[
@@ -156,7 +156,7 @@ def cases_and_needs(households: pd.DataFrame, visits: pd.DataFrame,
 
     assistance = np.where(judgement == "eligible",
                           pd.Series(category).map(_MAIN_AID).to_numpy(dtype=object), None)
-    extra = (judgement == "eligible") & (rng.random(n) < 0.35) & (assistance != "临时救助")
+    extra = (judgement == "eligible") & (rng.random(n) < 0.25) & (assistance != "临时救助")
     assistance[extra] = assistance[extra] + SEP + "临时救助"
     assistance[judgement == "in_difficulty"] = _pick(
         rng, {"慈善帮扶": 0.6, "服务类帮扶": 0.4}, int((judgement == "in_difficulty").sum()))

@@ -41,6 +41,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overview.tier_chart": ("各颜色等级户数", "Households per tier"),
     "overview.count": ("户数", "Households"),
     "overview.tier": ("等级", "Tier"),
+    "overview.loop": ("闭环处置与微心愿", "The closed loop and needs"),
+    "overview.cases_overdue": ("超期案件", "Overdue cases"),
+    "overview.to_cases": ("查看案件看板", "Open the case board"),
     # map
     "nav.map": ("地图", "Map"),
     "map.title": ("网格地图", "Grid map"),
