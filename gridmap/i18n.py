@@ -257,6 +257,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "scheme.natural_breaks": ("自然断点", "Natural breaks"),
     "scheme.equal_interval": ("等间距", "Equal interval"),
     "unit.cases": ("单位：件", "Unit: cases"),
+    "unit.grids": ("单位：个网格", "Unit: grids"),
     # cases: the closed loop
     "nav.cases": ("闭环处置", "Cases"),
     "cases.title": ("困难发现与闭环处置", "Discovered difficulties: the closed loop"),

@@ -359,8 +359,12 @@ def _swatch(color: str, text: str) -> str:
             f"{html.escape(text)}</div>")
 
 
+_DERIVED = {"hot_grids": Indicator("hot_grids", "unit.grids")}  # shown, never chosen
+
+
 def _indicator(view: MapView) -> Indicator:
-    return INDICATORS.get(view.indicator) or Indicator(view.indicator, "unit.value", decimals=2)
+    return (INDICATORS.get(view.indicator) or _DERIVED.get(view.indicator)
+            or Indicator(view.indicator, "unit.value", decimals=2))
 
 
 def legend_html(view: MapView, lang: str) -> str:
