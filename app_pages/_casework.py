@@ -4,7 +4,7 @@ the store words them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -34,7 +34,8 @@ def _when(lang: str, key: str, earliest: date, as_of: date) -> datetime:
     left, right = st.columns(2)
     day = left.date_input(t("cases.when", lang), max(as_of, earliest), min_value=earliest,
                           max_value=max(as_of, earliest), key=f"{key}.day")
-    clock = right.time_input(t("coverage.time", lang), time(10, 0), key=f"{key}.time")
+    now = datetime.now().time().replace(second=0, microsecond=0)
+    clock = right.time_input(t("coverage.time", lang), now, key=f"{key}.time")
     return datetime.combine(day, clock)
 
 

@@ -32,7 +32,7 @@ from gridmap._errors import ValidationError
 from gridmap.settings import DATA_DIR
 
 DEFAULT_CONFIG = DATA_DIR / "assessment.toml"
-CONCLUSIONS = ("normal", "poverty_risk", "expenditure_poverty", "income_poverty")
+CONCLUSIONS = schema.CONCLUSIONS
 TYPES = ("number", "choice", "bool")
 RULES = ("below", "at_least")
 EFFECTS = ("exclude", "cap")
@@ -375,3 +375,44 @@ def check(answers: pd.DataFrame, config: Config) -> None:
 def score_one(answers: dict, config: Config) -> pd.Series:
     """``score_table`` for one household's answers."""
     return score_table(pd.DataFrame([answers]), config).iloc[0]
+
+
+# -- stored assessments -----------------------------------------------------------
+
+def latest(assessments: pd.DataFrame) -> pd.DataFrame:
+    """Each household's most recent assessment."""
+    ordered = assessments.sort_values(["assessed_at", "assessment_id"])
+    return ordered.drop_duplicates("household_id", keep="last").reset_index(drop=True)
+
+
+def mismatches(assessments: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """Households whose tier differs from their latest assessment's suggestion, the
+    widest gaps first: ``household_id, alias, tier, suggested_tier, score, conclusion,
+    assessed_at``."""
+    last = latest(assessments).merge(households[["household_id", "alias", "tier"]],
+                                     on="household_id")
+    last = last[last["tier"] != last["suggested_tier"]].copy()
+    rank = {t: i for i, t in enumerate(schema.TIERS)}
+    last["gap"] = (last["tier"].map(rank) - last["suggested_tier"].map(rank)).abs()
+    last = last.sort_values(["gap", "score"], ascending=[False, False])
+    return last[["household_id", "alias", "tier", "suggested_tier", "score", "conclusion",
+                 "assessed_at"]].reset_index(drop=True)
+
+
+def contributions(assessments: pd.DataFrame) -> pd.DataFrame:
+    """The stored per-dimension points as columns (one row per assessment)."""
+    import json
+    return pd.DataFrame([json.loads(c) for c in assessments["contributions"]],
+                        index=assessments.index)
+
+
+def area_profiles(assessments: pd.DataFrame, keys: pd.Series, config: Config) -> pd.DataFrame:
+    """Average points per dimension per area, from each household's latest assessment:
+    what kind of poverty dominates where. ``keys`` maps household id -> area id."""
+    last = latest(assessments)
+    points = contributions(last).reindex(columns=[d.key for d in config.dimensions])
+    points["area_id"] = keys.reindex(last["household_id"]).to_numpy()
+    points["score"] = last["score"].to_numpy()
+    table = points.groupby("area_id").mean().round(1)
+    table.insert(0, "assessed", points.groupby("area_id").size())
+    return table.reset_index()

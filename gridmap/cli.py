@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the schema reference as Markdown")
 
+    p = sub.add_parser("assess", help="score a survey file (Excel or CSV, Chinese headers)")
+    p.add_argument("file", help="survey .xlsx or .csv; headers are the indicator names")
+    p.add_argument("--config", help="assessment configuration (default data/assessment.toml)")
+    p.add_argument("--out", help="file to write (.csv, .json or .xlsx; default standard output)")
+
     report = sub.add_parser("report", help="tables for meetings and other tools")
     kinds = report.add_subparsers(dest="report", required=True)
     p = kinds.add_parser("coverage", help="visit coverage per area (see README: definitions)")
@@ -101,6 +106,27 @@ def _write_table(table, fmt: str, out: str | None) -> None:
         Path(out).write_text(text, encoding="utf-8-sig") if out else print(text, end="")
 
 
+def _assess(args) -> int:
+    """Score every household of a survey; any malformed row stops it, all listed."""
+    from gridmap import assessment, survey
+    config = assessment.load_config(args.config)
+    name = Path(args.file).name
+    answers, problems = survey.parse_answers(survey.read_table(args.file, name), config,
+                                             name=name)
+    if problems:
+        for line in survey.problems_text(problems, name):
+            print(f"error: {line}", file=sys.stderr)
+        print(f"error: {len(problems)} problems in {name}; nothing written", file=sys.stderr)
+        return 2
+    scored = assessment.score_table(answers[config.keys], config)
+    dims = [d.key for d in config.dimensions]
+    table = scored[["score", *dims, "conclusion", "suggested_tier", "suggested_items"]]
+    table.insert(0, "household_id", answers["household_id"])
+    fmt = Path(args.out).suffix.lstrip(".") if args.out else "csv"
+    _write_table(table, fmt if fmt in ("csv", "json", "xlsx") else "csv", args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
@@ -124,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{layer:18} {rows:>10,}")
             for key, value in store.meta().items():
                 print(f"meta.{key} = {value}")
+        elif args.command == "assess":
+            return _assess(args)
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":

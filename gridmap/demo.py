@@ -23,7 +23,9 @@ import shapely
 
 from gridmap import _synthetic as syn
 from gridmap import schema
+from gridmap._demo_assessment import assessments
 from gridmap._demo_casework import cases_and_needs
+from gridmap.assessment import load_config
 from gridmap.coords import geometry_to_wgs84
 from gridmap.policy import Policy
 from gridmap.settings import BOUNDARIES
@@ -545,6 +547,8 @@ def _city(districts, spec: Scale, households_n: int, city_code: str, rng, as_of,
     changes = _tier_changes(households, primary_of_grid, rng, as_of)
     visits = _visits(households, assignments, helpers, workers, policy, city_code, rng, as_of)
     loop = cases_and_needs(households, visits, primary_of_grid, policy, city_code, rng, as_of)
+    loop["assessments"] = assessments(households, primary_of_grid, load_config(), city_code,
+                                      rng, as_of)
     visits = pd.concat([visits, loop.pop("follow_up_visits")]).sort_values(
         ["visited_at", "visit_id"], ignore_index=True)
     return {"areas": areas, "grids": grids, "households": households, "workers": workers,

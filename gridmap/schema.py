@@ -45,6 +45,7 @@ NEED_CATEGORIES = ("家用电器", "生活用品", "助学", "就业", "医疗�
                    "维修改造", "文体活动")
 NEED_STAGES = ("posted", "claimed", "delivered", "confirmed")
 HELPER_KINDS = ("volunteer", "organisation", "party_member", "charity")
+CONCLUSIONS = ("normal", "poverty_risk", "expenditure_poverty", "income_poverty")
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,22 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("confirmed_at", "datetime", "When the household confirmed receipt.", nullable=True),
     ), key=("need_id",), references={"household_id": ("households", "household_id")}),
     _events("need", "need_id", NEED_STAGES),
+    Layer("assessments", "Multidimensional assessments (多维评估): the score, conclusion and "
+          "suggestions, with the configuration version used.", (
+        _c("assessment_id", "str", "Stable id."),
+        _c("household_id", "str", "The household assessed."),
+        _c("assessed_at", "datetime", "When."),
+        _c("assessor", "str", "Who assessed."),
+        _c("config_version", "str", "The version of data/assessment.toml used."),
+        _c("score", "float", "Out of 100; higher is poorer, more urgent.", range=(0.0, 100.0)),
+        _c("conclusion", "str", "Normal, poverty risk, expenditure- or income-type poverty.",
+           choices=CONCLUSIONS),
+        _c("suggested_tier", "str", "The tier the score suggests.", choices=TIERS),
+        _c("suggested_items", "str", f"Suggested assistance, joined by "
+           f"'{CATEGORY_SEPARATOR}'.", nullable=True),
+        _c("contributions", "str", "Points per dimension (JSON); they sum to the score."),
+        _c("answers", "str", "The answers (JSON), keyed by indicator (personal data)."),
+    ), key=("assessment_id",), references={"household_id": ("households", "household_id")}),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),
         _c("value", "str", "Value."),

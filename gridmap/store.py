@@ -129,6 +129,10 @@ class Store(ABC):
         """Move a need on (``stages.advance_need``) and keep the event, together."""
 
     @abstractmethod
+    def save_assessments(self, rows: pd.DataFrame) -> int:
+        """Append assessments (``assessments`` columns), all or nothing; returns how many."""
+
+    @abstractmethod
     def version(self) -> str:
         """A token that changes whenever the data changes (for caches)."""
 
@@ -215,7 +219,8 @@ class GeoPackageStore(Store):
             return f"{schema.LEVEL_COLUMN[area.level]} = {a}"
         if layer in ("households", "assignments"):
             return f"grid_id IN ({grids})"
-        if layer in ("household_helpers", "visits", "tier_changes", "cases", "needs"):
+        if layer in ("household_helpers", "visits", "tier_changes", "cases", "needs",
+                     "assessments"):
             return f"household_id IN ({households})"
         if layer in ("case_events", "need_events"):
             kind = layer.split("_")[0]
@@ -462,6 +467,25 @@ class GeoPackageStore(Store):
                 self._set_tier(con, row["household_id"], tier,
                                reason=tier_reason or f"case {case_id} assessed",
                                changed_by=event["actor"], changed_at=event["happened_at"])
+
+    def save_assessments(self, rows: pd.DataFrame) -> int:
+        frame = schema.conform("assessments", rows)
+        schema.validate("assessments", frame)
+        with self._transaction() as con:
+            known = {h for (h,) in con.execute("SELECT household_id FROM households")}
+            unknown = ~frame["household_id"].isin(known)
+            if unknown.any():
+                i = int(np.flatnonzero(unknown.to_numpy())[0])
+                raise ValidationError(f"no household {frame['household_id'][i]!r}",
+                                      source="assessments", row=i + 1, column="household_id")
+            names = schema.LAYERS["assessments"].column_names
+            kinds = [schema.LAYERS["assessments"].column(n).kind for n in names]
+            values = [[_sql_value(k, v) for k, v in zip(kinds, row, strict=True)]
+                      for row in frame[names].itertuples(index=False)]
+            cols = ", ".join(f'"{n}"' for n in names)
+            con.executemany(f"INSERT INTO assessments ({cols}) VALUES "
+                            f"({', '.join('?' * len(names))})", values)
+        return len(frame)
 
     def post_need(self, **fields) -> str:
         row, event = stages.new_need(**fields)

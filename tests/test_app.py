@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
-         "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py"]
+         "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py",
+         "app_pages/assessment.py"]
 
 
 @pytest.fixture
@@ -283,16 +284,17 @@ def test_a_case_is_assessed_from_its_page_with_a_tier_change(app, small_store):
 
 def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
     import hashlib
-    from datetime import datetime
+    from datetime import datetime, timedelta
     cases = small_store.read("cases")
     case = cases[cases["stage"] == "reported"].iloc[0]
-    small_store.advance_case(case["case_id"], "assessed", actor="W1", at=datetime.now(),
+    small_store.advance_case(case["case_id"], "assessed", actor="W1",
+                             at=datetime.now() - timedelta(days=1),
                              judgement="eligible", assistance=["低保"])
     _case_page(app, small_store, case["case_id"])
     app.radio(key=f"gridmap.case.{case['case_id']}.next").set_value("handling").run()
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
     _widget(app.button, "提交").click().run()  # neither a referral nor aid
-    assert any("referral or aid" in e.value for e in app.error)
+    assert any("referral or aid" in e.value for e in app.error), [e.value for e in app.error]
     assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
 
 
@@ -333,3 +335,29 @@ def test_a_helper_claims_a_need(app, small_store):
     alias = small_store.read("households").set_index("household_id").loc[
         need["household_id"], "alias"]
     assert alias not in shown
+
+
+@pytest.mark.parametrize("view", ["mismatch", "profiles"])
+def test_assessment_views_run(app, small_store, view):
+    from gridmap import assessment
+    app.query_params["view"] = view
+    app.run()
+    app.switch_page("app_pages/assessment.py").run()
+    assert not app.exception
+    if view == "mismatch":
+        n = len(assessment.mismatches(small_store.read("assessments"),
+                                      small_store.read("households")))
+        assert any(f"{n:,} 户" in c.value for c in app.caption)
+
+
+def test_the_assessment_form_scores_as_it_is_filled_in_and_saves(app, small_store):
+    app.run()
+    app.switch_page("app_pages/assessment.py").run()
+    before = float(app.metric[0].value)
+    app.checkbox(key="gridmap.assess.accident").check().run()
+    assert float(app.metric[0].value) == pytest.approx(before + 4, abs=0.01)
+    n = len(small_store.read("assessments"))
+    _widget(app.button, "保存评估").click().run()
+    assert not app.exception and app.success
+    saved = small_store.read("assessments")
+    assert len(saved) == n + 1 and saved.iloc[-1]["score"] == pytest.approx(before + 4, abs=0.01)

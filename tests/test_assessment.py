@@ -126,3 +126,72 @@ def test_bad_answers_name_row_and_indicator(napkin):
     answers = pd.DataFrame([BASE, BASE | {"a2": "中"}])
     with pytest.raises(ValidationError, match="row 2, column a2"):
         assessment.score_table(answers, napkin)
+
+
+EXAMPLE = "data/examples/assessment_survey.xlsx"
+
+
+def test_the_example_survey_reports_its_malformed_rows_by_row():
+    from gridmap import survey
+    config = assessment.load_config()
+    answers, problems = survey.parse_answers(survey.read_table(EXAMPLE, "s.xlsx"), config,
+                                             name="s.xlsx")
+    assert [(p.row, p.column) for p in problems] == [
+        (9, "劳动力状况"), (17, "家庭人均月收入（元）"), (25, "户编号"),
+        (33, "独居或仅与未成年人同住")]
+    assert len(answers) == 46
+    scored = assessment.score_table(answers[config.keys], config)
+    dims = [d.key for d in config.dimensions]
+    assert (scored[dims].sum(axis=1) - scored["score"]).abs().max() < 0.05
+
+
+def test_csv_in_gbk_with_yes_no_words(tmp_path):
+    from gridmap import survey
+    config = assessment.config_from_dict(copy.deepcopy(NAPKIN))
+    text = "户编号,人均收入,支出,重病,亲属支持,车辆价值,经商\nH1,500,高,是,否,0,无\n"
+    path = tmp_path / "s.csv"
+    path.write_bytes(text.encode("gbk"))
+    answers, problems = survey.parse_answers(survey.read_table(path, "s.csv"), config)
+    assert problems == []
+    row = assessment.score_table(answers[config.keys], config).iloc[0]
+    assert row["score"] == 100 and answers.loc[0, "household_id"] == "H1"
+
+
+def test_cli_assess(tmp_path, capsys):
+    from gridmap import cli
+    assert cli.main(["assess", EXAMPLE]) == 2
+    err = capsys.readouterr().err
+    assert "row 9, column 劳动力状况" in err and "nothing written" in err
+    from gridmap import survey
+    table = survey.read_table(EXAMPLE, "s.xlsx").drop(index=[7, 15, 23, 31])
+    good = tmp_path / "good.xlsx"
+    table.to_excel(good, index=False)
+    out = tmp_path / "scores.csv"
+    assert cli.main(["assess", str(good), "--out", str(out)]) == 0
+    scores = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(scores) == 46 and {"score", "income", "self_help", "conclusion",
+                                  "suggested_tier", "suggested_items"} <= set(scores.columns)
+
+
+def test_assessments_are_saved_all_or_nothing(small_store):
+    rows = small_store.read("assessments").head(3).copy()
+    rows["assessment_id"] = ["X1", "X2", "X3"]
+    rows.loc[rows.index[2], "household_id"] = "nobody"
+    n = len(small_store.read("assessments"))
+    with pytest.raises(ValidationError, match="row 3, column household_id"):
+        small_store.save_assessments(rows)
+    assert len(small_store.read("assessments")) == n
+    assert small_store.save_assessments(rows.iloc[:2]) == 2
+
+
+def test_mismatches_and_profiles(small_frames):
+    config = assessment.load_config()
+    stored, hh = small_frames["assessments"], small_frames["households"]
+    table = assessment.mismatches(stored, hh)
+    last = assessment.latest(stored).set_index("household_id")
+    tiers = hh.set_index("household_id")["tier"]
+    assert (table["tier"] != table["suggested_tier"]).all()
+    assert len(table) == (tiers.reindex(last.index) != last["suggested_tier"]).sum()
+    keys = hh.set_index("household_id")["grid_id"].str[:9]
+    profiles = assessment.area_profiles(stored, keys, config)
+    assert profiles["assessed"].sum() == len(last)

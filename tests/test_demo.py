@@ -230,3 +230,18 @@ def test_needs_match_like_the_red_whistle(city_frames):
     claimed = needs["claimed_at"].notna()
     assert needs.loc[claimed, "helper"].notna().all()
     assert needs.loc[~claimed, "helper"].isna().all()
+
+
+def test_assessments_mostly_fit_the_tiers(city_frames):
+    import json
+
+    from gridmap.assessment import latest
+    stored, hh = city_frames["assessments"], city_frames["households"]
+    red = hh[hh["tier"] == "red"]["household_id"]
+    assert red.isin(stored["household_id"]).all()
+    last = latest(stored)
+    fits = (hh.set_index("household_id")["tier"].reindex(last["household_id"]).to_numpy()
+            == last["suggested_tier"].to_numpy()).mean()
+    assert 0.8 < fits < 0.97  # a mismatch list with real work on it
+    sums = [sum(json.loads(c).values()) for c in stored["contributions"]]
+    assert max(abs(s - v) for s, v in zip(sums, stored["score"], strict=True)) < 0.05

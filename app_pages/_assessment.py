@@ -1,0 +1,122 @@
+"""Streamlit side of the assessment: the live form, batch upload, and saving."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _common as ui
+from app_pages._forms import grid_staff, pick_household
+from gridmap import assessment, stages, survey
+from gridmap._errors import GridmapError
+from gridmap.i18n import label, t
+
+
+@st.cache_resource
+def config() -> assessment.Config:
+    """The assessment configuration in force (``data/assessment.toml``)."""
+    return assessment.load_config()
+
+
+def _widget(ind: assessment.Indicator, key: str):
+    if ind.type == "bool":
+        return st.checkbox(ind.name, key=key)
+    if ind.type == "choice":
+        options = list(ind.values)
+        return st.selectbox(ind.name, options, index=len(options) - 1, key=key)
+    return st.number_input(ind.name, min_value=0.0, value=0.0, key=key)
+
+
+def records(answers: pd.DataFrame, scored: pd.DataFrame, ids, assessor: str) -> pd.DataFrame:
+    """Rows for the store's ``assessments`` layer."""
+    cfg = config()
+    dims = [d.key for d in cfg.dimensions]
+    return pd.DataFrame({
+        "assessment_id": [stages.new_id("A") for _ in range(len(scored))],
+        "household_id": list(ids), "assessed_at": pd.Timestamp(datetime.now()).floor("s"),
+        "assessor": assessor, "config_version": cfg.version,
+        "score": scored["score"].to_numpy(float), "conclusion": scored["conclusion"].to_numpy(),
+        "suggested_tier": scored["suggested_tier"].to_numpy(),
+        "suggested_items": scored["suggested_items"].replace("", None).to_numpy(),
+        "contributions": [json.dumps(r, ensure_ascii=False)
+                          for r in scored[dims].to_dict("records")],
+        "answers": [json.dumps(r, ensure_ascii=False, default=str)
+                    for r in answers[cfg.keys].to_dict("records")]})
+
+
+def live_form(households: pd.DataFrame, lang: str) -> None:
+    """Answers grouped by dimension; the score and its drivers update as they change."""
+    cfg = config()
+    household = pick_household(households, lang, "gridmap.assess.household")
+    if household is None:
+        return
+    left, right = st.columns([3, 2])
+    answers = {}
+    with left:
+        for dim in cfg.dimensions:
+            with st.expander(dim.name, expanded=dim.key == cfg.dimensions[0].key):
+                for ind in (i for i in cfg.indicators if i.dimension == dim.key):
+                    answers[ind.key] = _widget(ind, f"gridmap.assess.{ind.key}")
+    row = assessment.score_one(answers, cfg)
+    with right:
+        st.metric(t("assess.score", lang), f"{row['score']:.1f}")
+        st.markdown(f"**{t('assess.conclusion', lang)}** {label(row['conclusion'], lang)} · "
+                    f"**{t('assess.suggested_tier', lang)}** "
+                    f"{label(row['suggested_tier'], lang)}")
+        st.bar_chart(pd.Series({d.name: row[d.key] for d in cfg.dimensions},
+                               name=t("assess.points", lang)), horizontal=True)
+        names = {i.key: i.name for i in cfg.indicators}
+        drivers = [f"{names[k]}：{v}" for k, _, v in
+                   (d.partition("=") for d in row["drivers"].split(";") if d)]
+        st.caption(t("assess.drivers", lang) + "；".join(drivers))
+        if row["vetoes"]:
+            st.warning(t("assess.vetoes", lang) + row["vetoes"])
+        if row["suggested_items"]:
+            st.info(t("assess.items", lang) + row["suggested_items"].replace(";", "、"))
+        grid = households.set_index("household_id").loc[household, "grid_id"]
+        staff = grid_staff(grid, household)
+        assessor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
+        if st.button(t("assess.save", lang), type="primary"):
+            frame = pd.DataFrame([answers])
+            try:
+                ui.store().save_assessments(records(frame, assessment.score_table(frame, cfg),
+                                                    [household], assessor))
+            except GridmapError as exc:
+                st.error(t("cases.error", lang, error=str(exc)))
+            else:
+                st.success(t("assess.saved", lang, n=1))
+
+
+def batch(lang: str) -> None:
+    """Upload a survey, see every problem or every score, then save all or nothing."""
+    cfg = config()
+    upload = st.file_uploader(t("assess.upload", lang), type=["xlsx", "csv"],
+                              key="gridmap.assess.upload")
+    if upload is None:
+        st.caption(t("assess.upload_hint", lang))
+        return
+    try:
+        answers, problems = survey.parse_answers(survey.read_table(upload, upload.name), cfg,
+                                                 name=upload.name)
+    except GridmapError as exc:
+        st.error(t("cases.error", lang, error=str(exc)))
+        return
+    if problems:
+        st.error(t("assess.problems", lang, n=len(problems), name=upload.name))
+        st.dataframe(pd.DataFrame([p.__dict__ for p in problems]), hide_index=True,
+                     width="stretch")
+        return
+    scored = assessment.score_table(answers[cfg.keys], cfg)
+    shown = scored.drop(columns=["drivers"]).assign(household_id=answers["household_id"])
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if st.button(t("assess.save_all", lang, n=len(scored)), type="primary"):
+        try:
+            n = ui.store().save_assessments(records(answers, scored, answers["household_id"],
+                                                    upload.name))
+        except GridmapError as exc:
+            st.error(t("cases.error", lang, error=str(exc)))
+        else:
+            st.success(t("assess.saved", lang, n=n))

@@ -1,0 +1,53 @@
+"""Multidimensional assessment (/assessment): score a household, score a survey file,
+review households whose tier disagrees with their score, and area profiles."""
+
+import streamlit as st
+
+from app_pages import _assessment as ax
+from app_pages import _common as ui
+from app_pages import _forms as forms
+from gridmap import assessment
+from gridmap.coverage import area_keys
+from gridmap.i18n import label, t
+
+lang, area = ui.lang(), ui.current_area()
+st.title(t("assess.title", lang))
+ui.breadcrumb(area, lang)
+households = ui.read("households", area)
+stored = ui.read("assessments", area)
+
+views = ["form", "batch", "mismatch", "profiles"]
+shown = st.segmented_control(" ", views, default=ui.url_choice("view", views, "form"),
+                             format_func=lambda k: t(f"assess.tab.{k}", lang),
+                             label_visibility="collapsed", key="gridmap.assess.view") or "form"
+st.query_params["view"] = shown
+if shown == "form":
+    ax.live_form(households, lang)
+elif shown == "batch":
+    ax.batch(lang)
+elif shown == "mismatch":
+    table = assessment.mismatches(stored, households)
+    st.caption(t("assess.mismatch_caption", lang, n=f"{len(table):,}"))
+    view = table.assign(tier=[label(x, lang) for x in table["tier"]],
+                        suggested_tier=[label(x, lang) for x in table["suggested_tier"]],
+                        conclusion=[label(x, lang) for x in table["conclusion"]])
+    st.dataframe(ui.labelled(view.drop(columns=["household_id"]), lang), hide_index=True,
+                 width="stretch", height=320)
+    forms.tier_form(households[households["household_id"].isin(table["household_id"])], lang)
+else:
+    level = ui.child_level(area)
+    keys = area_keys(households, ui.read("grids"), level)
+    profiles = assessment.area_profiles(
+        stored, households.set_index("household_id").assign(k=keys)["k"], ax.config())
+    names = {d.key: d.name for d in ax.config().dimensions}
+    areas = ui.read("areas").set_index("area_id")["name"]
+    grids = ui.read("grids").set_index("grid_id")["name"]
+    profiles.insert(1, "area", profiles["area_id"].map(areas).fillna(
+        profiles["area_id"].map(grids)))
+    st.caption(t("assess.profiles_caption", lang))
+    st.dataframe(ui.labelled(profiles.rename(columns=names), lang), hide_index=True,
+                 width="stretch")
+    chart = profiles.set_index("area")[list(names)].rename(columns=names)
+    st.bar_chart(chart.drop(columns=[names[d.key] for d in ax.config().dimensions
+                                     if d.deduct]), horizontal=True)
+    forms.downloads(profiles, f"assessment-profiles-{level}", lang)
