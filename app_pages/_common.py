@@ -146,6 +146,17 @@ def url_choice(param: str, options: list[str], default: str) -> str:
     return value if value in options else default
 
 
+def view_choice(views: list[str], prefix: str, lang: str) -> str:
+    """A row of buttons choosing one view of a page, kept in ``?view=``; only the
+    chosen view runs (a map built in a hidden tab would have no size)."""
+    shown = st.segmented_control(" ", views, default=url_choice("view", views, views[0]),
+                                 format_func=lambda k: t(f"{prefix}.tab.{k}", lang),
+                                 label_visibility="collapsed",
+                                 key=f"gridmap.{prefix}.view") or views[0]
+    st.query_params["view"] = shown
+    return shown
+
+
 def scope_name(area: Area | None, language: str) -> str:
     """'丹徒区 › 高资镇' style path of the current area."""
     if area is None:

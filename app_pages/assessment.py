@@ -16,11 +16,7 @@ ui.breadcrumb(area, lang)
 households = ui.read("households", area)
 stored = ui.read("assessments", area)
 
-views = ["form", "batch", "mismatch", "profiles"]
-shown = st.segmented_control(" ", views, default=ui.url_choice("view", views, "form"),
-                             format_func=lambda k: t(f"assess.tab.{k}", lang),
-                             label_visibility="collapsed", key="gridmap.assess.view") or "form"
-st.query_params["view"] = shown
+shown = ui.view_choice(["form", "batch", "mismatch", "profiles"], "assess", lang)
 if shown == "form":
     ax.live_form(households, lang)
 elif shown == "batch":

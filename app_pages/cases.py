@@ -20,11 +20,7 @@ cw.flash()
 state = ui.case_state(area, as_of)
 households = ui.read("households", area)
 
-views = ["board", "map", "funnel", "report"]
-shown = st.segmented_control(" ", views, default=ui.url_choice("view", views, "board"),
-                             format_func=lambda k: t(f"cases.tab.{k}", lang),
-                             label_visibility="collapsed", key="gridmap.cases.view") or "board"
-st.query_params["view"] = shown
+shown = ui.view_choice(["board", "map", "funnel", "report"], "cases", lang)
 if shown == "board":
     picked = cw.case_board(state, households, lang) or st.query_params.get("case")
     if picked in set(state["case_id"]):

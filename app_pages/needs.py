@@ -16,11 +16,7 @@ state = ui.need_state(area, as_of)
 households = ui.read("households", area)
 policy = ui.policy()
 
-views = ["board", "stats", "post"]
-shown = st.segmented_control(" ", views, default=ui.url_choice("view", views, "board"),
-                             format_func=lambda k: t(f"needs.tab.{k}", lang),
-                             label_visibility="collapsed", key="gridmap.needs.view") or "board"
-st.query_params["view"] = shown
+shown = ui.view_choice(["board", "stats", "post"], "needs", lang)
 if shown == "board":
     st.caption(t("needs.privacy", lang))
     waiting = state[state["stage"] == "posted"]

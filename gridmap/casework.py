@@ -16,7 +16,7 @@ reported. Definitions:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -230,8 +230,3 @@ def open_cases_per_grid(cases: pd.DataFrame, households: pd.DataFrame, grids: pd
     keys = _keys(state[state["is_open"]], households, grids, "grid")
     counts = pd.Series(keys).value_counts()
     return counts.reindex(grids["grid_id"].to_numpy(), fill_value=0).astype(int)
-
-
-def week_start(day: date) -> date:
-    """The first day of the seven ending ``day``."""
-    return day - timedelta(days=6)
