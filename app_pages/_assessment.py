@@ -106,8 +106,8 @@ def batch(lang: str) -> None:
         return
     if problems:
         st.error(t("assess.problems", lang, n=len(problems), name=upload.name))
-        st.dataframe(pd.DataFrame([p.__dict__ for p in problems]), hide_index=True,
-                     width="stretch")
+        st.dataframe(ui.labelled(pd.DataFrame([p.__dict__ for p in problems]), lang),
+                     hide_index=True, width="stretch")
         return
     scored = assessment.score_table(answers[cfg.keys], cfg)
     shown = scored.drop(columns=["drivers"]).assign(household_id=answers["household_id"])

@@ -180,6 +180,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.col.community": ("社区/村", "Community"),
     "map.col.area": ("区域", "Area"),
     "map.col.list": ("榜单", "List"),
+    "map.col.row": ("行号", "Row"),
+    "map.col.column": ("列", "Column"),
     "map.col.judgement": ("研判结论", "Judgement"),
     "map.col.assistance": ("救助", "Assistance"),
     "map.col.referrals": ("转介", "Referred to"),
