@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _common as ui
-from app_pages._forms import grid_staff, pick_household
+from app_pages._forms import household_staff, pick_household
 from gridmap import assessment, stages, survey
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
@@ -76,8 +76,7 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
             st.warning(t("assess.vetoes", lang) + row["vetoes"])
         if row["suggested_items"]:
             st.info(t("assess.items", lang) + row["suggested_items"].replace(";", "、"))
-        grid = households.set_index("household_id").loc[household, "grid_id"]
-        staff = grid_staff(grid, household)
+        staff = household_staff(households, household)
         assessor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
         if st.button(t("assess.save", lang), type="primary"):
             frame = pd.DataFrame([answers])

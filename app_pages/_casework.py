@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _common as ui
-from app_pages._forms import grid_staff, pick_household
+from app_pages._forms import grid_staff, household_staff, pick_household
 from gridmap import schema, stages
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
@@ -194,8 +194,7 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
         household = pick_household(households, lang, "gridmap.report.household")
         if household is None:
             return
-        grid_id = households.set_index("household_id").loc[household, "grid_id"]
-        staff = grid_staff(grid_id, household)
+        staff = household_staff(households, household)
     with st.form("gridmap.report.form", clear_on_submit=True):
         if new_person:
             a, b = st.columns(2)
@@ -272,8 +271,7 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
         elif target == "delivered":
             actor = row["helper"]
         else:  # confirmed by a worker of the household's grid
-            grid_id = households.set_index("household_id").loc[row["household_id"], "grid_id"]
-            staff = grid_staff(grid_id, row["household_id"])
+            staff = household_staff(households, row["household_id"])
             actor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
         earliest = max(pd.Timestamp(row[c]) for c in ("posted_at", "claimed_at",
                                                        "delivered_at") if pd.notna(row[c]))
@@ -297,8 +295,7 @@ def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
     household = pick_household(households, lang, "gridmap.post.household")
     if household is None:
         return
-    grid_id = households.set_index("household_id").loc[household, "grid_id"]
-    staff = grid_staff(grid_id, household)
+    staff = household_staff(households, household)
     with st.form("gridmap.post.form", clear_on_submit=True):
         category = st.selectbox(t("cases.category", lang), schema.NEED_CATEGORIES)
         description = st.text_area(t("cases.description", lang),

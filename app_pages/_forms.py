@@ -56,6 +56,12 @@ def grid_staff(grid_id: str, household_id: str) -> dict[str, str]:
     return {w: workers.get(w, w) for w in dict.fromkeys(ids)}
 
 
+def household_staff(households: pd.DataFrame, household_id: str) -> dict[str, str]:
+    """``grid_staff`` for a household of ``households``, looked up by id."""
+    grid_id = households.set_index("household_id").loc[household_id, "grid_id"]
+    return grid_staff(grid_id, household_id)
+
+
 def visit_form(households: pd.DataFrame, language: str, as_of: date) -> None:
     """Log a visit; saving is one transaction and moves the household's due date at once."""
     household = pick_household(households, language, "gridmap.visit.household")
