@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="file to write (default: standard output)")
         _store_arg(p)
 
+    p = kinds.add_parser("workload", help="workers' load and utilisation (one row per worker, "
+                         "or a summary per area with --level)")
+    p.add_argument("--level", choices=("worker", "community", "street", "district"),
+                   default="worker")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    _store_arg(p)
     p = kinds.add_parser("hotspots", help="Getis-Ord Gi* hotspots per grid")
     p.add_argument("--indicator", required=True, choices=hotspots.INDICATORS)
     p.add_argument("--permutations", type=int, default=999)
@@ -86,7 +94,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
     _store_arg(p)
+    p = sub.add_parser("rebalance", help="propose new responsibilities for a scope's workers "
+                       "(changes nothing without --apply)")
+    p.add_argument("--scope", required=True, help="community:ID, street:ID or chief:WORKER_ID")
+    p.add_argument("--max-moves", type=int, default=None, help="at most this many moves")
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds (default 10)")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    p.add_argument("--format", choices=("json", "csv"), default="json",
+                   help="json: the whole proposal; csv: the moves")
+    p.add_argument("--apply", action="store_true", help="write the moves to the store")
+    p.add_argument("--by", default="cli", help="who accepts, with --apply (default: cli)")
+    _store_arg(p)
     return parser
+
+
+def _rebalance(args) -> int:
+    import json
+
+    from gridmap import rebalance
+    store = open_store(args.store)
+    if args.max_moves is not None and args.max_moves < 0:
+        raise GridmapError("--max-moves must be 0 or more")
+    scope = rebalance.Scope.parse(args.scope)
+    instance = rebalance.instance_from_store(store, scope, load_policy(),
+                                             as_of=args.as_of or date.today())
+    proposal = rebalance.solve(instance, max_moves=args.max_moves, time_limit=args.time_limit)
+    if args.format == "json":
+        print(json.dumps(proposal.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(proposal.moves.to_csv(index=False), end="")
+    if args.apply:
+        n = store.reassign(proposal.moves, scope=str(scope), accepted_by=args.by)
+        print(f"applied {n} moves to {store.url}", file=sys.stderr)
+    return 0
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -127,6 +167,20 @@ def _assess(args) -> int:
     return 0
 
 
+def _workload(store, households, visits, grids, policy, level: str, as_of):
+    from gridmap import workload
+    loads = workload.household_load(households, grids, visits, store.read("cases"), policy,
+                                    as_of=as_of)
+    table = workload.worker_table(store.read("workers"), store.read("assignments"),
+                                  store.read("household_helpers"), households, loads, grids,
+                                  policy)
+    if level != "worker":
+        return workload.summary(table, policy, level=level)
+    return table[["worker_id", "name", "kind", "capacity", "households", "visits_per_month",
+                  "load_minutes", "utilisation"]].round({"visits_per_month": 2,
+                                                         "load_minutes": 1, "utilisation": 4})
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
@@ -152,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"meta.{key} = {value}")
         elif args.command == "assess":
             return _assess(args)
+        elif args.command == "rebalance":
+            return _rebalance(args)
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":
@@ -170,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                 table = casework.need_report(store.read("needs"), households, grids,
                                              store.read("areas"), policy, level=args.level,
                                              as_of=as_of)
+            elif args.report == "workload":
+                table = _workload(store, households, visits, grids, policy, args.level, as_of)
             else:
                 status = household_status(households, visits, policy, as_of=as_of)
                 open_cases = casework.open_cases_per_grid(store.read("cases"), households,

@@ -454,7 +454,7 @@ def _workers(grids, households, spec: Scale, city_code: str, rng: np.random.Gene
              + ["volunteer"] * spec.volunteers)
     capacity = np.concatenate([np.ones(n_full),
                                rng.choice([0.3, 0.4, 0.5], spec.part_time),
-                               rng.choice([0.1, 0.15, 0.2], spec.volunteers)])
+                               rng.choice([0.3, 0.5, 0.8], spec.volunteers)])
     workers = pd.DataFrame({"worker_id": ids, "name": syn.person_names(rng, len(ids)),
                             "kind": kinds, "capacity": capacity})
     workers["chief_id"] = workers["worker_id"].map(home_comm).map(chief_of_comm)

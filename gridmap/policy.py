@@ -49,6 +49,23 @@ class Casework:
 
 
 @dataclass(frozen=True)
+class Workload:
+    """How a worker's monthly load is estimated and judged (``/workload``)."""
+
+    # Minutes per visit by method, including the record written afterwards.
+    minutes_per_visit: MappingProxyType = field(default_factory=lambda: MappingProxyType(
+        {"door": 60, "phone": 15, "online": 10, "volunteer": 30}))
+    # In-person visits (door, volunteer) add a round trip from the centre of the
+    # household's grid: straight-line distance x road_factor at travel_kmh.
+    travel_kmh: float = 12.0
+    road_factor: float = 1.3
+    minutes_per_open_case: int = 120  # a month, per open case of the household
+    hours_per_month: float = 5.0  # a full-time worker's month for vulnerable households
+    overloaded_above: float = 1.0
+    idle_below: float = 0.1
+
+
+@dataclass(frozen=True)
 class Policy:
     """Rules in force. Defaults match the shipped ``data/policy.toml``."""
 
@@ -59,6 +76,7 @@ class Policy:
     min_count: int = 5
     warnings: Warnings = field(default_factory=Warnings)
     casework: Casework = field(default_factory=Casework)
+    workload: Workload = field(default_factory=Workload)
 
     def visits_per_month(self, tier: str) -> float:
         """Required visits in a 30-day month for a household of ``tier``."""
@@ -124,7 +142,8 @@ def policy_from_dict(raw: dict[str, Any], *, source: str = "policy") -> Policy:
     return Policy(interval_days=MappingProxyType({t: intervals[t] for t in schema.TIERS}),
                   counted_methods=methods, in_person_days=MappingProxyType(in_person),
                   min_count=min_count, warnings=warnings,
-                  casework=_casework(raw.get("cases", {}), raw.get("needs", {}), fail))
+                  casework=_casework(raw.get("cases", {}), raw.get("needs", {}), fail),
+                  workload=_workload(raw.get("workload", {}), fail))
 
 
 def _casework(cases: dict, needs: dict, fail) -> Casework:
@@ -144,6 +163,34 @@ def _casework(cases: dict, needs: dict, fail) -> Casework:
         fail("needs.claim_days", "must be a positive whole number of days")
     return Casework(deadline_working_days=MappingProxyType(deadlines),
                     follow_up_days=follow_up, claim_days=claim)
+
+
+def _workload(raw: dict, fail) -> Workload:
+    default = Workload()
+    minutes = dict(raw.get("minutes_per_visit", default.minutes_per_visit))
+    if set(minutes) != set(schema.VISIT_METHODS):
+        fail("workload.minutes_per_visit", f"needs exactly {', '.join(schema.VISIT_METHODS)}")
+    for method, value in minutes.items():
+        if not _positive_number(value):
+            fail(f"workload.minutes_per_visit.{method}", f"must be a positive number of "
+                 f"minutes, not {value!r}")
+    values = {key: raw.get(key, getattr(default, key)) for key in (
+        "travel_kmh", "road_factor", "minutes_per_open_case", "hours_per_month",
+        "overloaded_above", "idle_below")}
+    for key, value in values.items():
+        if not _positive_number(value) and not (key == "minutes_per_open_case" and value == 0):
+            fail(f"workload.{key}", f"must be a positive number, not {value!r}")
+    if values["road_factor"] < 1:
+        fail("workload.road_factor", "roads are never shorter than the straight line: "
+             "use 1 or more")
+    if values["idle_below"] >= values["overloaded_above"]:
+        fail("workload.idle_below", "must be below workload.overloaded_above")
+    return Workload(minutes_per_visit=MappingProxyType(
+        {m: minutes[m] for m in schema.VISIT_METHODS}), **values)
+
+
+def _positive_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _positive_int(value) -> bool:

@@ -24,6 +24,7 @@ AREA_LEVELS = ("district", "street", "community")
 LEVELS = (*AREA_LEVELS, "grid")  # the drill-down order
 WORKER_KINDS = ("full_time", "part_time", "volunteer")
 ASSIGNMENT_ROLES = ("primary", "backup")
+MOVE_KINDS = ("grid", "household")
 VISIT_METHODS = ("door", "phone", "online", "volunteer")
 LOCATION_QUALITIES = ("exact", "approximate")
 CATEGORIES = ("低保", "特困", "低保边缘", "支出型困难", "困境儿童", "孤儿",
@@ -142,7 +143,8 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("worker_id", "str", "Stable id."),
         _c("name", "str", "Name."),
         _c("kind", "str", "Employment kind.", choices=WORKER_KINDS),
-        _c("capacity", "float", "Share of a full-time load (1.0 = full time).", range=(0.0, 2.0)),
+        _c("capacity", "float", "Time for the vulnerable households, as a share of a full-time "
+           "grid worker's (1.0; policy workload.hours_per_month).", range=(0.0, 2.0)),
         _c("chief_id", "str", "The grid chief (网格长, also a worker) who leads them.",
            nullable=True),
     ), key=("worker_id",), references={"chief_id": ("workers", "worker_id")}),
@@ -154,7 +156,8 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         references={"worker_id": ("workers", "worker_id"), "grid_id": ("grids", "grid_id")}),
     Layer("household_helpers", "Individual households assigned to a helper (帮包).", (
         _c("household_id", "str", "Household."),
-        _c("worker_id", "str", "The helper responsible for it."),
+        _c("worker_id", "str", "The helper (帮包) or part-time worker responsible for it "
+           "instead of the grid's primary worker (the latest `since` wins)."),
         _c("since", "date", "Date the helper took it on."),
     ), key=("household_id", "worker_id"),
         references={"household_id": ("households", "household_id"),
@@ -241,6 +244,16 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("contributions", "str", "Points per dimension (JSON); they sum to the score."),
         _c("answers", "str", "The answers (JSON), keyed by indicator (personal data)."),
     ), key=("assessment_id",), references={"household_id": ("households", "household_id")}),
+    Layer("reassignments", "Accepted rebalancing moves (/workload): a grid to a new primary "
+          "worker, or a household to a new responsible worker.", (
+        _c("kind", "str", "What moved.", choices=MOVE_KINDS),
+        _c("item_id", "str", "The grid or household."),
+        _c("from_worker", "str", "Worker before."),
+        _c("to_worker", "str", "Worker after."),
+        _c("scope", "str", "The scope rebalanced (community:ID, street:ID, chief:ID)."),
+        _c("accepted_by", "str", "Who accepted the proposal."),
+        _c("accepted_at", "datetime", "When."),
+    ), key=("kind", "item_id", "accepted_at")),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),
         _c("value", "str", "Value."),

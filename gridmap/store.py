@@ -133,6 +133,17 @@ class Store(ABC):
         """Append assessments (``assessments`` columns), all or nothing; returns how many."""
 
     @abstractmethod
+    def reassign(self, moves: pd.DataFrame, *, scope: str, accepted_by: str,
+                 accepted_at: datetime | None = None) -> int:
+        """Apply accepted rebalancing moves (``kind, id, from, to``), all or nothing.
+
+        A grid move makes ``to`` the grid's primary worker (``from`` leaves it); a
+        household move makes ``to`` responsible for it (an individual assignment,
+        removed when ``to`` is its grid's primary worker after the grid moves). Every
+        ``from`` must still hold: a proposal made on data that has changed since is
+        refused. Each move is logged in ``reassignments``; returns how many."""
+
+    @abstractmethod
     def version(self) -> str:
         """A token that changes whenever the data changes (for caches)."""
 
@@ -486,6 +497,59 @@ class GeoPackageStore(Store):
             con.executemany(f"INSERT INTO assessments ({cols}) VALUES "
                             f"({', '.join('?' * len(names))})", values)
         return len(frame)
+
+    def reassign(self, moves: pd.DataFrame, *, scope: str, accepted_by: str,
+                 accepted_at: datetime | None = None) -> int:
+        at = pd.Timestamp(accepted_at or datetime.now()).floor("s")
+        if not (accepted_by or "").strip():
+            raise ValidationError("accepting a proposal needs who accepts it",
+                                  column="accepted_by")
+        ordered = sorted(moves.to_dict(orient="records"), key=lambda m: m["kind"] != "grid")
+        with self._transaction() as con:
+            def primary_of(grid_id: str) -> str | None:
+                row = con.execute("SELECT worker_id FROM assignments WHERE grid_id = ? AND "
+                                  "role = 'primary'", (grid_id,)).fetchone()
+                return row[0] if row else None
+
+            def holder_of(household_id: str) -> tuple[str, str | None]:
+                found = con.execute(
+                    "SELECT grid_id, (SELECT worker_id FROM household_helpers AS x WHERE "
+                    "x.household_id = h.household_id ORDER BY since DESC LIMIT 1) "
+                    "FROM households AS h WHERE household_id = ?", (household_id,)).fetchone()
+                if found is None:
+                    raise NotFoundError(f"no household {household_id!r}")
+                return found[0], found[1] or primary_of(found[0])
+
+            # Check every move against the data as it is now, then write.
+            for n, move in enumerate(ordered, start=1):
+                kind, item, old, new = move["kind"], move["id"], move["from"], move["to"]
+                if kind not in schema.MOVE_KINDS:
+                    raise ValidationError(f"move {n}: kind must be grid or household, not "
+                                          f"{kind!r}", column="kind")
+                if con.execute("SELECT 1 FROM workers WHERE worker_id = ?",
+                               (new,)).fetchone() is None:
+                    raise NotFoundError(f"move {n}: no worker {new!r}")
+                now = primary_of(item) if kind == "grid" else holder_of(item)[1]
+                if now != old:
+                    raise StoreError(f"move {n}: {kind} {item} is with {now}, not {old}: the "
+                                     "data changed since the proposal; propose again")
+            for move in ordered:
+                kind, item, old, new = move["kind"], move["id"], move["from"], move["to"]
+                if kind == "grid":
+                    con.execute("DELETE FROM assignments WHERE grid_id = ? AND worker_id IN "
+                                "(?, ?)", (item, old, new))
+                    self._insert(con, "assignments", {"worker_id": new, "grid_id": item,
+                                                      "role": "primary"})
+                else:
+                    grid = holder_of(item)[0]
+                    con.execute("DELETE FROM household_helpers WHERE household_id = ?", (item,))
+                    if new != primary_of(grid):
+                        self._insert(con, "household_helpers", {
+                            "household_id": item, "worker_id": new, "since": at.normalize()})
+                self._insert(con, "reassignments", {
+                    "kind": kind, "item_id": item, "from_worker": old, "to_worker": new,
+                    "scope": scope, "accepted_by": accepted_by.strip(), "accepted_at": at})
+        return len(ordered)
 
     def post_need(self, **fields) -> str:
         row, event = stages.new_need(**fields)
