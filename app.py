@@ -25,6 +25,8 @@ navigation = st.navigation([
             icon=":material/assignment_turned_in:", url_path="cases"),
     st.Page("app_pages/needs.py", title=t("nav.needs", language),
             icon=":material/volunteer_activism:", url_path="needs"),
+    st.Page("app_pages/workload.py", title=t("nav.workload", language),
+            icon=":material/balance:", url_path="workload"),
     st.Page("app_pages/assessment.py", title=t("nav.assessment", language),
             icon=":material/checklist:", url_path="assessment"),
 ])

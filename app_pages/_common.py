@@ -419,3 +419,22 @@ def child_level(area: Area | None) -> str:
     if area is None:
         return "district"
     return schema.LEVELS[min(schema.LEVELS.index(area.level) + 1, len(schema.LEVELS) - 1)]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _workers(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap import workload
+    households, grids = read("households"), read("grids")
+    loads = workload.household_load(households, grids, read("visits"), read("cases"), policy(),
+                                    as_of=as_of)
+    return workload.worker_table(read("workers"), read("assignments"), read("household_helpers"),
+                                 households, loads, grids, policy())
+
+
+def worker_loads(area: Area | None, as_of: date) -> pd.DataFrame:
+    """``workload.worker_table`` for the workers whose home grid lies in ``area``, cached."""
+    s = store()
+    table = _workers(s.url, s.version(), as_of)
+    if area is None:
+        return table
+    return table[table[schema.LEVEL_COLUMN[area.level]] == area.id].reset_index(drop=True)

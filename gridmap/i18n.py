@@ -357,6 +357,84 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.col.assessed_at": ("评估时间", "Assessed"),
     "map.col.assessed": ("评估户数", "Assessed"),
     # needs
+    # workload
+    "nav.workload": ("工作量", "Workload"),
+    "workload.title": ("网格员工作量与调配", "Workers' load and rebalancing"),
+    "workload.chief": ("网格长", "Grid chief"),
+    "workload.all_workers": ("本区域全部人员", "Everyone in this area"),
+    "workload.workers": ("人员", "Workers"),
+    "workload.mean": ("平均负荷", "Mean utilisation"),
+    "workload.max": ("最高负荷", "Max utilisation"),
+    "workload.cv": ("离散系数", "Coefficient of variation"),
+    "workload.overloaded": ("超负荷", "Overloaded"),
+    "workload.idle": ("空闲", "Idle"),
+    "workload.definition": (
+        "负荷 = 应访次数 × 每次用时（按走访方式）+ 往返路程 + 在办个案；"
+        "负荷率 = 负荷 ÷（能力系数 × 每月 {hours} 小时）。高于 {over} 为超负荷，低于 {idle} 为空闲。",
+        "Load = required visits × minutes per visit (by method) + travel + open cases; "
+        "utilisation = load ÷ (capacity × {hours} h a month). Above {over} is overloaded, "
+        "below {idle} idle."),
+    "workload.tab.load": ("人员负荷", "Workers"),
+    "workload.tab.areas": ("分区汇总", "By area"),
+    "workload.tab.rebalance": ("调配方案", "Rebalance"),
+    "workload.top": ("图中只显示负荷最高的 {n} 人；表格列出全部。",
+                     "The chart shows the {n} most loaded; the table lists everyone."),
+    "workload.pick_scope": ("请在侧栏选择一个街道或社区，查看网格分布并生成调配方案。",
+                            "Pick a street or community in the sidebar to see territories "
+                            "and propose a rebalancing."),
+    "workload.map_caption": ("网格按主责网格员的负荷率着色；圆点为困难家庭（四色）。",
+                             "Grids coloured by their primary worker's utilisation; dots "
+                             "are households by tier."),
+    "workload.rebalance_intro": (
+        "求解器（OR-Tools CP-SAT）先使最高负荷率最小，再在此前提下使调整最少：网格只在同一社区"
+        "专职网格员之间调整且保持连片，家庭可交给本网格协助人员或本社区帮包志愿者。",
+        "The solver (OR-Tools CP-SAT) first makes the highest utilisation as low as possible, "
+        "then, keeping it, makes the fewest moves: grids move only between full-time workers "
+        "of one community and stay contiguous; households may go to their grid's backup "
+        "workers or the community's volunteer helpers."),
+    "workload.limit_moves": ("限制调整数量", "Limit the number of moves"),
+    "workload.max_moves": ("最多调整", "At most this many moves"),
+    "workload.propose": ("生成调配方案", "Propose"),
+    "workload.solving": ("正在求解……", "Solving…"),
+    "workload.before": ("调整前", "Before"),
+    "workload.after": ("调整后", "After"),
+    "workload.lower_bound": ("理论下限", "Lower bound"),
+    "workload.moves": ("调整", "Moves"),
+    "workload.seconds": ("用时（秒）", "Seconds"),
+    "workload.status.optimal": (
+        "已证明最优：高出理论下限 {gap}，差距来自家庭不可拆分与人员范围限制。",
+        "Proven optimal: {gap} above the lower bound, a gap due to indivisible households "
+        "and who may take what."),
+    "workload.status.at_bound": ("已证明最优，且达到理论下限。",
+                                 "Proven optimal, at the lower bound."),
+    "workload.status.feasible": ("在时限内找到的最好方案，高出理论下限 {gap}（未证明最优）。",
+                                 "The best found within the time limit, {gap} above the lower "
+                                 "bound (not proven optimal)."),
+    "workload.accepted_by": ("确认人", "Accepted by"),
+    "workload.accept": ("确认并写入", "Accept and save"),
+    "workload.accepted": ("已写入 {n} 项调整。", "{n} moves saved."),
+    "indicator.utilisation": ("负荷率", "Utilisation"),
+    "class.overloaded": ("超负荷", "Overloaded"),
+    "class.ok": ("正常", "Normal"),
+    "class.idle": ("空闲", "Idle"),
+    "map.col.worker_id": ("人员编号", "Worker id"),
+    "map.col.capacity": ("能力系数", "Capacity"),
+    "map.col.grids": ("网格数", "Grids"),
+    "map.col.households": ("户数", "Households"),
+    "map.col.visits_per_month": ("月应访次数", "Visits a month"),
+    "map.col.load_hours": ("月负荷（小时）", "Load (hours a month)"),
+    "map.col.utilisation": ("负荷率 %", "Utilisation %"),
+    "map.col.status": ("状态", "Status"),
+    "map.col.mean": ("平均负荷率", "Mean utilisation"),
+    "map.col.max": ("最高负荷率", "Max utilisation"),
+    "map.col.max_over_mean": ("最高/平均", "Max / mean"),
+    "map.col.cv": ("离散系数", "CV"),
+    "map.col.overloaded": ("超负荷人数", "Overloaded"),
+    "map.col.idle": ("空闲人数", "Idle"),
+    "map.col.workers": ("人数", "Workers"),
+    "map.col.item_id": ("对象", "Item"),
+    "map.col.from_worker": ("原负责人", "From"),
+    "map.col.to_worker": ("新负责人", "To"),
     "nav.needs": ("微心愿", "Needs"),
     "needs.title": ("微心愿（红哨子）：需求与认领", "Needs (red whistle): post, claim, deliver"),
     "needs.tab.board": ("需求看板", "Board"),
@@ -392,6 +470,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "volunteer": ("志愿者", "Volunteer"),
     "door": ("上门", "In person"), "phone": ("电话", "Phone"), "online": ("网络", "Online"),
     "primary": ("主责", "Primary"), "backup": ("协助", "Backup"),
+    "overloaded": ("超负荷", "Overloaded"), "ok": ("正常", "Normal"), "idle": ("空闲", "Idle"),
+    "household": ("家庭", "Household"),
     "exact": ("精确", "Exact"), "approximate": ("近似", "Approximate"),
     "all": ("合计", "All"),
     "district": ("区县", "District"), "street": ("街道/镇", "Street/town"),

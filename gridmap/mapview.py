@@ -363,3 +363,20 @@ def with_cases(view: MapView, cases: pd.DataFrame, households: pd.DataFrame) -> 
                   + " · " + rows["category"].to_numpy()),
         "reported": rows["reported_at"].dt.normalize().to_numpy()})
     return replace(view, points=points, points_kind="cases", points_hidden=0)
+
+
+def with_workload(view: MapView, holder: pd.Series, names: pd.Series, utilisation: pd.Series,
+                  status: pd.Series, colors: dict[str, str]) -> MapView:
+    """Grids coloured by their primary worker's utilisation class (``colors`` orders the
+    classes), the worker's name and utilisation in the tooltip. ``holder`` maps grid ->
+    worker; ``names``, ``utilisation`` and ``status`` are indexed by worker."""
+    grid_ids = view.units["id"]
+    worker = holder.reindex(grid_ids)
+    painted = with_categories(view, "utilisation",
+                              pd.Series(utilisation.reindex(worker).to_numpy(), index=grid_ids),
+                              pd.Series(status.reindex(worker).to_numpy(), index=grid_ids),
+                              tuple(colors.items()))
+    units = painted.units
+    units["workers"] = names.reindex(worker).fillna("").to_numpy()
+    units["value_text"] = [None if v != v else f"{v:.0%}" for v in units["value"]]
+    return painted

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
          "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py",
-         "app_pages/assessment.py"]
+         "app_pages/assessment.py", "app_pages/workload.py"]
 
 
 @pytest.fixture
@@ -361,3 +361,26 @@ def test_the_assessment_form_scores_as_it_is_filled_in_and_saves(app, small_stor
     assert not app.exception and app.success
     saved = small_store.read("assessments")
     assert len(saved) == n + 1 and saved.iloc[-1]["score"] == pytest.approx(before + 4, abs=0.01)
+
+
+def test_workload_rebalance_is_proposed_and_accepted(app, small_store):
+    community = small_store.read("grids")["community_id"].value_counts().index[0]
+    app.query_params["area"] = f"community:{community}"
+    app.query_params["view"] = "rebalance"
+    app.run()
+    app.switch_page("app_pages/workload.py").run()
+    assert not app.exception
+    _widget(app.button, "生成调配方案").click().run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert {"调整前", "调整后", "理论下限", "调整"} <= set(metrics)
+    moves = int(metrics["调整"])
+    assert moves > 0  # its volunteers carry red households: much to gain
+    assert float(metrics["调整后"].rstrip("%")) < float(metrics["调整前"].rstrip("%"))
+    assert _widget(app.button, "确认并写入").disabled  # not before someone signs
+    _widget(app.text_input, "确认人").input("王网格长").run()
+    _widget(app.button, "确认并写入").click().run()
+    assert not app.exception
+    assert any(f"已写入 {moves} 项调整" in s.value for s in app.success)
+    log = small_store.read("reassignments")
+    assert len(log) == moves and set(log["accepted_by"]) == {"王网格长"}

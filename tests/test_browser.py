@@ -190,3 +190,31 @@ def test_cases_map_draws_open_cases_and_a_row_click_opens_a_case(server, small_f
         expect(page.get_by_text("办理记录")).to_be_visible(timeout=15_000)
         assert "case=C" in page.url
         assert attempted == []
+
+
+def test_workload_proposal_draws_before_and_after_territories(server, small_frames):
+    grids = small_frames["grids"]
+    street = grids["street_id"].value_counts().index[0]
+    in_street = grids[grids["street_id"] == street]["grid_id"]
+    households = small_frames["households"]["grid_id"].isin(in_street).sum()
+    with chromium_page(width=1500, height=1400) as (page, attempted):
+        page.goto(server + f"/workload?area=street:{street}&view=rebalance")
+        wait_for_app(page)
+        page.get_by_role("button", name="生成调配方案").click()
+        expect(page.get_by_text("调整后").first).to_be_visible(timeout=30_000)
+        wait_for_app(page)
+        drawn = []
+        for _ in range(300):  # both maps: before and after
+            drawn = [f for f in page.frames if "streamlit_folium" in f.url
+                     and f.locator(".leaflet-control-layers").count()
+                     and f.locator("canvas").count()]
+            if len(drawn) >= 2:
+                break
+            page.wait_for_timeout(100)
+        assert len(drawn) == 2
+        for frame in drawn:
+            assert frame.evaluate(DRAWN_JS) == [len(in_street), households]
+            assert "负荷率" in frame.locator(".gridmap-legend").inner_text()
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "workload-rebalance.png", full_page=True)
+        assert attempted == []
