@@ -370,7 +370,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "workload.idle": ("空闲", "Idle"),
     "workload.definition": (
         "负荷 = 应访次数 × 每次用时（按走访方式）+ 往返路程 + 在办个案；"
-        "负荷率 = 负荷 ÷（能力系数 × 每月 {hours} 小时）。高于 {over} 为超负荷，低于 {idle} 为空闲。",
+        "负荷率 = 负荷 ÷（能力系数 × 每月 {hours} 小时）。"
+        "高于 {over} 为超负荷，低于 {idle} 为空闲。",
         "Load = required visits × minutes per visit (by method) + travel + open cases; "
         "utilisation = load ÷ (capacity × {hours} h a month). Above {over} is overloaded, "
         "below {idle} idle."),
