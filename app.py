@@ -10,6 +10,21 @@ from gridmap.i18n import t
 
 st.set_page_config(page_title="gridmap", page_icon="🗺️", layout="wide")
 
+# A screen logs in unattended with ?token=; the session stays a screen's for good (the
+# token is kept in it: switching pages drops the query).
+token = st.query_params.get("token") or st.session_state.get(ui.TOKEN_KEY)
+if token is not None:  # a screen logging in unattended: the screen page and nothing else
+    language = ui.lang()
+    ui.ready_store(language)
+    if ui.token_role(token) != "screen":
+        st.error(t("screen.bad_token", language))
+        st.stop()
+    st.session_state[ui.TOKEN_KEY] = token
+    kiosk = st.Page("app_pages/screen.py", title=t("nav.screen", language), url_path="screen")
+    st.navigation([st.Page(lambda: st.switch_page(kiosk), title=t("nav.screen", language),
+                           url_path="home", default=True), kiosk], position="hidden").run()
+    st.stop()
+
 language = ui.language_switch()
 ui.ready_store(language)
 navigation = st.navigation([
@@ -27,6 +42,8 @@ navigation = st.navigation([
             icon=":material/volunteer_activism:", url_path="needs"),
     st.Page("app_pages/workload.py", title=t("nav.workload", language),
             icon=":material/balance:", url_path="workload"),
+    st.Page("app_pages/screen.py", title=t("nav.screen", language), icon=":material/tv:",
+            url_path="screen"),
     st.Page("app_pages/assessment.py", title=t("nav.assessment", language),
             icon=":material/checklist:", url_path="assessment"),
 ])

@@ -60,6 +60,10 @@ def ready_store(language: str) -> Store:
     s = store()
     if s.exists():
         return s
+    path = getattr(s, "path", None)
+    if path is not None and path.exists():  # never overwrite a file that is not ours
+        st.error(t("app.store_error", language, error=f"{path} is not a gridmap store"))
+        st.stop()
     with st.status(t("app.building_demo", language), expanded=True) as status:
         bar = st.progress(0.0)
         frames = build_demo("city", as_of=default_as_of(),
@@ -438,3 +442,18 @@ def worker_loads(area: Area | None, as_of: date) -> pd.DataFrame:
     if area is None:
         return table
     return table[table[schema.LEVEL_COLUMN[area.level]] == area.id].reset_index(drop=True)
+
+
+TOKEN_KEY = "gridmap.token"
+
+
+def token_role(token: str | None) -> str | None:
+    """The role a device token grants (``None`` if unknown or revoked)."""
+    from gridmap.access import role_for_token
+    return role_for_token(store().read("tokens"), token)
+
+
+def token_still_valid() -> bool:
+    """False once the token this session logged in with has been revoked."""
+    token = st.session_state.get(TOKEN_KEY)
+    return token is None or token_role(token) is not None

@@ -12,7 +12,8 @@ from gridmap import casework, hotspots, schema
 from gridmap._errors import GridmapError
 from gridmap.coverage import coverage_table, household_status
 from gridmap.demo import SCALES, build_demo, default_as_of
-from gridmap.indicators import grid_indicators
+from gridmap.indicators import INDICATORS, grid_indicators
+from gridmap.mapview import SCHEMES
 from gridmap.policy import load_policy
 from gridmap.store import open_store
 
@@ -105,7 +106,101 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="write the moves to the store")
     p.add_argument("--by", default="cli", help="who accepts, with --apply (default: cli)")
     _store_arg(p)
+    export = sub.add_parser("export", help="files for meetings: the ledger, a map snapshot")
+    kinds = export.add_subparsers(dest="export", required=True)
+    p = kinds.add_parser("ledger", help="the ledger (台账) as Excel, one sheet per tier")
+    p.add_argument("--scope", required=True, help="community:ID or grid:ID")
+    p.add_argument("--out", required=True, help="FILE.xlsx")
+    p.add_argument("--personal", action="store_true",
+                   help="include names, ID numbers, phones and addresses")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    _store_arg(p)
+    p = kinds.add_parser("map", help="a printable map (PNG or PDF) of an area and indicator")
+    p.add_argument("--scope", default=None, help="LEVEL:ID (default: the whole city)")
+    p.add_argument("--indicator", required=True, choices=list(INDICATORS))
+    p.add_argument("--scheme", choices=SCHEMES, default="quantiles")
+    p.add_argument("--out", required=True, help="FILE.png or FILE.pdf")
+    p.add_argument("--title", default=None)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    _store_arg(p)
+    token = sub.add_parser("token", help="tokens that log a screen in unattended")
+    kinds = token.add_subparsers(dest="token", required=True)
+    p = kinds.add_parser("create", help="create a token and print it (shown once)")
+    p.add_argument("--role", choices=schema.TOKEN_ROLES, default="screen")
+    p.add_argument("--name", default=None, help="a name for the device (default: screen-N)")
+    _store_arg(p)
+    p = kinds.add_parser("revoke", help="revoke a token by name")
+    p.add_argument("name")
+    _store_arg(p)
+    p = kinds.add_parser("list", help="tokens by name, role, created, revoked")
+    _store_arg(p)
     return parser
+
+
+def _export(args) -> int:
+    from gridmap.store import Area
+    store = open_store(args.store)
+    as_of = args.as_of or date.today()
+    policy = load_policy()
+    if args.export == "ledger":
+        from gridmap import ledger
+        area = Area.parse(args.scope)
+        if area.level not in ("community", "grid"):
+            raise GridmapError("a ledger is per community or grid: --scope community:ID|grid:ID")
+        households = store.read("households", area=area)
+        if households.empty:
+            raise GridmapError(f"no households in {area}")
+        status = household_status(households, store.read("visits", area=area), policy,
+                                  as_of=as_of)
+        sheets = ledger.ledger_sheets(
+            households, status, store.read("grids", area=area), store.read("workers"),
+            store.read("assignments", area=area), store.read("household_helpers", area=area),
+            personal=args.personal)
+        ledger.write_xlsx(sheets, args.out)
+        print(f"wrote {len(households)} households to {args.out}")
+        return 0
+    from gridmap import mapview, snapshot
+    from gridmap.i18n import t
+    fmt = Path(args.out).suffix.lstrip(".").lower()
+    if fmt not in snapshot.FORMATS:
+        raise GridmapError("--out must end in .png or .pdf")
+    area = Area.parse(args.scope) if args.scope else None
+    households, visits, grids = store.read("households"), store.read("visits"), store.read("grids")
+    status = household_status(households, visits, policy, as_of=as_of)
+    open_cases = casework.open_cases_per_grid(store.read("cases"), households, grids, policy,
+                                              as_of=as_of)
+    view = mapview.build_view(
+        areas=store.read("areas"), grids=grids, households=households, status=status,
+        per_grid=grid_indicators(grids, households, status, policy, open_cases), area=area,
+        indicator=args.indicator, scheme=args.scheme, as_of=as_of.isoformat())
+    if area is None:
+        place = t("overview.whole_city", args.lang)
+    else:
+        from gridmap import places
+        place = places.name_of(store.read("areas"), grids, area)
+    title = args.title or f"{place} · {t('indicator.' + args.indicator, args.lang)}"
+    Path(args.out).write_bytes(snapshot.render(view, title=title, fmt=fmt, lang=args.lang))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _token(args) -> int:
+    store = open_store(args.store)
+    if args.token == "create":
+        tokens = store.read("tokens")
+        name = args.name or f"screen-{len(tokens) + 1}"
+        token = store.create_token(name, args.role)
+        print(token)
+        print(f"token {name!r} grants {args.role}; open /screen?token=<it> on the screen. "
+              "It is shown only now.", file=sys.stderr)
+    elif args.token == "revoke":
+        store.revoke_token(args.name)
+        print(f"revoked {args.name!r}", file=sys.stderr)
+    else:
+        print(store.read("tokens")[["name", "role", "created_at", "revoked_at"]]
+              .to_csv(index=False), end="")
+    return 0
 
 
 def _rebalance(args) -> int:
@@ -208,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
             return _assess(args)
         elif args.command == "rebalance":
             return _rebalance(args)
+        elif args.command == "export":
+            return _export(args)
+        elif args.command == "token":
+            return _token(args)
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":

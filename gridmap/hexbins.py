@@ -48,13 +48,6 @@ def hex_counts(households: gpd.GeoDataFrame, boundary, res: int) -> pd.DataFrame
     return counts.astype(int)
 
 
-def suppress(counts: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """Counts for display: 1..min_count-1 become ``"<min_count"``; 0 and larger stay."""
-    shown = counts.astype(object)
-    small = (counts > 0) & (counts < min_count)
-    return shown.mask(small, f"<{min_count}")
-
-
 def hex_polygons(cells) -> gpd.GeoSeries:
     """Cell outlines as polygons (lon/lat)."""
     polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)])

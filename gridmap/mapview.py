@@ -22,8 +22,8 @@ import shapely
 
 from gridmap import schema
 from gridmap.casework import age_class
-from gridmap.hexbins import suppress
 from gridmap.indicators import INDICATORS, aggregate
+from gridmap.privacy import suppress
 from gridmap.store import Area
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")

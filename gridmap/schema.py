@@ -25,6 +25,9 @@ LEVELS = (*AREA_LEVELS, "grid")  # the drill-down order
 WORKER_KINDS = ("full_time", "part_time", "volunteer")
 ASSIGNMENT_ROLES = ("primary", "backup")
 MOVE_KINDS = ("grid", "household")
+# Roles of accounts and tokens; a token grants only TOKEN_ROLES (screens log in unattended).
+ROLES = ("admin", "leader", "chief", "worker", "screen", "helper")
+TOKEN_ROLES = ("screen",)
 VISIT_METHODS = ("door", "phone", "online", "volunteer")
 LOCATION_QUALITIES = ("exact", "approximate")
 CATEGORIES = ("低保", "特困", "低保边缘", "支出型困难", "困境儿童", "孤儿",
@@ -254,6 +257,14 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("accepted_by", "str", "Who accepted the proposal."),
         _c("accepted_at", "datetime", "When."),
     ), key=("kind", "item_id", "accepted_at")),
+    Layer("tokens", "Long random tokens that log a device in unattended (a presentation "
+          "screen); only a hash is kept.", (
+        _c("name", "str", "A name for the device (e.g. 京口区服务中心大屏)."),
+        _c("role", "str", "The role it grants.", choices=TOKEN_ROLES),
+        _c("token_sha256", "str", "SHA-256 of the token, hex."),
+        _c("created_at", "datetime", "When created."),
+        _c("revoked_at", "datetime", "When revoked; empty while valid.", nullable=True),
+    ), key=("name",)),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),
         _c("value", "str", "Value."),

@@ -144,6 +144,15 @@ class Store(ABC):
         refused. Each move is logged in ``reassignments``; returns how many."""
 
     @abstractmethod
+    def create_token(self, name: str, role: str) -> str:
+        """A new token for a device named ``name``; returns the token (shown once; only
+        its hash is stored)."""
+
+    @abstractmethod
+    def revoke_token(self, name: str) -> None:
+        """Revoke the token named ``name`` from now on."""
+
+    @abstractmethod
     def version(self) -> str:
         """A token that changes whenever the data changes (for caches)."""
 
@@ -210,7 +219,14 @@ class GeoPackageStore(Store):
             names = {name for name, _ in pyogrio.list_layers(self.path)}
         except Exception:  # not a GeoPackage at all
             return False
-        return set(schema.LAYERS) <= names
+        missing = [layer for layer in schema.LAYERS if layer not in names]
+        if missing and "meta" in names and "households" in names:
+            # A store from an earlier version: add the layers it lacks, empty.
+            log.warning("upgrading %s: adding %s", self.path, ", ".join(missing))
+            self._write_atomically({layer: schema.empty(layer) for layer in missing},
+                                   fresh=False)
+            return True
+        return not missing
 
     def _require(self) -> None:
         if not self.exists():
@@ -550,6 +566,32 @@ class GeoPackageStore(Store):
                     "kind": kind, "item_id": item, "from_worker": old, "to_worker": new,
                     "scope": scope, "accepted_by": accepted_by.strip(), "accepted_at": at})
         return len(ordered)
+
+    def create_token(self, name: str, role: str) -> str:
+        from gridmap import access
+        name = (name or "").strip()
+        if not name:
+            raise ValidationError("a token needs a name", column="name")
+        if role not in schema.TOKEN_ROLES:
+            raise ValidationError(f"a token grants only {', '.join(schema.TOKEN_ROLES)}, "
+                                  f"not {role!r}", column="role")
+        token = access.new_token()
+        with self._transaction() as con:
+            if con.execute("SELECT 1 FROM tokens WHERE name = ?", (name,)).fetchone():
+                raise ValidationError(f"a token named {name!r} exists; revoke it or pick "
+                                      "another name", column="name")
+            self._insert(con, "tokens", {
+                "name": name, "role": role, "token_sha256": access.token_hash(token),
+                "created_at": pd.Timestamp.now().floor("s"), "revoked_at": None})
+        return token
+
+    def revoke_token(self, name: str) -> None:
+        with self._transaction() as con:
+            done = con.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND "
+                               "revoked_at IS NULL",
+                               (pd.Timestamp.now().strftime("%Y-%m-%dT%H:%M:%S"), name))
+            if done.rowcount == 0:
+                raise NotFoundError(f"no valid token named {name!r}")
 
     def post_need(self, **fields) -> str:
         row, event = stages.new_need(**fields)

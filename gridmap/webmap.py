@@ -406,7 +406,7 @@ def _palette(indicator: str, k: int) -> list[str]:
     return pick if known is None or known.higher_is_worse else pick[::-1]
 
 
-def _colors(view: MapView) -> list[str]:
+def view_colors(view: MapView) -> list[str]:
     if view.categories:
         return [color for _, color in view.categories]
     return _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
@@ -462,7 +462,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
         for i, n, c, v, r, g, w in zip(units["id"], units["name"], units["cls"], texts,
                                        counts, units.get("grid_type", blank),
                                        units.get("workers", blank), strict=True)]
-    palette = _colors(view)
+    palette = view_colors(view)
     UnitsLayer(t(f"level.{view.unit_level}", lang), payload={
         "geometry": encode_geometries(_project(units.geometry.values, datum), origin),
         "origin": origin, "properties": properties, "colors": palette, "noData": NO_DATA,

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
          "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py",
-         "app_pages/assessment.py", "app_pages/workload.py"]
+         "app_pages/assessment.py", "app_pages/workload.py", "app_pages/screen.py"]
 
 
 @pytest.fixture
@@ -384,3 +384,25 @@ def test_workload_rebalance_is_proposed_and_accepted(app, small_store):
     assert any(f"已写入 {moves} 项调整" in s.value for s in app.success)
     log = small_store.read("reassignments")
     assert len(log) == moves and set(log["accepted_by"]) == {"王网格长"}
+
+
+def test_a_screen_token_opens_the_screen_and_nothing_else(app, small_store):
+    token = small_store.create_token("lobby", "screen")
+    app.query_params["token"] = token
+    app.run()
+    assert not app.exception
+    html_text = "".join(str(e.proto) for e in app.get("html"))
+    assert "社会救助主动发现" in html_text and "gm-fig" in html_text
+    assert not app.sidebar.selectbox  # no area selector, no language switch
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page("app_pages/map.py")  # no other page is in a screen's navigation
+    small_store.revoke_token("lobby")
+    app.run()
+    assert any("令牌无效" in e.value for e in app.error)
+
+
+def test_a_wrong_token_shows_nothing(app):
+    app.query_params["token"] = "x" * 43
+    app.run()
+    assert any("令牌无效" in e.value for e in app.error)
+    assert not app.get("html") and not app.title

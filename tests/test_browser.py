@@ -1,5 +1,6 @@
 """Real-browser tests in Debian's Chromium (Playwright): what only a browser can show."""
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
@@ -217,4 +218,95 @@ def test_workload_proposal_draws_before_and_after_territories(server, small_fram
             assert "负荷率" in frame.locator(".gridmap-legend").inner_text()
         page.wait_for_timeout(500)
         page.screenshot(path=ARTIFACTS / "workload-rebalance.png", full_page=True)
+        assert attempted == []
+
+
+@pytest.fixture(scope="module")
+def screen_server(_small_store_template, tmp_path_factory):
+    require_chromium()
+    import shutil
+
+    from gridmap.store import open_store
+    path = tmp_path_factory.mktemp("screen") / "small.gpkg"
+    shutil.copyfile(_small_store_template, path)
+    token = open_store(path).create_token("lobby", "screen")
+    with streamlit_server(path) as url:
+        yield url, token, path
+
+
+def _personal_strings(frames) -> set[str]:
+    hh, workers = frames["households"], frames["workers"]
+    values = set(hh["alias"]) | set(hh["household_id"]) | set(hh["id_number"])
+    values |= set(hh["phone"].dropna()) | set(hh["address"])
+    values |= {n for n in pd.concat([hh["head_name"], workers["name"]]) if len(n) >= 3}
+    return values
+
+
+def _everything(page) -> str:
+    """The page's HTML and every frame's (map data included), plus its images' alt text."""
+    return "\n".join(frame.content() for frame in page.frames)
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
+def test_screen_shows_aggregates_only_and_fits(screen_server, small_frames, width, height):
+    import re
+    from datetime import date
+
+    from gridmap import screen
+    from gridmap.policy import load_policy
+    url, token, _ = screen_server
+    policy = load_policy()
+    with chromium_page(width=width, height=height) as (page, attempted):
+        page.goto(f"{url}/screen?token={token}&rotate=4")
+        page.locator(".gm-fig").first.wait_for(timeout=60_000)
+        seen = set()
+        for _ in range(40):  # one full rotation: map, coverage, hot list, funnel
+            title = page.locator(".gm-panel-title")
+            if title.count():
+                seen.add(title.first.inner_text())
+            if len(seen) == 4:
+                break
+            page.wait_for_timeout(500)
+        assert len(seen) == 4, seen
+        text = _everything(page)
+        assert not [s for s in _personal_strings(small_frames) if s in text]
+        cards = page.locator(".gm-fig .v").all_inner_texts()
+        assert not [c for c in cards if re.fullmatch(r"[1-4]", c)]  # small counts hidden
+        figs = screen.figures(households=small_frames["households"],
+                              visits=small_frames["visits"],
+                              tier_changes=small_frames["tier_changes"],
+                              cases=small_frames["cases"], needs=small_frames["needs"],
+                              policy=policy, as_of=date.today())
+        assert cards == [f.shown(policy.min_count) for f in figs]
+        assert page.evaluate("() => document.scrollingElement.scrollHeight") <= height
+        assert page.locator('[data-testid="stSidebar"]').is_hidden()
+        page.locator(".gm-panel-title", has_text="红橙户").wait_for(timeout=30_000)
+        page.locator('[data-testid="stImage"] img').wait_for()
+        page.wait_for_timeout(800)
+        page.screenshot(path=ARTIFACTS / f"screen-{width}x{height}.png")
+        assert attempted == []
+
+
+def test_screen_refreshes_by_itself_after_a_visit(screen_server, small_frames):
+    from datetime import datetime
+
+    from gridmap.store import open_store
+    url, _, path = screen_server
+    store = open_store(path)
+    token = store.create_token("refresh-test", "screen")  # revoked below: its own token
+    household = small_frames["households"]["household_id"].iloc[0]
+    worker = small_frames["workers"]["worker_id"].iloc[0]
+    with chromium_page() as (page, attempted):
+        page.goto(f"{url}/screen?token={token}&refresh=2")
+        card = page.locator(".gm-fig", has_text="本周走访").locator(".v")
+        card.wait_for(timeout=60_000)
+        before = card.inner_text()
+        for _ in range(6):  # enough to leave "<5" whatever the count was
+            store.append_visit(household_id=household, worker_id=worker,
+                               visited_at=datetime.now(), method="phone")
+        expect(card).not_to_have_text(before, timeout=30_000)
+        after = card.inner_text()
+        assert int(after.replace(",", "")) >= 6
+        store.revoke_token("refresh-test")  # a revoked screen stops at its next refresh
+        expect(page.get_by_text("令牌无效")).to_be_visible(timeout=30_000)
         assert attempted == []

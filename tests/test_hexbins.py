@@ -6,7 +6,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridmap import hexbins, schema
+from gridmap import hexbins, privacy, schema
 from gridmap.mapview import hex_view
 from gridmap.webmap import build_map
 
@@ -34,7 +34,7 @@ def test_counts_conserve_households_and_cover_the_area(rows):
 
 def test_suppression_hides_small_counts_only():
     counts = pd.DataFrame({"households": [0, 1, 4, 5, 12]})
-    shown = hexbins.suppress(counts, 5)
+    shown = privacy.suppress(counts, 5)
     assert shown["households"].tolist() == [0, "<5", "<5", 5, 12]
 
 

@@ -309,3 +309,16 @@ def test_a_need_is_claimed_delivered_and_confirmed(small_store):
     with pytest.raises(NotFoundError):
         small_store.advance_need("N-none", "claimed", actor="x", helper="x",
                                  helper_kind="volunteer")
+
+
+def test_a_store_from_an_earlier_version_gets_its_missing_layers(small_store):
+    import sqlite3
+    con = sqlite3.connect(small_store.path)
+    con.execute("DROP TABLE tokens")
+    con.execute("DELETE FROM gpkg_contents WHERE table_name = 'tokens'")
+    con.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = 'tokens'")
+    con.commit()
+    con.close()
+    households = len(small_store.read("households"))  # upgrades on the way
+    assert small_store.read("tokens").empty
+    assert len(small_store.read("households")) == households

@@ -1,0 +1,146 @@
+"""The presentation screen's parts: kiosk style, cached data, HTML panels.
+
+Everything here is an aggregate. Text from data (street and category names) is
+escaped; counts below the policy minimum show as "<N".
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _common as ui
+from gridmap.i18n import label, t
+from gridmap.style import TIER_COLORS
+
+VIEWS = ("map", "coverage", "hot_list", "funnel")
+
+KIOSK_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stStatusWidget"], footer { display: none !important; }
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+  background: #0b1220 !important; color: #e8eef8; }
+[data-testid="stMainBlockContainer"] { padding: 1.2vh 1.6vw 0 1.6vw !important;
+  max-width: 100% !important; }
+[data-testid="stVerticalBlock"] { gap: 0.8vh !important; }
+.gm-title { display: flex; justify-content: space-between; align-items: baseline;
+  font-size: 2.1vw; font-weight: 700; color: #ffffff; line-height: 1.2; }
+.gm-title small { font-size: 1.0vw; font-weight: 400; color: #9fb0c8; }
+.gm-row { display: flex; gap: 0.8vw; }
+.gm-fig { flex: 1; background: #15203a; border-radius: 0.5vw; padding: 0.8vh 0.9vw;
+  border-left: 0.45vw solid #4a6fa5; }
+.gm-fig .k { font-size: 0.95vw; color: #b8c6dc; }
+.gm-fig .v { font-size: 2.6vw; font-weight: 700; color: #ffffff; line-height: 1.15; }
+.gm-fig .d { font-size: 0.9vw; color: #9fb0c8; }
+.gm-panel-title { font-size: 1.4vw; font-weight: 600; color: #ffffff; margin-top: 0.4vh; }
+.gm-bars { display: grid; grid-template-columns: 14vw 1fr 6vw; gap: 0.5vh 0.8vw;
+  align-items: center; font-size: 1.05vw; color: #e8eef8; }
+.gm-bar { height: 2.2vh; background: #4a6fa5; border-radius: 0.3vw; }
+.gm-table { width: 100%; border-collapse: collapse; font-size: 1.1vw; color: #e8eef8; }
+.gm-table td, .gm-table th { padding: 0.55vh 0.8vw; border-bottom: 1px solid #2a3a5c;
+  text-align: left; }
+.gm-table th { color: #9fb0c8; font-weight: 400; }
+[data-testid="stImage"] img { max-height: 58vh; object-fit: contain; }
+</style>
+"""
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _figures(url: str, version: str, as_of: date):
+    from gridmap import screen
+    return screen.figures(households=ui.read("households"), visits=ui.read("visits"),
+                          tier_changes=ui.read("tier_changes"), cases=ui.read("cases"),
+                          needs=ui.read("needs"), policy=ui.policy(), as_of=as_of)
+
+
+def figures_html(as_of: date, lang: str) -> str:
+    """Two rows of large figures, each with its change against last week."""
+    s = ui.store()
+    minimum = ui.policy().min_count
+    cards = []
+    for fig in _figures(s.url, s.version(), as_of):
+        color = TIER_COLORS.get(fig.key, "#4a6fa5")
+        name = label(fig.key, lang) if fig.key in TIER_COLORS else t(f"screen.fig.{fig.key}",
+                                                                     lang)
+        change = fig.change(minimum)
+        delta = t("screen.vs_last_week", lang, change=change) if change else "&nbsp;"
+        cards.append(f'<div class="gm-fig" style="border-left-color:{color}">'
+                     f'<div class="k">{html.escape(name)}</div>'
+                     f'<div class="v">{html.escape(str(fig.shown(minimum)))}</div>'
+                     f'<div class="d">{delta}</div></div>')
+    return (f'<div class="gm-row">{"".join(cards[:6])}</div>'
+            f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[6:])}</div>')
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _map_png(url: str, version: str, as_of: date, lang: str) -> bytes:
+    from gridmap import hexbins, mapview, schema, snapshot
+    base = ui.map_view(None, "red_orange", "natural_breaks", schema.TIERS, (), as_of)
+    counts, polygons, _ = ui.hex_data(None, hexbins.resolution_for(None))
+    minimum = ui.policy().min_count
+    view = mapview.hex_view(base, counts, polygons, "red_orange", min_count=minimum,
+                            scheme="natural_breaks")
+    return snapshot.render(view, title=None, lang=lang, size=(16, 7.2), dpi=120, dark=True,
+                           no_data_label=t("screen.suppressed", lang, n=minimum),
+                           font_scale=1.7)
+
+
+def map_png(as_of: date, lang: str) -> bytes:
+    s = ui.store()
+    return _map_png(s.url, s.version(), as_of, lang)
+
+
+def _bars(rows: list[tuple[str, float, str]]) -> str:
+    cells = "".join(
+        f"<div>{html.escape(name)}</div>"
+        f'<div><div class="gm-bar" style="width:{max(min(share, 100), 0):.1f}%"></div></div>'
+        f"<div>{html.escape(text)}</div>" for name, share, text in rows)
+    return f'<div class="gm-bars">{cells}</div>'
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _coverage(url: str, version: str, as_of: date) -> pd.DataFrame:
+    from gridmap.coverage import coverage_table
+    table = coverage_table(ui.read("households"), ui.read("visits"), ui.read("grids"),
+                           ui.read("areas"), ui.policy(), level="street", as_of=as_of)
+    return table[table["households"] > 0].sort_values("coverage_pct").head(14)
+
+
+def coverage_html(as_of: date, lang: str) -> str:
+    s = ui.store()
+    table = _coverage(s.url, s.version(), as_of)
+    return _bars([(name, pct, f"{pct:.1f}%") for name, pct in
+                  zip(table["name"], table["coverage_pct"], strict=True)])
+
+
+def hot_list_html(as_of: date, lang: str) -> str:
+    from gridmap.casework import hot_list
+    from gridmap.privacy import suppress_count
+    minimum = ui.policy().min_count
+    table = hot_list(ui.read("cases"), ui.read("needs"), week_end=as_of)
+    table = table[table["kind"] == "difficulty"].head(10)
+    head = "".join(f"<th>{html.escape(t(f'screen.hot.{c}', lang))}</th>"
+                   for c in ("rank", "category", "count", "share", "change"))
+    rows = []
+    for r in table.itertuples(index=False):
+        hidden = 0 < r.count < minimum or 0 < r.previous < minimum
+        change = "" if hidden else f"{r.change:+d}"
+        rows.append(f"<tr><td>{r.rank}</td><td>{html.escape(label(r.category, lang))}</td>"
+                    f"<td>{html.escape(str(suppress_count(int(r.count), minimum)))}</td>"
+                    f"<td>{r.share_pct:.1f}%</td><td>{change}</td></tr>")
+    return f'<table class="gm-table"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def funnel_html(as_of: date, lang: str) -> str:
+    from gridmap.casework import funnel
+    from gridmap.privacy import suppress_count
+    minimum = ui.policy().min_count
+    table = funnel(ui.read("cases"), ui.policy(), start=as_of - timedelta(days=89), end=as_of)
+    return _bars([(label(step, lang), pct, f"{suppress_count(int(n), minimum)} · {pct:.0f}%")
+                  for step, n, pct in zip(table["step"], table["cases"], table["pct"],
+                                          strict=True)])
