@@ -457,3 +457,16 @@ def token_still_valid() -> bool:
     """False once the token this session logged in with has been revoked."""
     token = st.session_state.get(TOKEN_KEY)
     return token is None or token_role(token) is not None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _coverage_table(url: str, version: str, level: str, as_of: date) -> pd.DataFrame:
+    from gridmap.coverage import coverage_table
+    return coverage_table(read("households"), read("visits"), read("grids"), read("areas"),
+                          policy(), level=level, as_of=as_of)
+
+
+def coverage_table(level: str, as_of: date) -> pd.DataFrame:
+    """``coverage.coverage_table`` for every area of ``level``, cached."""
+    s = store()
+    return _coverage_table(s.url, s.version(), level, as_of)

@@ -126,3 +126,30 @@ def tier_form(households: pd.DataFrame, language: str) -> None:
     st.subheader(t("coverage.history", language))
     st.dataframe(labelled(history[["changed_at", "from_tier", "to_tier", "reason",
                                    "changed_by"]], language), hide_index=True, width="stretch")
+
+
+def print_buttons(view, title: str, name: str, language: str) -> None:
+    """PNG and PDF snapshots of a map view, rendered only when clicked."""
+    from gridmap import snapshot
+
+    left, right = st.columns(2)
+    for col, fmt, mime in ((left, "png", "image/png"), (right, "pdf", "application/pdf")):
+        col.download_button(t(f"map.print_{fmt}", language),
+                            lambda f=fmt: snapshot.render(view, title=title, fmt=f,
+                                                          lang=language),
+                            file_name=f"{name}.{fmt}", mime=mime, on_click="ignore",
+                            key=f"gridmap.print.{fmt}")
+
+
+def ledger_button(households, status, grids, workers, assignments, helpers, name: str,
+                  language: str) -> None:
+    """The ledger (台账) of these households as Excel, personal fields left out."""
+    from gridmap import ledger
+
+    st.download_button(
+        t("map.ledger", language),
+        lambda: ledger.ledger_bytes(ledger.ledger_sheets(
+            households, status, grids, workers, assignments, helpers, personal=False,
+            lang=language)),
+        file_name=f"{name}.xlsx", on_click="ignore", key="gridmap.ledger",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

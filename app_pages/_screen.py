@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
-import pandas as pd
 import streamlit as st
 
 from app_pages import _common as ui
@@ -103,17 +102,9 @@ def _bars(rows: list[tuple[str, float, str]]) -> str:
     return f'<div class="gm-bars">{cells}</div>'
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _coverage(url: str, version: str, as_of: date) -> pd.DataFrame:
-    from gridmap.coverage import coverage_table
-    table = coverage_table(ui.read("households"), ui.read("visits"), ui.read("grids"),
-                           ui.read("areas"), ui.policy(), level="street", as_of=as_of)
-    return table[table["households"] > 0].sort_values("coverage_pct").head(14)
-
-
 def coverage_html(as_of: date, lang: str) -> str:
-    s = ui.store()
-    table = _coverage(s.url, s.version(), as_of)
+    table = ui.coverage_table("street", as_of)
+    table = table[table["households"] > 0].sort_values("coverage_pct").head(14)
     return _bars([(name, pct, f"{pct:.1f}%") for name, pct in
                   zip(table["name"], table["coverage_pct"], strict=True)])
 

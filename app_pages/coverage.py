@@ -41,6 +41,13 @@ with tabs[0]:
                          tiles_from_env(), unit_level=level)
     st_folium(fmap, height=520, use_container_width=True, render=False, returned_objects=[],
               key="gridmap.coverage.map")
+    by_area = ui.coverage_table(level, as_of)
+    if area is not None:
+        by_area = by_area[by_area["area_id"].isin(
+            ui.read("grids", area)[schema.LEVEL_COLUMN[level]])]
+    with st.expander(t("coverage.table", lang)):
+        st.dataframe(ui.labelled(by_area, lang), hide_index=True, width="stretch", height=300)
+        forms.downloads(ui.labelled(by_area, lang), f"coverage-{level}-{as_of}", lang)
 
 with tabs[1]:
     workers = coverage.responsible_workers(households, ui.read("assignments"), ui.read("workers"))

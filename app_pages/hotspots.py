@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import _common as ui
+from app_pages._forms import downloads
 from gridmap import casework, hexbins, hotspots, mapview
 from gridmap.i18n import label, t
 from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
@@ -68,6 +69,10 @@ heat_data = mapview.heat_points(ui.read("households", area), ui.policy()) if hea
 st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), heat=heat_data), height=600,
           use_container_width=True, render=False, returned_objects=[],
           key="gridmap.hotspots.map")
+with st.expander(t("hotspots.table", lang)):
+    named = result.reset_index()
+    st.dataframe(ui.labelled(named, lang), hide_index=True, width="stretch", height=300)
+    downloads(ui.labelled(named, lang), f"hotspots-{name}-{method}-{as_of}", lang)
 
 st.subheader(t("hotspots.hot_list", lang))
 week_end = st.date_input(t("hotspots.week_end", lang), as_of, max_value=as_of,
@@ -77,3 +82,4 @@ st.caption(t("hotspots.hot_list_caption", lang, start=week_end - timedelta(days=
 hot = casework.hot_list(ui.read("cases", area), ui.read("needs", area), week_end=week_end)
 hot = hot.assign(kind=[label(k, lang) for k in hot["kind"]]).rename(columns={"kind": "list"})
 st.dataframe(ui.labelled(hot, lang), hide_index=True, width="stretch")
+downloads(ui.labelled(hot, lang), f"hot-list-{week_end}", lang)

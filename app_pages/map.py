@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import _common as ui
+from app_pages import _forms as forms
 from gridmap import mapview, schema
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS
@@ -55,3 +56,14 @@ if panel_col is not None:
         st.dataframe(ui.labelled(households, lang), hide_index=True, width="stretch")
         st.subheader(t("map.panel.workers", lang))
         st.dataframe(ui.labelled(workers, lang), hide_index=True, width="stretch")
+
+with st.expander(t("map.print", lang)):
+    scope = ui.scope_name(area, lang)
+    forms.print_buttons(view, f"{scope} · {t('indicator.' + indicator, lang)}",
+                        f"map-{indicator}-{as_of}", lang)
+    if area is not None and area.level in ("community", "grid"):
+        households, status = ui.area_households(area, as_of)
+        forms.ledger_button(households, status, ui.read("grids", area), ui.read("workers"),
+                            ui.read("assignments", area), ui.read("household_helpers", area),
+                            f"ledger-{area.id}-{as_of}", lang)
+        st.caption(t("map.ledger_caption", lang))

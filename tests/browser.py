@@ -39,8 +39,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(store_path: Path, *, timeout: float = 60.0):
-    """Run ``streamlit run app.py`` on a free port against ``store_path``; yield its URL."""
+def streamlit_server(store_path: Path, *, timeout: float = 60.0, with_process: bool = False):
+    """Run ``streamlit run app.py`` on a free port against ``store_path``; yield its URL
+    (and the server's ``Popen`` with ``with_process``)."""
     port = _free_port()
     env = {**os.environ, "GRIDMAP_STORE": str(store_path)}
     log = open(store_path.parent / "streamlit.log", "w")  # noqa: SIM115
@@ -63,7 +64,7 @@ def streamlit_server(store_path: Path, *, timeout: float = 60.0):
                                        + (store_path.parent / "streamlit.log").read_text()
                                        ) from None
                 time.sleep(0.3)
-        yield url
+        yield (url, proc) if with_process else url
     finally:
         proc.terminate()
         try:

@@ -310,3 +310,23 @@ def test_screen_refreshes_by_itself_after_a_visit(screen_server, small_frames):
         store.revoke_token("refresh-test")  # a revoked screen stops at its next refresh
         expect(page.get_by_text("令牌无效")).to_be_visible(timeout=30_000)
         assert attempted == []
+
+
+def test_map_page_prints_the_view_and_exports_the_ledger(server, small_frames, tmp_path):
+    import openpyxl
+    community = small_frames["grids"]["community_id"].value_counts().index[0]
+    with chromium_page(width=1400, height=1400) as (page, attempted):
+        page.goto(server + f"/map?area=community:{community}")
+        wait_for_app(page)
+        page.get_by_text("打印与导出").click()
+        with page.expect_download(timeout=60_000) as pdf:
+            page.get_by_role("button", name="下载地图（PDF，可打印）").click()
+        path = tmp_path / "map.pdf"
+        pdf.value.save_as(path)
+        assert path.read_bytes()[:5] == b"%PDF-"
+        with page.expect_download(timeout=60_000) as xlsx:
+            page.get_by_role("button", name="下载本区域台账（Excel）").click()
+        xlsx.value.save_as(tmp_path / "ledger.xlsx")
+        book = openpyxl.load_workbook(tmp_path / "ledger.xlsx")
+        assert book.sheetnames == ["红色", "橙色", "黄色", "绿色"]
+        assert attempted == []
