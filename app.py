@@ -44,6 +44,8 @@ navigation = st.navigation([
             icon=":material/balance:", url_path="workload"),
     st.Page("app_pages/screen.py", title=t("nav.screen", language), icon=":material/tv:",
             url_path="screen"),
+    st.Page("app_pages/admin.py", title=t("nav.admin", language),
+            icon=":material/admin_panel_settings:", url_path="admin"),
     st.Page("app_pages/assessment.py", title=t("nav.assessment", language),
             icon=":material/checklist:", url_path="assessment"),
 ])

@@ -461,6 +461,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "snapshot.north": ("北", "N"),
     "snapshot.footer": ("数据截至 {date} · gridmap 网格化主动发现",
                         "Data as of {date} · gridmap"),
+    # administration
+    "nav.admin": ("管理", "Administration"),
+    "admin.title": ("系统管理", "Administration"),
+    "admin.tokens": ("大屏令牌", "Screen tokens"),
+    "admin.tokens_caption": ("令牌让大屏无人值守登录，只能看到汇总数据；令牌只在生成时显示一次，"
+                             "库中只存其摘要。",
+                             "A token logs a screen in unattended, with aggregates only; it "
+                             "is shown once, and only its hash is stored."),
+    "admin.token_name": ("大屏名称", "Screen name"),
+    "admin.create": ("生成令牌", "Create a token"),
+    "admin.created": ("已为“{name}”生成令牌。请把下面的地址配置到大屏，本页刷新后不再显示：",
+                      "Token created for “{name}”. Put this address on the screen; it will "
+                      "not be shown again:"),
+    "admin.revoke_which": ("撤销令牌", "Revoke a token"),
+    "admin.revoke": ("撤销", "Revoke"),
+    "map.col.created_at": ("生成时间", "Created"),
+    "map.col.revoked_at": ("撤销时间", "Revoked"),
     # presentation screen
     "nav.screen": ("大屏", "Screen"),
     "screen.title": ("社会救助主动发现 · 网格化管理", "Proactive discovery, grid by grid"),
@@ -523,6 +540,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "primary": ("主责", "Primary"), "backup": ("协助", "Backup"),
     "overloaded": ("超负荷", "Overloaded"), "ok": ("正常", "Normal"), "idle": ("空闲", "Idle"),
     "household": ("家庭", "Household"),
+    "admin": ("管理员", "Administrator"), "leader": ("领导", "Leader"),
+    "chief": ("网格长", "Grid chief"), "worker": ("网格员", "Grid worker"),
+    "screen": ("大屏", "Screen"), "helper": ("帮扶志愿者", "Helper"),
     "exact": ("精确", "Exact"), "approximate": ("近似", "Approximate"),
     "all": ("合计", "All"),
     "district": ("区县", "District"), "street": ("街道/镇", "Street/town"),

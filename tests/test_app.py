@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
          "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py",
-         "app_pages/assessment.py", "app_pages/workload.py", "app_pages/screen.py"]
+         "app_pages/assessment.py", "app_pages/workload.py", "app_pages/screen.py",
+         "app_pages/admin.py"]
 
 
 @pytest.fixture
@@ -406,3 +407,17 @@ def test_a_wrong_token_shows_nothing(app):
     app.run()
     assert any("令牌无效" in e.value for e in app.error)
     assert not app.get("html") and not app.title
+
+
+def test_an_admin_creates_and_revokes_a_screen_token(app, small_store):
+    from gridmap.access import role_for_token
+    app.run()
+    app.switch_page("app_pages/admin.py").run()
+    _widget(app.text_input, "大屏名称").input("服务中心")
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception
+    shown = app.code[0].value
+    token = shown.split("token=", 1)[1]
+    assert role_for_token(small_store.read("tokens"), token) == "screen"
+    _widget(app.button, "撤销").click().run()
+    assert role_for_token(small_store.read("tokens"), token) is None

@@ -1,0 +1,39 @@
+"""Administration: device tokens for presentation screens."""
+
+import streamlit as st
+
+from app_pages import _common as ui
+from gridmap._errors import GridmapError
+from gridmap.i18n import t
+
+lang = ui.lang()
+st.title(t("admin.title", lang))
+st.subheader(t("admin.tokens", lang))
+st.caption(t("admin.tokens_caption", lang))
+
+if created := st.session_state.pop("gridmap.admin.created", None):
+    name, token = created
+    st.success(t("admin.created", lang, name=name))
+    st.code(f"/screen?token={token}", language=None)
+
+with st.form("gridmap.admin.new_token", clear_on_submit=True):
+    name = st.text_input(t("admin.token_name", lang))
+    if st.form_submit_button(t("admin.create", lang)):
+        try:
+            token = ui.store().create_token(name, "screen")
+        except GridmapError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["gridmap.admin.created"] = (name.strip(), token)
+            st.rerun()
+
+tokens = ui.read("tokens")
+st.dataframe(ui.labelled(tokens[["name", "role", "created_at", "revoked_at"]], lang),
+             hide_index=True, width="stretch")
+live = tokens.loc[tokens["revoked_at"].isna(), "name"].tolist()
+if live:
+    left, right = st.columns([3, 1])
+    which = left.selectbox(t("admin.revoke_which", lang), live, key="gridmap.admin.revoke")
+    if right.button(t("admin.revoke", lang)):
+        ui.store().revoke_token(which)
+        st.rerun()
