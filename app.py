@@ -6,6 +6,7 @@ Run with ``streamlit run app.py``. On first run it builds the city demo store.
 import streamlit as st
 
 from app_pages import _common as ui
+from gridmap.access import Principal
 from gridmap.i18n import t
 
 st.set_page_config(page_title="gridmap", page_icon="🗺️", layout="wide")
@@ -17,9 +18,12 @@ if token is not None:  # a screen logging in unattended: the screen page and not
     language = ui.lang()
     ui.ready_store(language)
     if ui.token_role(token) != "screen":
+        ui.logout()
         st.error(t("screen.bad_token", language))
         st.stop()
     st.session_state[ui.TOKEN_KEY] = token
+    if ui.principal() is None:
+        ui.log_in(Principal("screen-token", "screen"))
     kiosk = st.Page("app_pages/screen.py", title=t("nav.screen", language), url_path="screen")
     st.navigation([st.Page(lambda: st.switch_page(kiosk), title=t("nav.screen", language),
                            url_path="home", default=True), kiosk], position="hidden").run()
@@ -27,27 +31,22 @@ if token is not None:  # a screen logging in unattended: the screen page and not
 
 language = ui.language_switch()
 ui.ready_store(language)
+who = ui.principal()
+if who is None:  # login is on by default; demo accounts are in the README
+    ui.login_form(language)
+    st.stop()
+ui.account_box(language)
+PAGES = [  # (file, url path, icon)
+    ("overview", ":material/dashboard:"), ("map", ":material/map:"),
+    ("coverage", ":material/fact_check:"), ("hotspots", ":material/local_fire_department:"),
+    ("cases", ":material/assignment_turned_in:"), ("needs", ":material/volunteer_activism:"),
+    ("workload", ":material/balance:"), ("screen", ":material/tv:"),
+    ("admin", ":material/admin_panel_settings:"), ("assessment", ":material/checklist:"),
+]
+allowed = [(name, icon) for name, icon in PAGES if who.may_open(name)]
 navigation = st.navigation([
-    st.Page("app_pages/overview.py", title=t("nav.overview", language), icon=":material/dashboard:",
-            url_path="overview", default=True),
-    st.Page("app_pages/map.py", title=t("nav.map", language), icon=":material/map:",
-            url_path="map"),
-    st.Page("app_pages/coverage.py", title=t("nav.coverage", language),
-            icon=":material/fact_check:", url_path="coverage"),
-    st.Page("app_pages/hotspots.py", title=t("nav.hotspots", language),
-            icon=":material/local_fire_department:", url_path="hotspots"),
-    st.Page("app_pages/cases.py", title=t("nav.cases", language),
-            icon=":material/assignment_turned_in:", url_path="cases"),
-    st.Page("app_pages/needs.py", title=t("nav.needs", language),
-            icon=":material/volunteer_activism:", url_path="needs"),
-    st.Page("app_pages/workload.py", title=t("nav.workload", language),
-            icon=":material/balance:", url_path="workload"),
-    st.Page("app_pages/screen.py", title=t("nav.screen", language), icon=":material/tv:",
-            url_path="screen"),
-    st.Page("app_pages/admin.py", title=t("nav.admin", language),
-            icon=":material/admin_panel_settings:", url_path="admin"),
-    st.Page("app_pages/assessment.py", title=t("nav.assessment", language),
-            icon=":material/checklist:", url_path="assessment"),
-])
-ui.area_selector(language)
+    st.Page(f"app_pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
+            url_path=name, default=i == 0) for i, (name, icon) in enumerate(allowed)])
+if who.role != "screen":
+    ui.area_selector(language)
 navigation.run()

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import html
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from gridmap import places, schema
 from gridmap._errors import GridmapError
+from gridmap.access import Principal
 from gridmap.demo import build_demo, default_as_of
+from gridmap.guard import GuardedStore
 from gridmap.i18n import label, normalise_language, t
 from gridmap.settings import store_url
 from gridmap.store import Area, Store, open_store
@@ -26,6 +28,11 @@ AREA_KEY = "gridmap.area"
 PENDING_AREA_KEY = "gridmap.area.pending"  # set by clicks and search, applied next run
 _LEVEL_KEYS = {level: f"gridmap.area.{level}" for level in schema.LEVELS}
 _ALL = ""
+PRINCIPAL_KEY, LOGIN_AT_KEY, EXPIRED_KEY = "gridmap.principal", "gridmap.login_at", \
+    "gridmap.expired"
+# Data caches are keyed by the store's version: old versions age out, and the caps
+# bound memory while data keep changing (bench/bench_screen.py measures it).
+CACHE_TTL = timedelta(minutes=10)
 
 
 def lang() -> str:
@@ -50,14 +57,53 @@ def _store(url: str) -> Store:
     return open_store(url)
 
 
-def store() -> Store:
-    """The store this app serves (``$GRIDMAP_STORE`` or ``data/gridmap.gpkg``)."""
+def raw_store() -> Store:
+    """The store this app serves (``$GRIDMAP_STORE`` or ``data/gridmap.gpkg``), unguarded:
+    only for logging in and first-run set-up."""
     return _store(store_url())
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _guarded(url: str, principal: Principal) -> GuardedStore:
+    return GuardedStore(_store(url), principal)
+
+
+def principal() -> Principal | None:
+    """Who is logged in to this session (``None`` when nobody, or the login expired)."""
+    who = st.session_state.get(PRINCIPAL_KEY)
+    since = st.session_state.get(LOGIN_AT_KEY)
+    if who is None:
+        return None
+    if who.role != "screen" and since is not None and (
+            datetime.now() - since > timedelta(minutes=policy().accounts.session_minutes)):
+        logout(expired=True)
+        return None
+    return who
+
+
+def log_in(who: Principal) -> None:
+    st.session_state[PRINCIPAL_KEY] = who
+    st.session_state[LOGIN_AT_KEY] = datetime.now()
+
+
+def logout(*, expired: bool = False) -> None:
+    for key in (PRINCIPAL_KEY, LOGIN_AT_KEY, TOKEN_KEY):
+        st.session_state.pop(key, None)
+    if expired:
+        st.session_state[EXPIRED_KEY] = True
+
+
+def store() -> GuardedStore:
+    """The store as the logged-in principal may see and change it. Pages use only this."""
+    who = principal()
+    if who is None:
+        raise RuntimeError("nobody is logged in")
+    return _guarded(store_url(), who)
 
 
 def ready_store(language: str) -> Store:
     """The store, building the city demo into it first if it is empty (first run)."""
-    s = store()
+    s = raw_store()
     if s.exists():
         return s
     path = getattr(s, "path", None)
@@ -75,9 +121,10 @@ def ready_store(language: str) -> Store:
 
 # Frames are shared between reruns and sessions, not copied (cache_resource, not
 # cache_data): pages treat them as read-only and build new frames from them.
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=24, ttl=CACHE_TTL)
 def _read(url: str, version: str, layer: str, area: str | None) -> pd.DataFrame:
-    return open_store(url).read(layer, area=Area.parse(area) if area else None)
+    # ``url`` names the principal too (GuardedStore.url): one cache entry per principal.
+    return store().read(layer, area=Area.parse(area) if area else None)
 
 
 def read(layer: str, area: Area | None = None) -> pd.DataFrame:
@@ -186,11 +233,10 @@ def today() -> date:
     return date.today()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _status(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap.coverage import household_status
-    s = open_store(url)
-    return household_status(s.read("households"), s.read("visits"), policy(), as_of=as_of)
+    return household_status(read("households"), read("visits"), policy(), as_of=as_of)
 
 
 def household_status(as_of: date) -> pd.DataFrame:
@@ -199,7 +245,7 @@ def household_status(as_of: date) -> pd.DataFrame:
     return _status(s.url, s.version(), as_of)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _per_grid(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap.casework import open_cases_per_grid
     from gridmap.indicators import grid_indicators
@@ -265,7 +311,7 @@ def grid_search(language: str) -> None:
                     on_change=_search_changed, args=(grids,))
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def _view(url: str, version: str, area: str | None, indicator: str, scheme: str,
           tiers: tuple, categories: tuple, as_of: date, unit_level: str | None = None):
     from gridmap.mapview import build_view, grid_workers
@@ -286,7 +332,7 @@ def map_view(area: Area | None, indicator: str, scheme: str, tiers: tuple, categ
 
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def _folium_map(url: str, version: str, area: str | None, indicator: str, scheme: str,
                 tiers: tuple, categories: tuple, as_of: date, language: str, tiles,
                 unit_level: str | None):
@@ -321,7 +367,7 @@ def area_households(area: Area | None, as_of: date) -> tuple[pd.DataFrame, pd.Da
 
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _trend(url: str, version: str, area: str | None, as_of: date) -> pd.DataFrame:
     from gridmap.coverage import weekly_trend
     a = Area.parse(area) if area else None
@@ -334,7 +380,7 @@ def weekly_trend(area: Area | None, as_of: date) -> pd.DataFrame:
     return _trend(s.url, s.version(), str(area) if area else None, as_of)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def _hotspots(url: str, version: str, area: str | None, name: str, method: str,
               permutations: int, fdr: bool, as_of: date, days: int) -> pd.DataFrame:
     from datetime import timedelta
@@ -367,7 +413,7 @@ def hotspot_result(area: Area | None, name: str, method: str, permutations: int,
                      permutations, fdr, as_of, days)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def _hexes(url: str, version: str, area: str | None, res: int):
     from gridmap import hexbins
     a = Area.parse(area) if area else None
@@ -387,13 +433,13 @@ def hex_data(area: Area | None, res: int):
     return _hexes(s.url, s.version(), str(area) if area else None, res)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _cases(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap.casework import case_state
     return case_state(read("cases"), policy(), as_of=as_of)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _needs(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap.casework import need_state
     return need_state(read("needs"), policy(), as_of=as_of)
@@ -425,7 +471,7 @@ def child_level(area: Area | None) -> str:
     return schema.LEVELS[min(schema.LEVELS.index(area.level) + 1, len(schema.LEVELS) - 1)]
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _workers(url: str, version: str, as_of: date) -> pd.DataFrame:
     from gridmap import workload
     households, grids = read("households"), read("grids")
@@ -450,7 +496,7 @@ TOKEN_KEY = "gridmap.token"
 def token_role(token: str | None) -> str | None:
     """The role a device token grants (``None`` if unknown or revoked)."""
     from gridmap.access import role_for_token
-    return role_for_token(store().read("tokens"), token)
+    return role_for_token(raw_store().read("tokens"), token)
 
 
 def token_still_valid() -> bool:
@@ -459,7 +505,7 @@ def token_still_valid() -> bool:
     return token is None or token_role(token) is not None
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def _coverage_table(url: str, version: str, level: str, as_of: date) -> pd.DataFrame:
     from gridmap.coverage import coverage_table
     return coverage_table(read("households"), read("visits"), read("grids"), read("areas"),
@@ -470,3 +516,39 @@ def coverage_table(level: str, as_of: date) -> pd.DataFrame:
     """``coverage.coverage_table`` for every area of ``level``, cached."""
     s = store()
     return _coverage_table(s.url, s.version(), level, as_of)
+
+
+def login_form(language: str) -> None:
+    """User name and password; wrong passwords count towards the account's lock."""
+    import uuid
+
+    from gridmap.access import LoginRefused, authenticate
+    st.title(t("login.title", language))
+    if st.session_state.pop(EXPIRED_KEY, False):
+        st.info(t("login.expired", language))
+    with st.form("gridmap.login"):
+        username = st.text_input(t("login.username", language), key="gridmap.login.user")
+        password = st.text_input(t("login.password", language), type="password",
+                                 key="gridmap.login.password")
+        submitted = st.form_submit_button(t("login.submit", language), type="primary")
+    if submitted:
+        session = st.session_state.setdefault("gridmap.session", uuid.uuid4().hex[:12])
+        try:
+            who = authenticate(raw_store(), username, password, policy(), session=session)
+        except LoginRefused as refused:
+            st.error(t(f"login.{refused.reason}", language,
+                       until=str(refused.until)[:16] if refused.until is not None else ""))
+        else:
+            log_in(who)
+            st.rerun()
+    st.caption(t("login.demo_hint", language))
+
+
+def account_box(language: str) -> None:
+    """Who is logged in, and the way out."""
+    from gridmap.i18n import label
+    who = principal()
+    st.sidebar.caption(t("login.as", language, user=who.username, role=label(who.role, language)))
+    if st.sidebar.button(t("login.logout", language), key="gridmap.logout"):
+        logout()
+        st.rerun()

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from app_pages import _common as ui
+from app_pages._common import CACHE_TTL
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
 
@@ -49,7 +50,7 @@ KIOSK_CSS = """
 """
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _figures(url: str, version: str, as_of: date):
     from gridmap import screen
     return screen.figures(households=ui.read("households"), visits=ui.read("visits"),
@@ -76,7 +77,7 @@ def figures_html(as_of: date, lang: str) -> str:
             f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[6:])}</div>')
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _map_png(url: str, version: str, as_of: date, lang: str) -> bytes:
     from gridmap import hexbins, mapview, schema, snapshot
     base = ui.map_view(None, "red_orange", "natural_breaks", schema.TIERS, (), as_of)

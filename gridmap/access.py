@@ -1,4 +1,10 @@
-"""Who may see what: roles and the tokens that log a device in unattended.
+"""Who may see what: accounts, roles and their areas, and the tokens that log a device
+in unattended.
+
+Roles (``schema.ROLES``): ``admin`` everything; ``leader`` aggregates and household
+lists in their area with personal fields masked; ``chief`` their team's households in
+full, and rebalancing; ``worker`` their own grids' households in full, visits and
+cases; ``screen`` aggregates only; ``helper`` open needs without personal data.
 
 A token is a long random string (``secrets.token_urlsafe``, 256 bits) put in a
 screen's URL; the store keeps only its SHA-256, so a copy of the store does not
@@ -11,8 +17,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 import pandas as pd
+
+from gridmap import schema
 
 TOKEN_BYTES = 32
 
@@ -36,3 +45,159 @@ def role_for_token(tokens: pd.DataFrame, token: str | None) -> str | None:
         if hmac.compare_digest(stored, digest):
             return role
     return None
+
+
+# -- accounts and roles ------------------------------------------------------------
+
+# What each role's household records look like to it.
+FULL, MASKED, NONE = "full", "masked", "none"
+HOUSEHOLD_ACCESS = {"admin": FULL, "chief": FULL, "worker": FULL, "leader": MASKED,
+                    "screen": NONE, "helper": NONE}
+# The pages (url paths) each role may open.
+PAGES = {
+    "admin": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
+              "screen", "admin", "assessment"),
+    "leader": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
+               "screen", "assessment"),
+    "chief": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
+              "assessment"),
+    "worker": ("overview", "map", "coverage", "cases", "needs", "assessment"),
+    "screen": ("screen",),
+    "helper": ("needs",),
+}
+# The writes each role may make (Store method names).
+WRITES = {
+    "admin": {"append_visit", "change_tier", "report_case", "advance_case", "post_need",
+              "advance_need", "save_assessments", "reassign", "create_token",
+              "revoke_token", "create_account"},
+    "chief": {"append_visit", "change_tier", "report_case", "advance_case", "post_need",
+              "advance_need", "save_assessments", "reassign"},
+    "worker": {"append_visit", "change_tier", "report_case", "advance_case", "post_need",
+               "advance_need", "save_assessments"},
+    "leader": set(), "screen": set(), "helper": {"advance_need"},
+}
+PERSONAL_COLUMNS = {"households": ("head_name", "id_number", "phone", "address"),
+                    "cases": ("description",), "assessments": ("answers",)}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: an account (or a screen token) with its role and area."""
+
+    username: str
+    role: str
+    scope: str | None = None  # LEVEL:ID, or None for the whole city
+    worker_id: str | None = None
+    session: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Everything that decides what this principal sees (cache keys use it)."""
+        return f"{self.username}|{self.role}|{self.scope or ''}|{self.worker_id or ''}"
+
+    @property
+    def households(self) -> str:
+        return HOUSEHOLD_ACCESS[self.role]
+
+    def may_open(self, page: str) -> bool:
+        return page in PAGES[self.role]
+
+    def may(self, write: str) -> bool:
+        return write in WRITES[self.role]
+
+
+ADMIN_CLI = Principal("cli", "admin")
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """An argon2id hash with a random salt (``salt`` only for reproducible demo data)."""
+    from argon2 import PasswordHasher, Type
+    from argon2.low_level import hash_secret
+    if len(password or "") < 8:
+        from gridmap._errors import ValidationError
+        raise ValidationError("a password needs at least 8 characters", column="password")
+    hasher = PasswordHasher()
+    if salt is None:
+        return hasher.hash(password)
+    return hash_secret(password.encode(), salt, time_cost=hasher.time_cost,
+                       memory_cost=hasher.memory_cost, parallelism=hasher.parallelism,
+                       hash_len=hasher.hash_len, type=Type.ID).decode()
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+    try:
+        return PasswordHasher().verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def allowed_grids(principal: Principal, grids: pd.DataFrame, workers: pd.DataFrame,
+                  assignments: pd.DataFrame) -> set[str] | None:
+    """The grids whose households ``principal`` may see; ``None`` means every grid."""
+    ids = None
+    if principal.scope:
+        level, _, area_id = principal.scope.partition(":")
+        ids = set(grids.loc[grids[schema.LEVEL_COLUMN[level]] == area_id, "grid_id"])
+    if principal.role in ("chief", "worker"):
+        team = {principal.worker_id}
+        if principal.role == "chief":
+            team |= set(workers.loc[workers["chief_id"] == principal.worker_id, "worker_id"])
+        mine = set(assignments.loc[assignments["worker_id"].isin(team), "grid_id"])
+        ids = mine if ids is None else ids & mine
+    return ids
+
+
+class LoginRefused(Exception):
+    """A login that did not succeed; ``reason`` is ``wrong``, ``locked`` or ``disabled``."""
+
+    def __init__(self, reason: str, until=None) -> None:
+        super().__init__(reason)
+        self.reason, self.until = reason, until
+
+
+def authenticate(store, username: str, password: str, policy, *, session: str | None = None,
+                 now: pd.Timestamp | None = None) -> Principal:
+    """The principal for a correct user name and password, else ``LoginRefused``.
+
+    Wrong passwords in a row are counted; at the policy's ``max_failures`` the account
+    is locked for ``lock_minutes`` (even the right password is refused meanwhile). An
+    unknown user name is refused like a wrong password, after the same hashing work.
+    """
+    now = pd.Timestamp(now or pd.Timestamp.now()).floor("s")
+    accounts = store.read("accounts")
+    found = accounts[accounts["username"] == (username or "").strip()]
+    if found.empty:
+        password_matches(_DUMMY_HASH, password)  # same work: no timing hint
+        _audit(store, username, session, "login_refused", "unknown")
+        raise LoginRefused("wrong")
+    row = found.iloc[0]
+    if bool(row["disabled"]):
+        raise LoginRefused("disabled")
+    if pd.notna(row["locked_until"]) and row["locked_until"] > now:
+        _audit(store, row["username"], session, "login_refused", "locked")
+        raise LoginRefused("locked", row["locked_until"])
+    if not password_matches(row["password_hash"], password):
+        failures = int(row["failed_logins"]) + 1
+        lock = (now + pd.Timedelta(minutes=policy.accounts.lock_minutes)
+                if failures >= policy.accounts.max_failures else None)
+        store.set_login_state(row["username"], failed_logins=0 if lock else failures,
+                              locked_until=lock)
+        _audit(store, row["username"], session, "login_refused", "wrong password")
+        raise LoginRefused("locked" if lock else "wrong", lock)
+    if int(row["failed_logins"]) or pd.notna(row["locked_until"]):
+        store.set_login_state(row["username"], failed_logins=0, locked_until=None)
+    _audit(store, row["username"], session, "login", None)
+    return Principal(row["username"], row["role"], row["scope"] or None,
+                     row["worker_id"] or None, session)
+
+
+def _audit(store, username, session, action, detail) -> None:
+    store.append_audit([{"at": pd.Timestamp.now().floor("s"), "username": username or "",
+                         "session": session, "action": action, "target": None,
+                         "detail": detail}])
+
+
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"
+               "8yWlUhtDXyKjNlYnO6o0rKyqZXQ0X4ESCBc1Ivc2Jxk")

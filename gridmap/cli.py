@@ -124,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     _store_arg(p)
+    user = sub.add_parser("user", help="accounts: the first admin, more accounts, the list")
+    kinds = user.add_subparsers(dest="user", required=True)
+    p = kinds.add_parser("create-admin", help="create an admin account (e.g. the first one)")
+    p.add_argument("username")
+    _store_arg(p)
+    p = kinds.add_parser("create", help="create an account with a role and an area")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=schema.ROLES)
+    p.add_argument("--scope", default=None, help="LEVEL:ID the role covers (default: all)")
+    p.add_argument("--worker", default=None, help="the worker id (worker, chief, helper)")
+    _store_arg(p)
+    p = kinds.add_parser("list", help="accounts by name, role, area")
+    _store_arg(p)
     token = sub.add_parser("token", help="tokens that log a screen in unattended")
     kinds = token.add_subparsers(dest="token", required=True)
     p = kinds.add_parser("create", help="create a token and print it (shown once)")
@@ -182,6 +195,32 @@ def _export(args) -> int:
     title = args.title or f"{place} · {t('indicator.' + args.indicator, args.lang)}"
     Path(args.out).write_bytes(snapshot.render(view, title=title, fmt=fmt, lang=args.lang))
     print(f"wrote {args.out}")
+    return 0
+
+
+def _password() -> str:
+    """From $GRIDMAP_PASSWORD (scripts), else asked twice on the terminal."""
+    import getpass
+    import os
+    if os.environ.get("GRIDMAP_PASSWORD"):
+        return os.environ["GRIDMAP_PASSWORD"]
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise GridmapError("the passwords differ")
+    return first
+
+
+def _user(args) -> int:
+    store = open_store(args.store)
+    if args.user == "list":
+        print(store.read("accounts")[["username", "role", "scope", "worker_id", "disabled"]]
+              .to_csv(index=False), end="")
+        return 0
+    role = "admin" if args.user == "create-admin" else args.role
+    store.create_account(args.username, role, _password(),
+                         scope=getattr(args, "scope", None),
+                         worker_id=getattr(args, "worker", None))
+    print(f"created {role} account {args.username!r}", file=sys.stderr)
     return 0
 
 
@@ -307,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         elif args.command == "token":
             return _token(args)
+        elif args.command == "user":
+            return _user(args)
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":

@@ -599,12 +599,41 @@ def build_demo(scale: str = "city", *, seed: int = 0, as_of: date | None = None,
     for layer in parts[0]:
         joined = pd.concat([p[layer] for p in parts], ignore_index=True)
         frames[layer] = schema.conform(layer, joined)
+    frames["accounts"] = demo_accounts(frames, as_of)
     frames["meta"] = pd.DataFrame({
         "key": ["schema_version", "demo_scale", "demo_seed", "as_of", "city"],
         "value": [schema.SCHEMA_VERSION, scale, str(seed), as_of.isoformat(),
                   "江苏省" if scale == "province" else "镇江市"]})
     report(1.0, "done")
     return frames
+
+
+def demo_accounts(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
+    """One account per role, user name = role, password ``demo-<role>``. DEMO ONLY."""
+    import hashlib
+
+    from gridmap.access import hash_password
+    grids, households = frames["grids"], frames["households"]
+    assignments, workers = frames["assignments"], frames["workers"]
+    per_grid = households["grid_id"].value_counts()
+    roles = assignments.groupby("worker_id").size()
+    single = assignments[(assignments["role"] == "primary")
+                         & assignments["worker_id"].map(roles).eq(1)]
+    worker = single.assign(n=single["grid_id"].map(per_grid).fillna(0)).sort_values(
+        ["n", "grid_id"], ascending=[False, True]).iloc[0]["worker_id"]
+    chiefs = workers[workers["chief_id"].isna() & workers["worker_id"].isin(
+        assignments["worker_id"])]["worker_id"].sort_values()
+    helper = workers[workers["kind"] == "volunteer"]["worker_id"].sort_values().iloc[0]
+    district = grids["district_id"].iloc[0]
+    rows = [("admin", None, None), ("leader", f"district:{district}", None),
+            ("chief", None, chiefs.iloc[0]), ("worker", None, worker),
+            ("screen", None, None), ("helper", None, helper)]
+    return schema.conform("accounts", pd.DataFrame([{
+        "username": role, "role": role, "scope": scope, "worker_id": who,
+        "password_hash": hash_password(
+            f"demo-{role}", salt=hashlib.sha256(f"gridmap-demo-{role}".encode()).digest()[:16]),
+        "created_at": pd.Timestamp(as_of), "failed_logins": 0, "locked_until": None,
+        "disabled": False} for role, scope, who in rows]))
 
 
 def default_as_of() -> date:

@@ -461,6 +461,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "snapshot.north": ("北", "N"),
     "snapshot.footer": ("数据截至 {date} · gridmap 网格化主动发现",
                         "Data as of {date} · gridmap"),
+    # login
+    "login.title": ("登录", "Log in"),
+    "login.username": ("用户名", "User name"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Log in"),
+    "login.wrong": ("用户名或密码不正确。", "Wrong user name or password."),
+    "login.locked": ("密码错误次数过多，账号已锁定至 {until}。",
+                     "Too many wrong passwords: the account is locked until {until}."),
+    "login.disabled": ("该账号已停用。", "This account is disabled."),
+    "login.expired": ("登录已过期，请重新登录。", "Your session expired; please log in again."),
+    "login.demo_hint": ("演示数据（仅供演示）：用户名为角色名（admin、leader、chief、worker、"
+                        "screen、helper），密码为 demo-角色名，如 worker / demo-worker。",
+                        "Demo data only: the user name is the role (admin, leader, chief, "
+                        "worker, screen, helper), the password demo-<role>, e.g. worker / "
+                        "demo-worker."),
+    "login.as": ("当前用户：{user}（{role}）", "Logged in as {user} ({role})"),
+    "login.logout": ("退出登录", "Log out"),
     # administration
     "nav.admin": ("管理", "Administration"),
     "admin.title": ("系统管理", "Administration"),

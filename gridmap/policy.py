@@ -66,6 +66,15 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class Accounts:
+    """Logins: how long a session lasts, and the lock after wrong passwords."""
+
+    session_minutes: int = 480
+    max_failures: int = 5
+    lock_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Policy:
     """Rules in force. Defaults match the shipped ``data/policy.toml``."""
 
@@ -77,6 +86,7 @@ class Policy:
     warnings: Warnings = field(default_factory=Warnings)
     casework: Casework = field(default_factory=Casework)
     workload: Workload = field(default_factory=Workload)
+    accounts: Accounts = field(default_factory=Accounts)
 
     def visits_per_month(self, tier: str) -> float:
         """Required visits in a 30-day month for a household of ``tier``."""
@@ -143,7 +153,8 @@ def policy_from_dict(raw: dict[str, Any], *, source: str = "policy") -> Policy:
                   counted_methods=methods, in_person_days=MappingProxyType(in_person),
                   min_count=min_count, warnings=warnings,
                   casework=_casework(raw.get("cases", {}), raw.get("needs", {}), fail),
-                  workload=_workload(raw.get("workload", {}), fail))
+                  workload=_workload(raw.get("workload", {}), fail),
+                  accounts=_accounts(raw.get("accounts", {}), fail))
 
 
 def _casework(cases: dict, needs: dict, fail) -> Casework:
@@ -187,6 +198,15 @@ def _workload(raw: dict, fail) -> Workload:
         fail("workload.idle_below", "must be below workload.overloaded_above")
     return Workload(minutes_per_visit=MappingProxyType(
         {m: minutes[m] for m in schema.VISIT_METHODS}), **values)
+
+
+def _accounts(raw: dict, fail) -> Accounts:
+    values = {key: raw.get(key, getattr(Accounts(), key))
+              for key in ("session_minutes", "max_failures", "lock_minutes")}
+    for key, value in values.items():
+        if not _positive_int(value):
+            fail(f"accounts.{key}", f"must be a positive whole number, not {value!r}")
+    return Accounts(**values)
 
 
 def _positive_number(value) -> bool:

@@ -265,6 +265,30 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("created_at", "datetime", "When created."),
         _c("revoked_at", "datetime", "When revoked; empty while valid.", nullable=True),
     ), key=("name",)),
+    Layer("accounts", "Who may log in, with which role and over which area.", (
+        _c("username", "str", "Login name."),
+        _c("role", "str", "Role.", choices=ROLES),
+        _c("scope", "str", "Area the role covers: LEVEL:ID, or empty for the whole city.",
+           nullable=True),
+        _c("worker_id", "str", "The worker this account is (workers, chiefs, helpers).",
+           nullable=True),
+        _c("password_hash", "str", "argon2id hash (salted, slow)."),
+        _c("created_at", "datetime", "When created."),
+        _c("failed_logins", "int", "Wrong passwords in a row.", range=(0, 1_000_000)),
+        _c("locked_until", "datetime", "No login before this (after too many wrong "
+           "passwords).", nullable=True),
+        _c("disabled", "bool", "A disabled account cannot log in."),
+    ), key=("username",), references={"worker_id": ("workers", "worker_id")}),
+    Layer("audit", "Who viewed a household's details, exported personal data or changed "
+          "anything: who, when, what, from which session.", (
+        _c("at", "datetime", "When."),
+        _c("username", "str", "Who (an account, a token name, or cli)."),
+        _c("session", "str", "Session id.", nullable=True),
+        _c("action", "str", "What (view_household, export_personal, append_visit, ...)."),
+        _c("target", "str", "The record concerned (a household, case, need, ...).",
+           nullable=True),
+        _c("detail", "str", "More (JSON).", nullable=True),
+    ), key=("at", "username", "action")),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),
         _c("value", "str", "Value."),

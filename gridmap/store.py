@@ -153,6 +153,20 @@ class Store(ABC):
         """Revoke the token named ``name`` from now on."""
 
     @abstractmethod
+    def create_account(self, username: str, role: str, password: str, *,
+                       scope: str | None = None, worker_id: str | None = None) -> None:
+        """A new account (the password is stored as an argon2id hash)."""
+
+    @abstractmethod
+    def set_login_state(self, username: str, *, failed_logins: int,
+                        locked_until: datetime | None) -> None:
+        """Record wrong passwords in a row and any lock."""
+
+    @abstractmethod
+    def append_audit(self, rows: list[dict]) -> None:
+        """Append audit rows (``audit`` columns)."""
+
+    @abstractmethod
     def version(self) -> str:
         """A token that changes whenever the data changes (for caches)."""
 
@@ -584,6 +598,40 @@ class GeoPackageStore(Store):
                 "name": name, "role": role, "token_sha256": access.token_hash(token),
                 "created_at": pd.Timestamp.now().floor("s"), "revoked_at": None})
         return token
+
+    def create_account(self, username: str, role: str, password: str, *,
+                       scope: str | None = None, worker_id: str | None = None) -> None:
+        from gridmap import access
+        username = (username or "").strip()
+        if not username:
+            raise ValidationError("an account needs a user name", column="username")
+        if scope:
+            Area.parse(scope)
+        row = {"username": username, "role": role, "scope": scope or None,
+               "worker_id": worker_id or None,
+               "password_hash": access.hash_password(password),
+               "created_at": pd.Timestamp.now().floor("s"), "failed_logins": 0,
+               "locked_until": None, "disabled": False}
+        with self._transaction() as con:
+            if con.execute("SELECT 1 FROM accounts WHERE username = ?",
+                           (username,)).fetchone():
+                raise ValidationError(f"an account {username!r} exists", column="username")
+            if worker_id and con.execute("SELECT 1 FROM workers WHERE worker_id = ?",
+                                         (worker_id,)).fetchone() is None:
+                raise NotFoundError(f"no worker {worker_id!r}")
+            self._insert(con, "accounts", row)
+
+    def set_login_state(self, username: str, *, failed_logins: int,
+                        locked_until: datetime | None) -> None:
+        with self._transaction() as con:
+            con.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? "
+                        "WHERE username = ?",
+                        (int(failed_logins), _sql_value("datetime", locked_until), username))
+
+    def append_audit(self, rows: list[dict]) -> None:
+        with self._transaction() as con:
+            for row in rows:
+                self._insert(con, "audit", row)
 
     def revoke_token(self, name: str) -> None:
         with self._transaction() as con:

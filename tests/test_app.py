@@ -12,11 +12,20 @@ PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
          "app_pages/admin.py"]
 
 
+def as_user(at: AppTest, role: str = "admin", **fields) -> AppTest:
+    """Log ``at`` in as the demo account of ``role`` (the login form has its own tests)."""
+    from datetime import datetime
+
+    from gridmap.access import Principal
+    at.session_state["gridmap.principal"] = Principal(role, role, **fields)
+    at.session_state["gridmap.login_at"] = datetime.now()
+    return at
+
+
 @pytest.fixture
 def app(small_store, monkeypatch):
     monkeypatch.setenv("GRIDMAP_STORE", str(small_store.path))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    return at
+    return as_user(AppTest.from_file(str(APP), default_timeout=60))
 
 
 def _text(at) -> str:
