@@ -49,4 +49,7 @@ navigation = st.navigation([
             url_path=name, default=i == 0) for i, (name, icon) in enumerate(allowed)])
 if who.role != "screen":
     ui.area_selector(language)
+wanted = st.session_state.pop(ui.AFTER_LOGIN_KEY, None)
+if wanted and wanted[0] in dict(allowed) and wanted[0] != allowed[0][0]:
+    st.switch_page(f"app_pages/{wanted[0]}.py", query_params=wanted[1])
 navigation.run()

@@ -189,8 +189,10 @@ def authenticate(store, username: str, password: str, policy, *, session: str | 
     if int(row["failed_logins"]) or pd.notna(row["locked_until"]):
         store.set_login_state(row["username"], failed_logins=0, locked_until=None)
     _audit(store, row["username"], session, "login", None)
-    return Principal(row["username"], row["role"], row["scope"] or None,
-                     row["worker_id"] or None, session)
+    def text(value) -> str | None:
+        return value if isinstance(value, str) and value else None
+    return Principal(row["username"], row["role"], text(row["scope"]), text(row["worker_id"]),
+                     session)
 
 
 def _audit(store, username, session, action, detail) -> None:

@@ -48,7 +48,8 @@ def streamlit_server(store_path: Path, *, timeout: float = 60.0, with_process: b
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -105,6 +106,21 @@ def chromium_page(*, width: int = 1400, height: int = 1000, block: bool = True):
             yield page, attempted
         finally:
             browser.close()
+
+
+def open_as(page, url: str, role: str = "admin", password: str | None = None) -> None:
+    """Open ``url`` and log in there as the demo account of ``role`` (each page load is
+    a new session, so every ``goto`` logs in again)."""
+    page.goto(url)
+    english = "lang=en" in url
+    page.get_by_role("textbox", name="User name" if english else "用户名").fill(role)
+    page.get_by_role("textbox", name="Password" if english else "密码").fill(
+        password or f"demo-{role}")
+    page.get_by_role("button", name="Log in" if english else "登录", exact=True).click()
+    page.wait_for_selector('[data-testid="stSidebar"] button:has-text("退出登录"), '
+                           '[data-testid="stSidebar"] button:has-text("Log out")',
+                           state="attached", timeout=60_000)
+    wait_for_app(page)
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:

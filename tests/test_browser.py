@@ -9,6 +9,7 @@ from .browser import (
     DRAWN_JS,
     chromium_page,
     map_frame,
+    open_as,
     require_chromium,
     streamlit_server,
     wait_for_app,
@@ -29,8 +30,7 @@ def server(_small_store_template, tmp_path_factory):
 
 def test_overview_draws_figures_offline(server):
     with chromium_page() as (page, attempted):
-        page.goto(server + "/")
-        wait_for_app(page)
+        open_as(page, server + "/")
         cards = page.get_by_test_id("tier-cards")
         cards.wait_for()
         assert "红色" in cards.inner_text() and "绿色" in cards.inner_text()
@@ -44,8 +44,7 @@ def test_selecting_an_area_filters_and_lands_in_the_url(server, small_frames):
     street = small_frames["areas"].query("level == 'street'").iloc[0]
     n_grids = (small_frames["grids"]["street_id"] == street["area_id"]).sum()
     with chromium_page() as (page, attempted):
-        page.goto(server + "/")
-        wait_for_app(page)
+        open_as(page, server + "/")
         sidebar = page.get_by_test_id("stSidebar")
         sidebar.get_by_test_id("stSelectbox").first.click()
         page.get_by_role("option", name="丹徒区").click()
@@ -63,8 +62,7 @@ def test_selecting_an_area_filters_and_lands_in_the_url(server, small_frames):
 
 def test_english_switch(server):
     with chromium_page() as (page, _):
-        page.goto(server + "/?lang=en")
-        wait_for_app(page)
+        open_as(page, server + "/?lang=en")
         expect(page.get_by_role("heading", name="Overview")).to_be_visible()
         page.get_by_test_id("stSidebar").get_by_text("中文", exact=True).click()
         page.wait_for_url("**lang=zh**")
@@ -76,8 +74,7 @@ def test_english_switch(server):
 def test_map_draws_grids_and_tier_points_offline(server, small_frames):
     with chromium_page(width=1500, height=1100) as (page, attempted):
         start = page.evaluate("() => performance.now()")
-        page.goto(server + "/map")
-        wait_for_app(page)
+        open_as(page, server + "/map")
         frame = map_frame(page)
         units, points = frame.evaluate(DRAWN_JS)
         assert units == len(small_frames["grids"])
@@ -92,8 +89,7 @@ def test_map_draws_grids_and_tier_points_offline(server, small_frames):
 
 def test_clicking_the_map_drills_down(server, small_frames):
     with chromium_page(width=1500, height=1100) as (page, attempted):
-        page.goto(server + "/map")
-        wait_for_app(page)
+        open_as(page, server + "/map")
         frame = map_frame(page)
         frame.get_by_text("困难家庭", exact=True).click()  # hide points: click a polygon
         box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
@@ -125,8 +121,7 @@ def test_text_from_data_shows_as_text_in_tooltips(hostile_server):
     url, frames = hostile_server
     grid = frames["grids"].iloc[0]
     with chromium_page(width=1500, height=1100) as (page, attempted):
-        page.goto(url + f"/map?area=grid:{grid['grid_id']}")
-        wait_for_app(page)
+        open_as(page, url + f"/map?area=grid:{grid['grid_id']}")
         frame = map_frame(page)
         texts = frame.evaluate("""() => {
           const out = [];
@@ -154,8 +149,7 @@ def test_text_from_data_shows_as_text_in_tooltips(hostile_server):
 def test_logging_a_visit_on_a_phone(server, small_frames, tmp_path):
     grid = small_frames["households"]["grid_id"].iloc[0]
     with chromium_page(width=390, height=844) as (page, attempted):
-        page.goto(server + f"/coverage?area=grid:{grid}")
-        wait_for_app(page)
+        open_as(page, server + f"/coverage?area=grid:{grid}")
         page.get_by_role("tab", name="登记走访").click()
         page.get_by_label("走访记录").fill("上门走访，老人身体稳定")
         page.get_by_role("button", name="保存走访").click()
@@ -173,8 +167,7 @@ def test_cases_map_draws_open_cases_and_a_row_click_opens_a_case(server, small_f
 
     state = case_state(small_frames["cases"], Policy(), as_of=date.today())
     with chromium_page(width=1500, height=1100) as (page, attempted):
-        page.goto(server + "/cases?view=map")
-        wait_for_app(page)
+        open_as(page, server + "/cases?view=map")
         frame = map_frame(page)
         units, points = frame.evaluate(DRAWN_JS)
         assert units == len(small_frames["grids"])
@@ -182,8 +175,7 @@ def test_cases_map_draws_open_cases_and_a_row_click_opens_a_case(server, small_f
         assert "未结案件" in frame.locator(".gridmap-legend").inner_text()
         page.wait_for_timeout(500)
         page.screenshot(path=ARTIFACTS / "cases-map.png", full_page=True)
-        page.goto(server + "/cases?view=board")
-        wait_for_app(page)
+        open_as(page, server + "/cases?view=board")
         grid = page.get_by_test_id("stDataFrame").first
         grid.wait_for()
         box = grid.bounding_box()
@@ -199,8 +191,7 @@ def test_workload_proposal_draws_before_and_after_territories(server, small_fram
     in_street = grids[grids["street_id"] == street]["grid_id"]
     households = small_frames["households"]["grid_id"].isin(in_street).sum()
     with chromium_page(width=1500, height=1400) as (page, attempted):
-        page.goto(server + f"/workload?area=street:{street}&view=rebalance")
-        wait_for_app(page)
+        open_as(page, server + f"/workload?area=street:{street}&view=rebalance")
         page.get_by_role("button", name="生成调配方案").click()
         expect(page.get_by_text("调整后").first).to_be_visible(timeout=30_000)
         wait_for_app(page)
@@ -316,8 +307,7 @@ def test_map_page_prints_the_view_and_exports_the_ledger(server, small_frames, t
     import openpyxl
     community = small_frames["grids"]["community_id"].value_counts().index[0]
     with chromium_page(width=1400, height=1400) as (page, attempted):
-        page.goto(server + f"/map?area=community:{community}")
-        wait_for_app(page)
+        open_as(page, server + f"/map?area=community:{community}")
         page.get_by_text("打印与导出").click()
         with page.expect_download(timeout=60_000) as pdf:
             page.get_by_role("button", name="下载地图（PDF，可打印）").click()
