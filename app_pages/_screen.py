@@ -79,8 +79,14 @@ def figures_html(as_of: date, lang: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
 def _map_png(url: str, version: str, as_of: date, lang: str) -> bytes:
-    from gridmap import hexbins, mapview, schema, snapshot
-    base = ui.map_view(None, "red_orange", "natural_breaks", schema.TIERS, (), as_of)
+    import geopandas as gpd
+
+    from gridmap import hexbins, mapview, snapshot
+    districts = ui.read("areas").query("level == 'district'")
+    base = mapview.MapView(area=None, unit_level="hex", units=gpd.GeoDataFrame(),
+                           indicator="red_orange", classes=None,
+                           outlines={"district": districts[["geometry"]]},
+                           bounds=tuple(districts.total_bounds), as_of=as_of.isoformat())
     counts, polygons, _ = ui.hex_data(None, hexbins.resolution_for(None))
     minimum = ui.policy().min_count
     view = mapview.hex_view(base, counts, polygons, "red_orange", min_count=minimum,
