@@ -112,6 +112,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     row = state.set_index("case_id").loc[case_id]
     hh = households.set_index("household_id").loc[row["household_id"]]
     st.subheader(t("cases.detail", lang, case=case_id) + f" · {hh['alias']}")
+    ui.audit_once("view_household", row["household_id"], case=case_id)
     facts = [(t("cases.source", lang), label(row["source"], lang)),
              (t("cases.category", lang), row["category"]),
              (t("cases.urgency", lang), label(row["urgency"], lang)),

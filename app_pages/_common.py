@@ -557,3 +557,11 @@ def account_box(language: str) -> None:
     if st.sidebar.button(t("login.logout", language), key="gridmap.logout"):
         logout()
         st.rerun()
+
+
+def audit_once(action: str, target: str, **detail) -> None:
+    """Record a view in the audit log once per session (not on every rerun)."""
+    done = st.session_state.setdefault("gridmap.audited", set())
+    if (action, target) not in done:
+        store().audit(action, target, **detail)
+        done.add((action, target))

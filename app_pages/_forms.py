@@ -143,13 +143,24 @@ def print_buttons(view, title: str, name: str, language: str) -> None:
 
 def ledger_button(households, status, grids, workers, assignments, helpers, name: str,
                   language: str) -> None:
-    """The ledger (台账) of these households as Excel, personal fields left out."""
+    """The ledger (台账) of these households as Excel. Personal fields as the role sees
+    them (in full, or masked for leaders); an export with them in full is audited."""
     from gridmap import ledger
+    from gridmap.access import FULL, NONE
+
+    who = store()
+    personal = who.principal.households != NONE
+
+    def build() -> bytes:
+        return ledger.ledger_bytes(ledger.ledger_sheets(
+            households, status, grids, workers, assignments, helpers, personal=personal,
+            lang=language))
+
+    def audited() -> None:
+        if who.principal.households == FULL:
+            who.audit("export_personal", name, households=len(households))
 
     st.download_button(
-        t("map.ledger", language),
-        lambda: ledger.ledger_bytes(ledger.ledger_sheets(
-            households, status, grids, workers, assignments, helpers, personal=False,
-            lang=language)),
-        file_name=f"{name}.xlsx", on_click="ignore", key="gridmap.ledger",
+        t("map.ledger", language), build, file_name=f"{name}.xlsx", on_click=audited,
+        key="gridmap.ledger",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

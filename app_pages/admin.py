@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages import _common as ui
+from app_pages._forms import downloads
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
 
@@ -37,3 +38,16 @@ if live:
     if right.button(t("admin.revoke", lang)):
         ui.store().revoke_token(which)
         st.rerun()
+
+st.subheader(t("admin.audit", lang))
+audit = ui.read("audit").sort_values("at", ascending=False)
+who = st.selectbox(t("admin.audit_user", lang), sorted(set(audit["username"])), index=None,
+                   placeholder=t("admin.audit_everyone", lang), key="gridmap.admin.audit_user")
+shown = audit[audit["username"] == who] if who else audit
+st.dataframe(ui.labelled(shown.head(2000), lang), hide_index=True, width="stretch", height=360)
+downloads(shown, "audit", lang)
+st.subheader(t("admin.accounts", lang))
+st.dataframe(ui.labelled(ui.read("accounts")[["username", "role", "scope", "worker_id",
+                                              "failed_logins", "locked_until", "disabled"]],
+                         lang), hide_index=True, width="stretch")
+st.caption(t("admin.accounts_caption", lang))

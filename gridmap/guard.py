@@ -46,10 +46,9 @@ class GuardedStore(Store):
             "grid_id", "community_id", "street_id", "district_id"]),
             inner.read("workers"), inner.read("assignments"))
         scope = {"grids": grids, "households": None, "cases": None, "needs": None}
-        if grids is not None or p.role == "helper":
+        if grids is not None:
             households = inner.read("households", columns=["household_id", "grid_id"])
-            mine = households["grid_id"].isin(grids) if grids is not None else True
-            ids = set(households.loc[mine, "household_id"])
+            ids = set(households.loc[households["grid_id"].isin(grids), "household_id"])
             if p.role in ("worker", "chief") and p.worker_id:  # individually assigned (帮包)
                 helpers = inner.read("household_helpers")
                 ids |= set(helpers.loc[helpers["worker_id"] == p.worker_id, "household_id"])
@@ -60,6 +59,10 @@ class GuardedStore(Store):
             scope["needs"] = set(needs.loc[needs["household_id"].isin(ids), "need_id"])
         self._memo = (version, scope)
         return scope
+
+    def covers_needs(self, households: pd.Series) -> pd.Series:
+        ids = self._scope()["households"]
+        return households.isin(ids) if ids is not None else pd.Series(True, households.index)
 
     def covers_household(self, household_id: str) -> bool:
         ids = self._scope()["households"]
@@ -108,7 +111,8 @@ class GuardedStore(Store):
         if layer == "needs":
             name = self.principal.username
             open_or_mine = (frame["stage"] == "posted") | (frame["helper"] == name)
-            return frame[open_or_mine].assign(household_id="")
+            in_area = self.covers_needs(frame["household_id"])
+            return frame[open_or_mine & in_area].assign(household_id="")
         if layer in ("areas", "grids", "meta"):
             return frame
         return frame.iloc[0:0]

@@ -491,6 +491,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.created": ("已为“{name}”生成令牌。请把下面的地址配置到大屏，本页刷新后不再显示：",
                       "Token created for “{name}”. Put this address on the screen; it will "
                       "not be shown again:"),
+    "admin.audit": ("审计日志", "Audit log"),
+    "admin.audit_user": ("按用户筛选", "Filter by user"),
+    "admin.audit_everyone": ("全部用户", "Everyone"),
+    "admin.accounts": ("账号", "Accounts"),
+    "admin.accounts_caption": ("新建账号：python -m gridmap user create 用户名 --role 角色 "
+                               "[--scope 层级:编号] [--worker 人员编号]",
+                               "New accounts: python -m gridmap user create NAME --role ROLE "
+                               "[--scope LEVEL:ID] [--worker WORKER_ID]"),
+    "map.col.at": ("时间", "When"),
+    "map.col.username": ("用户", "User"),
+    "map.col.session": ("会话", "Session"),
+    "map.col.action": ("操作", "Action"),
+    "map.col.target": ("对象", "Target"),
+    "map.col.scope": ("范围", "Scope"),
+    "map.col.failed_logins": ("连续输错", "Wrong passwords"),
+    "map.col.locked_until": ("锁定至", "Locked until"),
+    "map.col.disabled": ("停用", "Disabled"),
     "admin.revoke_which": ("撤销令牌", "Revoke a token"),
     "admin.revoke": ("撤销", "Revoke"),
     "map.col.created_at": ("生成时间", "Created"),

@@ -430,3 +430,64 @@ def test_an_admin_creates_and_revokes_a_screen_token(app, small_store):
     assert role_for_token(small_store.read("tokens"), token) == "screen"
     _widget(app.button, "撤销").click().run()
     assert role_for_token(small_store.read("tokens"), token) is None
+
+
+def _fresh(small_store, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_STORE", str(small_store.path))
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def test_login_is_required_and_wrong_passwords_are_refused(small_store, monkeypatch):
+    at = _fresh(small_store, monkeypatch)
+    at.run()
+    assert at.title[0].value == "登录" and not at.metric  # nothing but the form
+    at.text_input(key="gridmap.login.user").input("worker")
+    at.text_input(key="gridmap.login.password").input("wrong-password")
+    at.button[0].click().run()
+    assert any("不正确" in e.value for e in at.error)
+    at.text_input(key="gridmap.login.password").input("demo-worker")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "概览"
+    assert "worker" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_a_worker_sees_only_their_grid_whatever_the_url_asks(small_store, monkeypatch):
+    from tests.test_access import expected_households, principal_of
+    at = _fresh(small_store, monkeypatch)
+    p = principal_of(small_store, "worker")
+    as_user(at, "worker", worker_id=p.worker_id)
+    mine = expected_households(small_store, "worker")
+    hh = small_store.read("households")
+    other = hh.loc[~hh["household_id"].isin(mine), "grid_id"].iloc[0]
+    at.query_params["area"] = f"grid:{other}"  # a bookmark for someone else's grid
+    at.run()
+    assert not at.exception
+    grids_total = next(m.value for m in at.metric if m.label == "合计")
+    assert grids_total in ("0", "1")  # their own grid at most, never the other
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/workload.py")  # not a worker's page
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/admin.py")
+    at.switch_page("app_pages/coverage.py").run()
+    assert not at.exception
+    shown = " ".join(str(df.value.to_csv()) for df in at.dataframe)
+    outsiders = hh.loc[~hh["household_id"].isin(mine), "alias"]
+    assert not [a for a in outsiders if a in shown]
+
+
+def test_a_session_expires(app, small_store):
+    from datetime import datetime, timedelta
+    app.session_state["gridmap.login_at"] = datetime.now() - timedelta(hours=9)
+    app.run()
+    assert app.title[0].value == "登录"
+    assert any("过期" in i.value for i in app.info)
+
+
+def test_viewing_a_case_is_audited_once(app, small_store):
+    case = small_store.read("cases").iloc[0]
+    _case_page(app, small_store, case["case_id"])
+    app.run()
+    log = small_store.read("audit").query("action == 'view_household'")
+    assert list(log["target"]) == [case["household_id"]]
+    assert log["username"].iloc[0] == "admin"

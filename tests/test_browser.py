@@ -107,6 +107,15 @@ def hostile_server(tmp_path_factory, small_frames):
     frames = {k: v.copy() for k, v in small_frames.items()}
     frames["households"].loc[0, "alias"] = XSS_ALIAS
     frames["grids"].loc[0, "name"] = XSS_NAME
+    # Every other free-text field a page shows gets a payload too.
+    frames["households"]["head_name"] = XSS_ALIAS
+    frames["households"]["address"] = XSS_NAME
+    frames["workers"]["name"] = XSS_ALIAS
+    frames["cases"]["description"] = XSS_ALIAS
+    frames["needs"]["description"] = XSS_NAME
+    frames["visits"]["note"] = XSS_ALIAS
+    streets = frames["areas"]["level"] == "street"
+    frames["areas"].loc[streets, "name"] = XSS_NAME
     path = tmp_path_factory.mktemp("hostile") / "hostile.gpkg"
     open_store(path).init(frames)
     with streamlit_server(path) as url:
@@ -319,4 +328,25 @@ def test_map_page_prints_the_view_and_exports_the_ledger(server, small_frames, t
         xlsx.value.save_as(tmp_path / "ledger.xlsx")
         book = openpyxl.load_workbook(tmp_path / "ledger.xlsx")
         assert book.sheetnames == ["红色", "橙色", "黄色", "绿色"]
+        assert attempted == []
+
+
+def test_no_payload_runs_on_any_page(hostile_server):
+    url, frames = hostile_server
+    grid = frames["grids"]["grid_id"].iloc[0]
+    street = frames["grids"]["street_id"].iloc[0]
+    case = frames["cases"]["case_id"].iloc[0]
+    pages = [f"/map?area=grid:{grid}", f"/coverage?area=grid:{grid}",
+             f"/cases?case={case}", "/cases?view=board", "/needs",
+             f"/workload?area=street:{street}", "/hotspots", "/overview"]
+    with chromium_page(width=1500, height=1100) as (page, attempted):
+        for path in pages:
+            open_as(page, url + path)
+            page.wait_for_timeout(1500)
+            for frame in page.frames:
+                assert frame.evaluate("() => window.__xss") is None, path
+            assert not page.locator("[data-testid=stException]").count(), path
+        open_as(page, url + f"/cases?case={case}")  # the description is shown, as text
+        expect(page.get_by_text(XSS_ALIAS, exact=True).first).to_be_visible(timeout=20_000)
+        assert page.evaluate("() => window.__xss") is None
         assert attempted == []

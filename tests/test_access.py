@@ -1,0 +1,183 @@
+"""Tests that try to get in: every role against data outside its area, through every
+layer and write; logins, locks and the audit log."""
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from gridmap import access
+from gridmap.access import LoginRefused, Principal, authenticate
+from gridmap.guard import AccessDenied, GuardedStore
+from gridmap.policy import Policy
+from gridmap.store import Area
+
+HOUSEHOLD_LAYERS = ("households", "household_helpers", "visits", "tier_changes", "cases",
+                    "needs", "assessments")
+
+
+def principal_of(store, role: str) -> Principal:
+    row = store.read("accounts").set_index("username").loc[role]
+    text = (lambda v: v if isinstance(v, str) and v else None)  # noqa: E731
+    return Principal(role, role, text(row["scope"]), text(row["worker_id"]), "test")
+
+
+def guarded(store, role: str) -> GuardedStore:
+    return GuardedStore(store, principal_of(store, role))
+
+
+def expected_households(store, role: str) -> set[str]:
+    """Worked out independently of the guard, from the raw tables."""
+    p = principal_of(store, role)
+    hh, grids = store.read("households"), store.read("grids")
+    workers, assignments = store.read("workers"), store.read("assignments")
+    helpers = store.read("household_helpers")
+    if role in ("admin", "screen"):
+        return set(hh["household_id"])
+    if role == "helper":
+        return set()
+    if role == "leader":
+        district = p.scope.split(":")[1]
+        return set(hh.loc[hh["grid_id"].isin(
+            grids.loc[grids["district_id"] == district, "grid_id"]), "household_id"])
+    team = {p.worker_id}
+    if role == "chief":
+        team |= set(workers.loc[workers["chief_id"] == p.worker_id, "worker_id"])
+    mine = set(assignments.loc[assignments["worker_id"].isin(team), "grid_id"])
+    own = set(hh.loc[hh["grid_id"].isin(mine), "household_id"])
+    return own | set(helpers.loc[helpers["worker_id"] == p.worker_id, "household_id"])
+
+
+@pytest.mark.parametrize("role", ["admin", "leader", "chief", "worker", "screen", "helper"])
+def test_no_role_reads_a_household_outside_its_area(small_store, role):
+    store = guarded(small_store, role)
+    allowed = expected_households(small_store, role)
+    everyone = set(small_store.read("households")["household_id"])
+    if role in ("chief", "worker"):
+        assert 0 < len(allowed) < len(everyone)  # the probe means something
+    for layer in HOUSEHOLD_LAYERS:
+        seen = set(store.read(layer)["household_id"]) - {""}
+        assert seen <= allowed, (role, layer, sorted(seen - allowed)[:3])
+    # Asking for another area by id gives nothing more.
+    outside = small_store.read("households").query("household_id not in @allowed")
+    if len(outside):
+        other_grid = outside["grid_id"].iloc[0]
+        assert set(store.read("households", area=Area("grid", other_grid))["household_id"]
+                   ) <= allowed
+        cases = small_store.read("cases").query("household_id not in @allowed")
+        events = set(store.read("case_events")["case_id"])
+        assert not events & set(cases["case_id"])
+    small_store.create_token(f"probe-{role}", "screen")  # something to hide
+    for layer in ("accounts", "tokens"):
+        assert store.read(layer).empty == (role != "admin"), (role, layer)
+    assert role == "admin" or store.read("audit").empty
+
+
+def test_worker_sees_exactly_their_grid_in_full(small_store):
+    store = guarded(small_store, "worker")
+    households = store.read("households")
+    assert set(households["household_id"]) == expected_households(small_store, "worker")
+    assert not households["head_name"].str.contains(r"\*").any()  # in full
+    assert len(store.read("grids")) == 1  # the demo worker holds one grid
+
+
+def test_masking_by_role(small_store):
+    raw = small_store.read("households").set_index("household_id")
+    leader = guarded(small_store, "leader").read("households").set_index("household_id")
+    some = leader.index[0]
+    assert leader.at[some, "head_name"] == raw.at[some, "head_name"][0] + "*" * (
+        len(raw.at[some, "head_name"]) - 1)
+    assert leader.at[some, "id_number"] == (raw.at[some, "id_number"][:4] + "*" * 10
+                                            + raw.at[some, "id_number"][-4:])
+    assert leader.at[some, "alias"] == raw.at[some, "alias"]  # lists by alias
+    assert (guarded(small_store, "leader").read("cases")["description"] == "***").all()
+    screen = guarded(small_store, "screen").read("households")
+    assert (screen[["alias", "head_name", "id_number", "phone", "address"]] == "").all().all()
+    assert screen["tier"].value_counts().sum() == len(raw)  # aggregates still add up
+
+
+def test_helper_sees_open_needs_without_the_household_and_may_only_claim(small_store):
+    store = guarded(small_store, "helper")
+    needs = store.read("needs")
+    assert set(needs["stage"]) <= {"posted"} and (needs["household_id"] == "").all()
+    assert store.read("households").empty and store.read("cases").empty
+    open_need = needs["need_id"].iloc[0]
+    store.advance_need(open_need, "claimed", actor="helper", at=datetime.now(),
+                       helper="helper", helper_kind="volunteer")
+    claimed = small_store.read("needs").set_index("need_id").loc[open_need]
+    assert claimed["stage"] == "claimed"
+    with pytest.raises(AccessDenied):
+        store.advance_need(open_need, "delivered", actor="helper", at=datetime.now())
+    with pytest.raises(AccessDenied):
+        store.append_visit(household_id=small_store.read("households")["household_id"][0],
+                           worker_id="x", visited_at=datetime.now(), method="door")
+
+
+def test_writes_outside_the_area_are_refused_and_change_nothing(small_store):
+    store = guarded(small_store, "worker")
+    allowed = expected_households(small_store, "worker")
+    hh = small_store.read("households")
+    outside = hh.loc[~hh["household_id"].isin(allowed), "household_id"].iloc[0]
+    inside = sorted(allowed)[0]
+    worker = principal_of(small_store, "worker").worker_id
+    before = small_store.path.read_bytes()
+    for attempt in (
+            lambda: store.append_visit(household_id=outside, worker_id=worker,
+                                       visited_at=datetime.now(), method="door"),
+            lambda: store.change_tier(outside, "red", reason="x", changed_by=worker),
+            lambda: store.reassign(pd.DataFrame([{"kind": "grid", "id": "g", "from": "a",
+                                                  "to": "b"}]), scope="x", accepted_by="w"),
+            lambda: store.create_token("x", "screen"),
+            lambda: store.append_audit([])):
+        with pytest.raises(AccessDenied):
+            attempt()
+    assert small_store.path.read_bytes() == before
+    store.append_visit(household_id=inside, worker_id=worker, visited_at=datetime.now(),
+                       method="phone")
+    log = small_store.read("audit")
+    assert list(log["action"]) == ["append_visit"] and log["target"].iloc[0] == inside
+    assert log["username"].iloc[0] == "worker" and log["session"].iloc[0] == "test"
+    with pytest.raises(AccessDenied):
+        guarded(small_store, "leader").append_visit(
+            household_id=inside, worker_id=worker, visited_at=datetime.now(), method="door")
+
+
+def test_login_locks_after_wrong_passwords(small_store):
+    policy = Policy()
+    who = authenticate(small_store, "worker", "demo-worker", policy, session="s1")
+    assert (who.role, who.worker_id) == ("worker", principal_of(small_store, "worker").worker_id)
+    for _ in range(policy.accounts.max_failures - 1):
+        with pytest.raises(LoginRefused) as refused:
+            authenticate(small_store, "worker", "guess", policy)
+        assert refused.value.reason == "wrong"
+    with pytest.raises(LoginRefused) as refused:
+        authenticate(small_store, "worker", "guess", policy)
+    assert refused.value.reason == "locked"
+    with pytest.raises(LoginRefused) as refused:  # even the right password, while locked
+        authenticate(small_store, "worker", "demo-worker", policy)
+    assert refused.value.reason == "locked"
+    later = pd.Timestamp.now() + pd.Timedelta(minutes=policy.accounts.lock_minutes + 1)
+    assert authenticate(small_store, "worker", "demo-worker", policy, now=later).role == "worker"
+    with pytest.raises(LoginRefused) as refused:
+        authenticate(small_store, "nobody", "demo-worker", policy)
+    assert refused.value.reason == "wrong"  # no hint that the user does not exist
+    actions = small_store.read("audit")["action"].value_counts()
+    assert actions["login"] == 2 and actions["login_refused"] >= policy.accounts.max_failures
+    stored = small_store.read("accounts")["password_hash"]
+    assert stored.str.startswith("$argon2id$").all()
+    assert not stored.str.contains("demo-").any()
+
+
+def test_cli_creates_the_first_admin(tmp_path, monkeypatch, capsys):
+    from gridmap import cli
+    from gridmap.store import open_store
+    path = tmp_path / "s.gpkg"
+    assert cli.main(["init", "--store", str(path)]) == 0
+    monkeypatch.setenv("GRIDMAP_PASSWORD", "a-long-secret")
+    assert cli.main(["user", "create-admin", "root", "--store", str(path)]) == 0
+    store = open_store(path)
+    assert authenticate(store, "root", "a-long-secret", Policy()).role == "admin"
+    monkeypatch.setenv("GRIDMAP_PASSWORD", "short")
+    assert cli.main(["user", "create-admin", "other", "--store", str(path)]) == 2
+    assert "at least 8" in capsys.readouterr().err
+    assert access.password_matches(store.read("accounts")["password_hash"][0], "a-long-secret")
