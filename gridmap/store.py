@@ -180,7 +180,8 @@ def open_store(url: str | os.PathLike | None = None) -> Store:
     """The store at ``url`` (default: ``$GRIDMAP_STORE`` or ``data/gridmap.gpkg``)."""
     url = store_url(url)
     if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError("the PostGIS backend is not available yet; use a .gpkg path")
+        from gridmap.postgis import PostGISStore
+        return PostGISStore(url)
     return GeoPackageStore(url)
 
 
@@ -200,7 +201,7 @@ def _sql_value(kind: str, value):
     if kind == "date":
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "bool":
-        return int(bool(value))
+        return bool(value)
     if kind == "int":
         return int(value)  # numpy ints would be bound as 8-byte blobs
     if kind == "float":
@@ -218,34 +219,25 @@ def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-class GeoPackageStore(Store):
-    """The embedded store: one GeoPackage file."""
+class SqlStore(Store):
+    """What the SQL backends share: area filters and every small write as one
+    transaction. A backend supplies ``_transaction`` (a connection whose ``execute``
+    takes ``?`` placeholders) and how a geometry is bound and read back."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        self.url = str(self.path)
+    _lock = ""  # appended to a SELECT that must hold the row until commit
+    _geom_placeholder = "?"
+    _geom_select = "geom"
 
-    # -- reading -----------------------------------------------------------
-    def exists(self) -> bool:
-        if not self.path.exists():
-            return False
-        try:
-            names = {name for name, _ in pyogrio.list_layers(self.path)}
-        except Exception:  # not a GeoPackage at all
-            return False
-        missing = [layer for layer in schema.LAYERS if layer not in names]
-        if missing and "meta" in names and "households" in names:
-            # A store from an earlier version: add the layers it lacks, empty.
-            log.warning("upgrading %s: adding %s", self.path, ", ".join(missing))
-            self._write_atomically({layer: schema.empty(layer) for layer in missing},
-                                   fresh=False)
-            return True
-        return not missing
+    @staticmethod
+    def _geom_param(point: shapely.Point):
+        raise NotImplementedError
 
-    def _require(self) -> None:
-        if not self.exists():
-            raise StoreError(f"{self.path} is not a gridmap store; run "
-                             f"`python -m gridmap init --store {self.path}` or `... demo`")
+    @staticmethod
+    def _to_geometry(value):
+        raise NotImplementedError
+
+    def _transaction(self):
+        raise NotImplementedError
 
     def _where(self, layer: str, area: Area) -> str | None:
         a = _quote(area.id)
@@ -273,100 +265,8 @@ class GeoPackageStore(Store):
                     f"WHERE household_id IN ({households}))")
         return None
 
-    def read(self, layer: str, *, area: Area | None = None,
-             columns: list[str] | None = None) -> pd.DataFrame:
-        if layer not in schema.LAYERS:
-            raise StoreError(f"unknown layer {layer!r}")
-        self._require()
-        spec = schema.LAYERS[layer]
-        wanted = columns or spec.column_names
-        unknown = set(wanted) - set(spec.column_names)
-        if unknown:
-            raise StoreError(f"layer {layer} has no columns {sorted(unknown)}")
-        select = ", ".join(f'"{c}"' for c in wanted)
-        if spec.geometry:
-            select += ", geom"
-        sql = f"SELECT {select} FROM {layer}"
-        where = self._where(layer, area) if area else None
-        if where:
-            sql += f" WHERE {where}"
-        frame = pyogrio.read_dataframe(self.path, sql=sql, use_arrow=True)
-        if spec.geometry and frame.crs is None:
-            frame = frame.set_crs(schema.CRS)
-        return schema.conform(layer, frame, columns=wanted)
-
-    def version(self) -> str:
-        stat = self.path.stat()
-        return f"{stat.st_mtime_ns}:{stat.st_size}"
-
-    # -- bulk writes: build a copy, then swap it in atomically ---------------
-    def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
-             overwrite: bool = False) -> None:
-        if self.path.exists() and not overwrite:
-            raise StoreError(f"{self.path} exists; refusing to overwrite it")
-        full = {name: schema.empty(name) for name in schema.LAYERS}
-        full["meta"] = pd.DataFrame({"key": ["schema_version"],
-                                     "value": [schema.SCHEMA_VERSION]})
-        full.update(frames or {})
-        self._write_atomically(full, fresh=True)
-
-    def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
-        self._require()
-        self._write_atomically(frames, fresh=False)
-
-    def _write_atomically(self, frames: Mapping[str, pd.DataFrame], *, fresh: bool) -> None:
-        prepared = {}
-        for layer, frame in frames.items():
-            if layer not in schema.LAYERS:
-                raise StoreError(f"unknown layer {layer!r}")
-            schema.validate(layer, frame)
-            prepared[layer] = _to_gpkg(layer, frame)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=".tmp-", dir=self.path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            if fresh:
-                tmp.unlink()
-            else:
-                shutil.copyfile(self.path, tmp)
-            for layer, frame in prepared.items():
-                spec = schema.LAYERS[layer]
-                kwargs = {"geometry_type": spec.geometry, "promote_to_multi":
-                          spec.geometry == "MultiPolygon"} if spec.geometry else {}
-                pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG",
-                                        use_arrow=True, **kwargs)
-            if fresh:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
-            else:
-                shutil.copymode(self.path, tmp)
-            os.replace(tmp, self.path)
-        except Exception:
-            tmp.unlink(missing_ok=True)
-            raise
-        log.info("wrote %s to %s", ", ".join(prepared), self.path)
-
-    # -- small writes: one SQLite transaction --------------------------------
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._require()
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        register_functions(con)
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
-
-    @staticmethod
-    def _insert(con: sqlite3.Connection, layer: str, row: dict, *,
+    # -- small writes: one transaction each ---------------------------------
+    def _insert(self, con, layer: str, row: dict, *,
                 point: shapely.Point | None = None) -> None:
         spec = schema.LAYERS[layer]
         frame = pd.DataFrame([row])
@@ -376,15 +276,15 @@ class GeoPackageStore(Store):
         schema.validate(layer, frame)
         names = spec.column_names
         values = [_sql_value(spec.column(n).kind, frame[n].iloc[0]) for n in names]
+        marks = ["?"] * len(names)
         if spec.geometry:
-            names, values = [*names, "geom"], [*values, point_blob(point.x, point.y)]
+            names, values = [*names, "geom"], [*values, self._geom_param(point)]
+            marks.append(self._geom_placeholder)
         cols = ", ".join(f'"{n}"' for n in names)
-        con.execute(f"INSERT INTO {layer} ({cols}) VALUES ({', '.join('?' * len(names))})",
-                    values)
+        con.execute(f"INSERT INTO {layer} ({cols}) VALUES ({', '.join(marks)})", values)
 
-    @staticmethod
-    def _household_tier(con: sqlite3.Connection, household_id: str) -> str:
-        row = con.execute("SELECT tier FROM households WHERE household_id = ?",
+    def _household_tier(self, con, household_id: str) -> str:
+        row = con.execute(f"SELECT tier FROM households WHERE household_id = ?{self._lock}",
                           (household_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no household {household_id!r}")
@@ -412,7 +312,7 @@ class GeoPackageStore(Store):
             self._set_tier(con, household_id, to_tier, reason=reason, changed_by=changed_by,
                            changed_at=changed_at)
 
-    def _set_tier(self, con: sqlite3.Connection, household_id: str, to_tier: str, *,
+    def _set_tier(self, con, household_id: str, to_tier: str, *,
                   reason: str, changed_by: str, changed_at: pd.Timestamp) -> None:
         if to_tier not in schema.TIERS:
             raise ValidationError(f"{to_tier!r} is not a tier", column="tier")
@@ -430,7 +330,7 @@ class GeoPackageStore(Store):
             "changed_by": changed_by})
 
     # -- the closed loop and needs -------------------------------------------
-    def _row(self, con: sqlite3.Connection, layer: str, key: str, value: str) -> dict:
+    def _row(self, con, layer: str, key: str, value: str) -> dict:
         names = schema.LAYERS[layer].column_names
         cols = ", ".join(f'"{n}"' for n in names)
         found = con.execute(f"SELECT {cols} FROM {layer} WHERE {key} = ?", (value,)).fetchone()
@@ -439,7 +339,7 @@ class GeoPackageStore(Store):
         frame = schema.conform(layer, pd.DataFrame([dict(zip(names, found, strict=True))]))
         return frame.iloc[0].to_dict()
 
-    def _update(self, con: sqlite3.Connection, layer: str, key: str, row: dict,
+    def _update(self, con, layer: str, key: str, row: dict,
                 changes: dict) -> None:
         spec = schema.LAYERS[layer]
         merged = schema.conform(layer, pd.DataFrame([{**row, **changes}]))
@@ -448,16 +348,16 @@ class GeoPackageStore(Store):
         sets = ", ".join(f'"{n}" = ?' for n in changes)
         con.execute(f"UPDATE {layer} SET {sets} WHERE {key} = ?", (*values, row[key]))
 
-    def _new_household(self, con: sqlite3.Connection, fields: Mapping, at: pd.Timestamp,
+    def _new_household(self, con, fields: Mapping, at: pd.Timestamp,
                        by: str) -> str:
-        grid = con.execute("SELECT geom FROM grids WHERE grid_id = ?",
+        grid = con.execute(f"SELECT {self._geom_select} FROM grids WHERE grid_id = ?",
                            (fields.get("grid_id"),)).fetchone()
         if grid is None:
             raise NotFoundError(f"no grid {fields.get('grid_id')!r}")
         lon, lat = fields.get("lon"), fields.get("lat")
         exact = lon is not None and lat is not None
         if not exact:
-            point = geometry_of(grid[0]).representative_point()
+            point = self._to_geometry(grid[0]).representative_point()
             lon, lat = point.x, point.y
         taken = {a for (a,) in con.execute("SELECT alias FROM households")}
         alias = next(a for a in aliases(np.random.default_rng(), 50) if a not in taken)
@@ -655,3 +555,162 @@ class GeoPackageStore(Store):
             changes, event = stages.advance_need(row, to_stage, **fields)
             self._update(con, "needs", "need_id", row, changes)
             self._insert(con, "need_events", event)
+
+
+def _retrying(read, attempts: int = 20, pause: float = 0.05):
+    """A GeoPackage read, retried while a writer holds SQLite's lock (readers are
+    blocked for the moment a write commits; GDAL reports it as an error)."""
+    import time
+    for attempt in range(attempts):
+        try:
+            return read()
+        except pyogrio.errors.DataSourceError as exc:
+            if attempt == attempts - 1 or not any(
+                    word in str(exc) for word in ("locked", "readonly", "busy")):
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class GeoPackageStore(SqlStore):
+    """The embedded store: one GeoPackage file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._checked: tuple[int, int] | None = None
+
+    # -- reading -----------------------------------------------------------
+    def exists(self) -> bool:
+        if not self.path.exists():
+            return False
+        identity = self._identity()
+        if identity == self._checked:  # this very file was checked already
+            return True
+        try:
+            names = {name for name, _ in _retrying(lambda: pyogrio.list_layers(self.path))}
+        except Exception:  # not a GeoPackage at all
+            return False
+        missing = [layer for layer in schema.LAYERS if layer not in names]
+        if missing and "meta" in names and "households" in names:
+            # A store from an earlier version: add the layers it lacks, empty.
+            log.warning("upgrading %s: adding %s", self.path, ", ".join(missing))
+            self._write_atomically({layer: schema.empty(layer) for layer in missing},
+                                   fresh=False)
+            return True
+        if not missing:
+            self._checked = identity
+        return not missing
+
+    def _identity(self) -> tuple[int, int] | None:
+        """The file itself (replaced atomically, a store gets a new inode)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise StoreError(f"{self.path} is not a gridmap store; run "
+                             f"`python -m gridmap init --store {self.path}` or `... demo`")
+
+    def read(self, layer: str, *, area: Area | None = None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        if layer not in schema.LAYERS:
+            raise StoreError(f"unknown layer {layer!r}")
+        self._require()
+        spec = schema.LAYERS[layer]
+        wanted = columns or spec.column_names
+        unknown = set(wanted) - set(spec.column_names)
+        if unknown:
+            raise StoreError(f"layer {layer} has no columns {sorted(unknown)}")
+        select = ", ".join(f'"{c}"' for c in wanted)
+        if spec.geometry:
+            select += ", geom"
+        sql = f"SELECT {select} FROM {layer}"
+        where = self._where(layer, area) if area else None
+        if where:
+            sql += f" WHERE {where}"
+        frame = _retrying(lambda: pyogrio.read_dataframe(self.path, sql=sql, use_arrow=True))
+        if spec.geometry and frame.crs is None:
+            frame = frame.set_crs(schema.CRS)
+        return schema.conform(layer, frame, columns=wanted)
+
+    def version(self) -> str:
+        stat = self.path.stat()
+        return f"{stat.st_mtime_ns}:{stat.st_size}"
+
+    # -- bulk writes: build a copy, then swap it in atomically ---------------
+    def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
+             overwrite: bool = False) -> None:
+        if self.path.exists() and not overwrite:
+            raise StoreError(f"{self.path} exists; refusing to overwrite it")
+        full = {name: schema.empty(name) for name in schema.LAYERS}
+        full["meta"] = pd.DataFrame({"key": ["schema_version"],
+                                     "value": [schema.SCHEMA_VERSION]})
+        full.update(frames or {})
+        self._write_atomically(full, fresh=True)
+
+    def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self._require()
+        self._write_atomically(frames, fresh=False)
+
+    def _write_atomically(self, frames: Mapping[str, pd.DataFrame], *, fresh: bool) -> None:
+        prepared = {}
+        for layer, frame in frames.items():
+            if layer not in schema.LAYERS:
+                raise StoreError(f"unknown layer {layer!r}")
+            schema.validate(layer, frame)
+            prepared[layer] = _to_gpkg(layer, frame)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=".tmp-", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if fresh:
+                tmp.unlink()
+            else:
+                shutil.copyfile(self.path, tmp)
+            for layer, frame in prepared.items():
+                spec = schema.LAYERS[layer]
+                kwargs = {"geometry_type": spec.geometry, "promote_to_multi":
+                          spec.geometry == "MultiPolygon"} if spec.geometry else {}
+                pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG",
+                                        use_arrow=True, **kwargs)
+            if fresh:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            else:
+                shutil.copymode(self.path, tmp)
+            os.replace(tmp, self.path)
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
+        log.info("wrote %s to %s", ", ".join(prepared), self.path)
+
+    # -- small writes: one SQLite transaction (the write lock serialises writers) --
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._require()
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        register_functions(con)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @staticmethod
+    def _geom_param(point: shapely.Point):
+        return point_blob(point.x, point.y)
+
+    @staticmethod
+    def _to_geometry(value):
+        return geometry_of(value)

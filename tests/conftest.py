@@ -46,6 +46,54 @@ def small_store(tmp_path, _small_store_template):
     return open_store(path)
 
 
+POSTGIS_ENV = "GRIDMAP_TEST_POSTGIS"  # a postgresql:// URL; .ci/run starts a server
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def any_store(request, tmp_path, _small_store_template, small_frames):
+    """The small demo in each backend: a GeoPackage copy, and a fresh PostgreSQL schema
+    (skipped without $GRIDMAP_TEST_POSTIS on a developer machine; required in CI)."""
+    if request.param == "gpkg":
+        path = tmp_path / "small.gpkg"
+        shutil.copyfile(_small_store_template, path)
+        yield open_store(path)
+        return
+    import os
+    import uuid
+
+    url = os.environ.get(POSTGIS_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"${POSTGIS_ENV} is not set: .ci/run starts PostgreSQL and sets it")
+        pytest.skip(f"${POSTGIS_ENV} not set")
+    import psycopg
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA {name}")
+    separator = "&" if "?" in url else "?"
+    store = open_store(f"{url}{separator}options=-csearch_path%3D{name},public")
+    store.init(small_frames)
+    yield store
+    store._connection().close()
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+def fingerprint(store) -> str:
+    """A digest of every layer's content (for 'nothing was written' checks)."""
+    import hashlib
+
+    from gridmap import schema
+    digest = hashlib.sha256()
+    for layer in schema.LAYERS:
+        frame = store.read(layer)
+        digest.update(frame.drop(columns="geometry", errors="ignore").to_csv(index=False)
+                      .encode())
+        if "geometry" in frame:
+            digest.update(b"".join(shapely.to_wkb(frame.geometry.values)))
+    return digest.hexdigest()
+
+
 # A napkin town: three grids in two communities of one street.
 BOX = shapely.box
 

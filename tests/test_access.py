@@ -12,6 +12,8 @@ from gridmap.guard import AccessDenied, GuardedStore
 from gridmap.policy import Policy
 from gridmap.store import Area
 
+from .conftest import fingerprint
+
 HOUSEHOLD_LAYERS = ("households", "household_helpers", "visits", "tier_changes", "cases",
                     "needs", "assessments")
 
@@ -113,14 +115,14 @@ def test_helper_sees_open_needs_without_the_household_and_may_only_claim(small_s
                            worker_id="x", visited_at=datetime.now(), method="door")
 
 
-def test_writes_outside_the_area_are_refused_and_change_nothing(small_store):
-    store = guarded(small_store, "worker")
-    allowed = expected_households(small_store, "worker")
-    hh = small_store.read("households")
+def test_writes_outside_the_area_are_refused_and_change_nothing(any_store):
+    store = guarded(any_store, "worker")
+    allowed = expected_households(any_store, "worker")
+    hh = any_store.read("households")
     outside = hh.loc[~hh["household_id"].isin(allowed), "household_id"].iloc[0]
     inside = sorted(allowed)[0]
-    worker = principal_of(small_store, "worker").worker_id
-    before = small_store.path.read_bytes()
+    worker = principal_of(any_store, "worker").worker_id
+    before = fingerprint(any_store)
     for attempt in (
             lambda: store.append_visit(household_id=outside, worker_id=worker,
                                        visited_at=datetime.now(), method="door"),
@@ -131,39 +133,39 @@ def test_writes_outside_the_area_are_refused_and_change_nothing(small_store):
             lambda: store.append_audit([])):
         with pytest.raises(AccessDenied):
             attempt()
-    assert small_store.path.read_bytes() == before
+    assert fingerprint(any_store) == before
     store.append_visit(household_id=inside, worker_id=worker, visited_at=datetime.now(),
                        method="phone")
-    log = small_store.read("audit")
+    log = any_store.read("audit")
     assert list(log["action"]) == ["append_visit"] and log["target"].iloc[0] == inside
     assert log["username"].iloc[0] == "worker" and log["session"].iloc[0] == "test"
     with pytest.raises(AccessDenied):
-        guarded(small_store, "leader").append_visit(
+        guarded(any_store, "leader").append_visit(
             household_id=inside, worker_id=worker, visited_at=datetime.now(), method="door")
 
 
-def test_login_locks_after_wrong_passwords(small_store):
+def test_login_locks_after_wrong_passwords(any_store):
     policy = Policy()
-    who = authenticate(small_store, "worker", "demo-worker", policy, session="s1")
-    assert (who.role, who.worker_id) == ("worker", principal_of(small_store, "worker").worker_id)
+    who = authenticate(any_store, "worker", "demo-worker", policy, session="s1")
+    assert (who.role, who.worker_id) == ("worker", principal_of(any_store, "worker").worker_id)
     for _ in range(policy.accounts.max_failures - 1):
         with pytest.raises(LoginRefused) as refused:
-            authenticate(small_store, "worker", "guess", policy)
+            authenticate(any_store, "worker", "guess", policy)
         assert refused.value.reason == "wrong"
     with pytest.raises(LoginRefused) as refused:
-        authenticate(small_store, "worker", "guess", policy)
+        authenticate(any_store, "worker", "guess", policy)
     assert refused.value.reason == "locked"
     with pytest.raises(LoginRefused) as refused:  # even the right password, while locked
-        authenticate(small_store, "worker", "demo-worker", policy)
+        authenticate(any_store, "worker", "demo-worker", policy)
     assert refused.value.reason == "locked"
     later = pd.Timestamp.now() + pd.Timedelta(minutes=policy.accounts.lock_minutes + 1)
-    assert authenticate(small_store, "worker", "demo-worker", policy, now=later).role == "worker"
+    assert authenticate(any_store, "worker", "demo-worker", policy, now=later).role == "worker"
     with pytest.raises(LoginRefused) as refused:
-        authenticate(small_store, "nobody", "demo-worker", policy)
+        authenticate(any_store, "nobody", "demo-worker", policy)
     assert refused.value.reason == "wrong"  # no hint that the user does not exist
-    actions = small_store.read("audit")["action"].value_counts()
+    actions = any_store.read("audit")["action"].value_counts()
     assert actions["login"] == 2 and actions["login_refused"] >= policy.accounts.max_failures
-    stored = small_store.read("accounts")["password_hash"]
+    stored = any_store.read("accounts")["password_hash"]
     assert stored.str.startswith("$argon2id$").all()
     assert not stored.str.contains("demo-").any()
 

@@ -118,3 +118,16 @@ def test_report_cases_and_needs(small_store, capsys):
     header, *lines = capsys.readouterr().out.splitlines()
     assert header.split(",")[:5] == ["category", "posted", "claimed", "delivered", "confirmed"]
     assert sum(int(line.split(",")[1]) for line in lines) == len(small_store.read("needs"))
+
+
+@pytest.mark.parametrize("report", [
+    ["report", "coverage", "--level", "community"], ["report", "cases", "--level", "street"],
+    ["report", "needs", "--level", "category"], ["report", "workload"],
+    ["report", "hotspots", "--indicator", "red_orange", "--permutations", "99"]])
+def test_every_report_is_the_same_from_either_backend(any_store, _small_store_template,
+                                                     capsys, report):
+    args = [*report, "--as-of", "2026-11-20"]
+    assert cli.main([*args, "--store", str(_small_store_template)]) == 0
+    expected = capsys.readouterr().out
+    assert cli.main([*args, "--store", any_store.url]) == 0
+    assert capsys.readouterr().out == expected
