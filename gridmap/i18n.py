@@ -455,9 +455,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.print_png": ("下载地图图片（PNG）", "Download the map (PNG)"),
     "map.print_pdf": ("下载地图（PDF，可打印）", "Download the map (PDF, for print)"),
     "map.ledger": ("下载本区域台账（Excel）", "Download this area's ledger (Excel)"),
-    "map.ledger_caption": ("台账每个颜色等级一页；本页导出不含姓名、身份证号等个人信息。",
-                           "One sheet per tier; exports from this page leave out names, "
-                           "ID numbers and other personal fields."),
+    "map.ledger_caption": ("台账每个颜色等级一页；个人信息按您的角色显示（领导为脱敏），"
+                           "含完整个人信息的导出会记入审计日志。",
+                           "One sheet per tier; personal fields as your role sees them "
+                           "(masked for leaders); exports with them in full are audited."),
     "snapshot.north": ("北", "N"),
     "snapshot.footer": ("数据截至 {date} · gridmap 网格化主动发现",
                         "Data as of {date} · gridmap"),
