@@ -491,3 +491,16 @@ def test_viewing_a_case_is_audited_once(app, small_store):
     log = small_store.read("audit").query("action == 'view_household'")
     assert list(log["target"]) == [case["household_id"]]
     assert log["username"].iloc[0] == "admin"
+
+
+@pytest.mark.parametrize("role", ["leader", "chief", "worker", "helper", "screen"])
+def test_every_page_a_role_may_open_runs_for_it(small_store, monkeypatch, role):
+    from gridmap.access import PAGES
+    from tests.test_access import principal_of
+    p = principal_of(small_store, role)
+    for page in PAGES[role]:
+        at = _fresh(small_store, monkeypatch)
+        as_user(at, role, scope=p.scope, worker_id=p.worker_id)
+        at.run()
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (role, page, at.exception)
