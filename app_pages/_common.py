@@ -519,12 +519,37 @@ def coverage_table(level: str, as_of: date) -> pd.DataFrame:
     return _coverage_table(s.url, s.version(), level, as_of)
 
 
+def oidc_configured() -> bool:
+    """An identity provider is set up in ``.streamlit/secrets.toml`` (``[auth]``)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def oidc_principal() -> Principal | None:
+    """The account of a user signed in through the identity provider, if any."""
+    from gridmap.access import principal_for_claims
+    if not oidc_configured() or not st.user.is_logged_in:
+        return None
+    return principal_for_claims(raw_store().read("accounts"), st.user.to_dict(),
+                                st.session_state.get("gridmap.session"))
+
+
 def login_form(language: str) -> None:
-    """User name and password; wrong passwords count towards the account's lock."""
+    """User name and password; wrong passwords count towards the account's lock. With an
+    identity provider configured, a button to sign in there as well."""
     import uuid
 
     from gridmap.access import LoginRefused, authenticate
+    if (who := oidc_principal()) is not None:
+        log_in(who)
+        st.rerun()
     st.title(t("login.title", language))
+    if oidc_configured():
+        if st.user.is_logged_in:  # signed in at the provider, but no account here
+            st.error(t("login.no_account", language))
+        st.button(t("login.oidc", language), on_click=st.login)
     if st.session_state.pop(EXPIRED_KEY, False):
         st.info(t("login.expired", language))
     with st.form("gridmap.login"):
@@ -546,7 +571,8 @@ def login_form(language: str) -> None:
             path = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
             st.session_state[AFTER_LOGIN_KEY] = (path, st.query_params.to_dict())
             st.rerun()
-    st.caption(t("login.demo_hint", language))
+    if raw_store().meta().get("demo_scale"):  # demo data only: say how to get in
+        st.caption(t("login.demo_hint", language))
 
 
 def account_box(language: str) -> None:

@@ -203,3 +203,22 @@ def _audit(store, username, session, action, detail) -> None:
 
 _DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"
                "8yWlUhtDXyKjNlYnO6o0rKyqZXQ0X4ESCBc1Ivc2Jxk")
+
+
+def principal_for_claims(accounts: pd.DataFrame, claims: dict,
+                         session: str | None = None) -> Principal | None:
+    """The account an identity provider's user maps to (OIDC through ``st.login``): the
+    account whose user name is the user's e-mail, preferred user name or subject.
+    ``None`` when no enabled account matches: the provider proves who someone is, the
+    account says what they may see."""
+    for claim in ("email", "preferred_username", "sub"):
+        value = claims.get(claim)
+        found = accounts[accounts["username"] == value] if value else accounts.iloc[0:0]
+        if len(found) and not bool(found["disabled"].iloc[0]):
+            row = found.iloc[0]
+
+            def text(v) -> str | None:
+                return v if isinstance(v, str) and v else None
+            return Principal(row["username"], row["role"], text(row["scope"]),
+                             text(row["worker_id"]), session)
+    return None

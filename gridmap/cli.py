@@ -27,9 +27,27 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from exc
 
 
-def _store_arg(p: argparse.ArgumentParser) -> None:
+def _store_arg(p: argparse.ArgumentParser, *, as_user: bool = False) -> None:
     p.add_argument("--store", help="GeoPackage path or postgresql:// URL "
                    "(default: $GRIDMAP_STORE or data/gridmap.gpkg)")
+    if as_user:
+        p.add_argument("--as", dest="as_user", metavar="USER",
+                       help="run as this account, seeing only what it may (password from "
+                            "$GRIDMAP_PASSWORD or asked)")
+
+
+def _open(args):
+    """The store, or with ``--as USER`` the store as that account may see it."""
+    store = open_store(args.store)
+    if not getattr(args, "as_user", None):
+        return store
+    from gridmap.access import LoginRefused, authenticate
+    from gridmap.guard import GuardedStore
+    try:
+        who = authenticate(store, args.as_user, _password(), load_policy(), session="cli")
+    except LoginRefused as refused:
+        raise GridmapError(f"login refused for {args.as_user!r}: {refused.reason}") from None
+    return GuardedStore(store, who)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output; xlsx needs --out)")
-    _store_arg(p)
+    _store_arg(p, as_user=True)
 
     for name, help_text in (("cases", "the closed loop per area: open, overdue, closed, "
                                       "followed up, median days to close"),
@@ -76,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the day D (default: today)")
         p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
         p.add_argument("--out", help="file to write (default: standard output)")
-        _store_arg(p)
+        _store_arg(p, as_user=True)
 
     p = kinds.add_parser("workload", help="workers' load and utilisation (one row per worker, "
                          "or a summary per area with --level)")
@@ -85,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
-    _store_arg(p)
+    _store_arg(p, as_user=True)
     p = kinds.add_parser("hotspots", help="Getis-Ord Gi* hotspots per grid")
     p.add_argument("--indicator", required=True, choices=hotspots.INDICATORS)
     p.add_argument("--permutations", type=int, default=999)
@@ -94,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
-    _store_arg(p)
+    _store_arg(p, as_user=True)
     p = sub.add_parser("rebalance", help="propose new responsibilities for a scope's workers "
                        "(changes nothing without --apply)")
     p.add_argument("--scope", required=True, help="community:ID, street:ID or chief:WORKER_ID")
@@ -105,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="json: the whole proposal; csv: the moves")
     p.add_argument("--apply", action="store_true", help="write the moves to the store")
     p.add_argument("--by", default="cli", help="who accepts, with --apply (default: cli)")
-    _store_arg(p)
+    _store_arg(p, as_user=True)
     export = sub.add_parser("export", help="files for meetings: the ledger, a map snapshot")
     kinds = export.add_subparsers(dest="export", required=True)
     p = kinds.add_parser("ledger", help="the ledger (台账) as Excel, one sheet per tier")
@@ -114,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--personal", action="store_true",
                    help="include names, ID numbers, phones and addresses")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
-    _store_arg(p)
+    _store_arg(p, as_user=True)
     p = kinds.add_parser("map", help="a printable map (PNG or PDF) of an area and indicator")
     p.add_argument("--scope", default=None, help="LEVEL:ID (default: the whole city)")
     p.add_argument("--indicator", required=True, choices=list(INDICATORS))
@@ -123,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default=None)
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
-    _store_arg(p)
+    _store_arg(p, as_user=True)
     user = sub.add_parser("user", help="accounts: the first admin, more accounts, the list")
     kinds = user.add_subparsers(dest="user", required=True)
     p = kinds.add_parser("create-admin", help="create an admin account (e.g. the first one)")
@@ -153,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _export(args) -> int:
     from gridmap.store import Area
-    store = open_store(args.store)
+    store = _open(args)
     as_of = args.as_of or date.today()
     policy = load_policy()
     if args.export == "ledger":
@@ -246,7 +264,7 @@ def _rebalance(args) -> int:
     import json
 
     from gridmap import rebalance
-    store = open_store(args.store)
+    store = _open(args)
     if args.max_moves is not None and args.max_moves < 0:
         raise GridmapError("--max-moves must be 0 or more")
     scope = rebalance.Scope.parse(args.scope)
@@ -351,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":
-            store = open_store(args.store)
+            store = _open(args)
             as_of = args.as_of or date.today()
             households, visits = store.read("households"), store.read("visits")
             grids, policy = store.read("grids"), load_policy()

@@ -477,6 +477,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Demo data only: the user name is the role (admin, leader, chief, "
                         "worker, screen, helper), the password demo-<role>, e.g. worker / "
                         "demo-worker."),
+    "login.oidc": ("使用统一身份认证登录", "Sign in with the identity provider"),
+    "login.no_account": ("您已通过统一身份认证，但本系统没有对应账号，请联系管理员。",
+                         "You are signed in at the identity provider, but have no account "
+                         "here; ask an administrator."),
     "login.as": ("当前用户：{user}（{role}）", "Logged in as {user} ({role})"),
     "login.logout": ("退出登录", "Log out"),
     # administration

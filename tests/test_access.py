@@ -183,3 +183,35 @@ def test_cli_creates_the_first_admin(tmp_path, monkeypatch, capsys):
     assert cli.main(["user", "create-admin", "other", "--store", str(path)]) == 2
     assert "at least 8" in capsys.readouterr().err
     assert access.password_matches(store.read("accounts")["password_hash"][0], "a-long-secret")
+
+
+def test_the_command_line_as_an_account_sees_only_its_area(small_store, monkeypatch, capsys,
+                                                           tmp_path):
+    from gridmap import cli
+    store = ["--store", str(small_store.path), "--as-of", "2026-11-20"]
+    monkeypatch.setenv("GRIDMAP_PASSWORD", "demo-worker")
+    assert cli.main(["report", "coverage", "--level", "district", *store, "--as", "worker"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    assert sum(int(r.split(",")[2]) for r in rows) == len(
+        expected_households(small_store, "worker"))
+    hh = small_store.read("households")
+    grids = small_store.read("grids").set_index("grid_id")["community_id"]
+    allowed = hh["household_id"].isin(expected_households(small_store, "worker"))
+    theirs = set(grids[hh.loc[allowed, "grid_id"]])
+    other = sorted(set(grids[hh.loc[~allowed, "grid_id"]]) - theirs)[0]
+    assert cli.main(["export", "ledger", "--scope", f"community:{other}", "--out",
+                     str(tmp_path / "x.xlsx"), *store[:2], "--as", "worker"]) == 2
+    assert "no households" in capsys.readouterr().err
+    monkeypatch.setenv("GRIDMAP_PASSWORD", "wrong-password")
+    assert cli.main(["report", "cases", *store, "--as", "worker"]) == 2
+    assert "login refused" in capsys.readouterr().err
+
+
+def test_an_identity_provider_user_maps_to_an_account(small_store):
+    accounts = small_store.read("accounts")
+    who = access.principal_for_claims(accounts, {"email": "nobody@x", "sub": "worker"}, "s")
+    assert (who.username, who.role, who.session) == ("worker", "worker", "s")
+    assert who.worker_id == principal_of(small_store, "worker").worker_id
+    assert access.principal_for_claims(accounts, {"email": "stranger@example.org"}) is None
+    disabled = accounts.assign(disabled=accounts["username"] == "leader")
+    assert access.principal_for_claims(disabled, {"preferred_username": "leader"}) is None
