@@ -69,7 +69,7 @@ PAGES = {
 WRITES = {
     "admin": {"append_visit", "change_tier", "report_case", "advance_case", "post_need",
               "advance_need", "save_assessments", "reassign", "create_token",
-              "revoke_token", "create_account"},
+              "revoke_token", "create_account", "import_rows", "undo_import"},
     "chief": {"append_visit", "change_tier", "report_case", "advance_case", "post_need",
               "advance_need", "save_assessments", "reassign"},
     "worker": {"append_visit", "change_tier", "report_case", "advance_case", "post_need",

@@ -142,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     _store_arg(p, as_user=True)
+    p = sub.add_parser("import", help="import a ledger (Excel/CSV): households, workers or "
+                       "visits; all or nothing")
+    p.add_argument("kind", choices=("households", "workers", "visits", "undo"))
+    p.add_argument("file", help="the .xlsx or .csv file (for undo: the import id)")
+    p.add_argument("--mapping", help="a saved header mapping (JSON: file header -> column)")
+    p.add_argument("--save-mapping", help="save the mapping used to this JSON file")
+    p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the import day (tier since)")
+    p.add_argument("--by", default="cli", help="who imports (default: cli)")
+    _store_arg(p)
     user = sub.add_parser("user", help="accounts: the first admin, more accounts, the list")
     kinds = user.add_subparsers(dest="user", required=True)
     p = kinds.add_parser("create-admin", help="create an admin account (e.g. the first one)")
@@ -226,6 +236,36 @@ def _password() -> str:
     if getpass.getpass("again: ") != first:
         raise GridmapError("the passwords differ")
     return first
+
+
+def _import(args) -> int:
+    from gridmap import importing
+    store = open_store(args.store)
+    if args.kind == "undo":
+        store.undo_import(args.file)
+        print(f"undid import {args.file}", file=sys.stderr)
+        return 0
+    name = Path(args.file).name
+    mapping = importing.load_mapping(args.mapping) if args.mapping else None
+    prepared = importing.prepare(args.kind, args.file, name, store=store, mapping=mapping,
+                                 as_of=args.as_of)
+    if args.save_mapping:
+        importing.save_mapping(prepared.mapping, args.save_mapping)
+    for problem in prepared.problems:
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+    accepted = sum(len(f) for layer, f in prepared.frames.items() if layer == args.kind)
+    print(f"{name}: {prepared.rows_read} rows read, {accepted} accepted, "
+          f"{len(prepared.errors)} errors, {len(prepared.warnings)} warnings", file=sys.stderr)
+    if prepared.errors:
+        print("error: nothing written", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        return 0
+    import_id = importing.commit(store, prepared, by=args.by)
+    print(import_id)
+    print(f"imported as {import_id}; undo with: python -m gridmap import undo {import_id}",
+          file=sys.stderr)
+    return 0
 
 
 def _user(args) -> int:
@@ -366,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             return _token(args)
         elif args.command == "user":
             return _user(args)
+        elif args.command == "import":
+            return _import(args)
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":

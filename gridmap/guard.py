@@ -240,6 +240,17 @@ class GuardedStore(Store):
         self.inner.create_account(username, role, password, **fields)
         self.audit("create_account", username, role=role)
 
+    def import_rows(self, frames, *, source: str, by: str) -> str:
+        self._allow("import_rows")
+        import_id = self.inner.import_rows(frames, source=source, by=by)
+        self.audit("import", import_id, file=source)
+        return import_id
+
+    def undo_import(self, import_id: str) -> None:
+        self._allow("undo_import")
+        self.inner.undo_import(import_id)
+        self.audit("undo_import", import_id)
+
     def set_login_state(self, username: str, **fields) -> None:
         raise AccessDenied("login state is kept by the login itself")
 

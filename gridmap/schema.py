@@ -289,6 +289,24 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
            nullable=True),
         _c("detail", "str", "More (JSON).", nullable=True),
     ), key=("at", "username", "action")),
+    Layer("imports", "Files imported (/import, python -m gridmap import), to report and undo.", (
+        _c("import_id", "str", "Stable id."),
+        _c("file", "str", "The file's name."),
+        _c("layers", "str", "Layers written, joined by ';'."),
+        _c("inserted", "int", "Rows added.", range=(0, 10**9)),
+        _c("updated", "int", "Rows changed.", range=(0, 10**9)),
+        _c("imported_by", "str", "Who."),
+        _c("imported_at", "datetime", "When."),
+        _c("undone_at", "datetime", "When undone; empty while in force.", nullable=True),
+    ), key=("import_id",)),
+    Layer("import_undo", "What an import replaced, to undo it: per row, the key and the row "
+          "before (empty for a row the import added).", (
+        _c("import_id", "str", "The import."),
+        _c("layer", "str", "The layer."),
+        _c("row_key", "str", "The row's key (JSON)."),
+        _c("before", "str", "The row before (JSON, geometry as WKB hex); empty if added.",
+           nullable=True),
+    ), key=("import_id", "layer", "row_key")),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),
         _c("value", "str", "Value."),

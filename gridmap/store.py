@@ -10,6 +10,7 @@ All writes are transactional: a failed write leaves the store as it was.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -165,6 +166,16 @@ class Store(ABC):
     @abstractmethod
     def append_audit(self, rows: list[dict]) -> None:
         """Append audit rows (``audit`` columns)."""
+
+    @abstractmethod
+    def import_rows(self, frames: Mapping[str, pd.DataFrame], *, source: str, by: str) -> str:
+        """Upsert rows by key into their layers, all or nothing, keeping what they
+        replaced; returns the import's id. Unchanged rows are left alone, so the same
+        file imported twice changes nothing the second time."""
+
+    @abstractmethod
+    def undo_import(self, import_id: str) -> None:
+        """Take an import back: rows it added removed, rows it changed restored."""
 
     @abstractmethod
     def version(self) -> str:
@@ -480,6 +491,154 @@ class SqlStore(Store):
                     "kind": kind, "item_id": item, "from_worker": old, "to_worker": new,
                     "scope": scope, "accepted_by": accepted_by.strip(), "accepted_at": at})
         return len(ordered)
+
+    def _columns(self, layer: str, frame: pd.DataFrame) -> list[list]:
+        """Each column's values ready to bind (geometry last), vectorised."""
+        spec = schema.LAYERS[layer]
+        out = []
+        for c in spec.columns:
+            values = frame[c.name]
+            if c.kind == "datetime":
+                col = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+            elif c.kind == "date":
+                col = values.dt.strftime("%Y-%m-%d")
+            elif c.kind == "bool":
+                col = values.astype(object).map(lambda v: None if v is None or v != v
+                                                else bool(v))
+            elif c.kind == "int":
+                col = values.astype("Int64").astype(object)
+                col = col.map(lambda v: None if v is pd.NA else int(v))
+            elif c.kind == "float":
+                col = values.astype(float)
+            else:
+                col = values.astype(object)
+            col = col.astype(object).where(values.notna(), None)
+            out.append(col.tolist())
+        if spec.geometry:
+            out.append([self._geom_param(g) for g in frame.geometry.values])
+        return out
+
+    @staticmethod
+    def _row_json(layer: str, frame: pd.DataFrame) -> list[str]:
+        spec = schema.LAYERS[layer]
+        plain = pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), None)
+                              for c in spec.column_names})
+        for c in spec.columns:
+            if c.kind in ("date", "datetime"):
+                plain[c.name] = frame[c.name].dt.strftime("%Y-%m-%dT%H:%M:%S").where(
+                    frame[c.name].notna(), None)
+        if spec.geometry:
+            plain["geometry"] = shapely.to_wkb(frame.geometry.values, hex=True)
+        return [json.dumps(r, ensure_ascii=False, default=str)
+                for r in plain.to_dict(orient="records")]
+
+    @staticmethod
+    def _keys(layer: str, frame: pd.DataFrame) -> pd.Series:
+        """Each row's key as bound in SQL (times as stored), joined by '|'."""
+        spec = schema.LAYERS[layer]
+        if frame.empty:
+            return pd.Series([], dtype=object)
+        parts = []
+        for name in spec.key:
+            kind = spec.column(name).kind
+            values = frame[name]
+            parts.append(values.dt.strftime("%Y-%m-%dT%H:%M:%S") if kind == "datetime" else
+                         values.dt.strftime("%Y-%m-%d") if kind == "date" else
+                         values.astype(str))
+        joined = parts[0].astype(str)
+        for part in parts[1:]:
+            joined = joined + "|" + part.astype(str)
+        return joined.reset_index(drop=True)
+
+    def _insert_many(self, con, layer: str, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        spec = schema.LAYERS[layer]
+        names = list(spec.column_names)
+        marks = ["?"] * len(names)
+        if spec.geometry:
+            names.append("geom")
+            marks.append(self._geom_placeholder)
+        cols = ", ".join(f'"{n}"' for n in names)
+        rows = list(zip(*self._columns(layer, frame), strict=True))
+        con.executemany(f"INSERT INTO {layer} ({cols}) VALUES ({', '.join(marks)})", rows)
+
+    def import_rows(self, frames: Mapping[str, pd.DataFrame], *, source: str, by: str) -> str:
+        import_id = _new_id("I")
+        at = pd.Timestamp.now().floor("s")
+        prepared = {}
+        for layer, frame in frames.items():
+            frame = schema.conform(layer, frame)
+            schema.validate(layer, frame)
+            prepared[layer] = frame
+        inserted = updated = 0
+        with self._transaction() as con:
+            undo = []
+            for layer, frame in prepared.items():
+                if frame.empty:
+                    continue
+                key = list(schema.LAYERS[layer].key)
+                old = self.read(layer)  # the same transaction's view for SQLite/PostGIS
+                old_keys = self._keys(layer, old)
+                new_keys = self._keys(layer, frame)
+                present = new_keys.isin(set(old_keys))
+                fresh = frame[~present.to_numpy()]
+                before = old[old_keys.isin(set(new_keys[present])).to_numpy()]
+                if len(before):  # keep only rows that really change
+                    before_json = dict(zip(old_keys[old_keys.isin(set(new_keys[present]))],
+                                           self._row_json(layer, before), strict=True))
+                    candidates = frame[present.to_numpy()]
+                    after_json = self._row_json(layer, candidates)
+                    keys_c = new_keys[present].tolist()
+                    changed_mask = [before_json[k] != j for k, j in
+                                    zip(keys_c, after_json, strict=True)]
+                    changed = candidates[changed_mask]
+                    changed_keys = [k for k, m in zip(keys_c, changed_mask, strict=True) if m]
+                else:
+                    changed, changed_keys, before_json = frame.iloc[0:0], [], {}
+                for k in changed_keys:
+                    values = k.split("|")
+                    where = " AND ".join(f'"{c}" = ?' for c in key)
+                    con.execute(f"DELETE FROM {layer} WHERE {where}", values)
+                self._insert_many(con, layer, pd.concat([fresh, changed]))
+                undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False), None)
+                         for k in new_keys[~present].tolist()]
+                undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False),
+                          before_json[k]) for k in changed_keys]
+                inserted += len(fresh)
+                updated += len(changed)
+            con.executemany("INSERT INTO import_undo (import_id, layer, row_key, before) "
+                            "VALUES (?, ?, ?, ?)", [(import_id, *u) for u in undo])
+            self._insert(con, "imports", {
+                "import_id": import_id, "file": source, "layers": ";".join(prepared),
+                "inserted": inserted, "updated": updated, "imported_by": by,
+                "imported_at": at, "undone_at": None})
+        return import_id
+
+    def undo_import(self, import_id: str) -> None:
+        with self._transaction() as con:
+            found = con.execute("SELECT undone_at FROM imports WHERE import_id = ?",
+                                (import_id,)).fetchone()
+            if found is None:
+                raise NotFoundError(f"no import {import_id!r}")
+            if found[0] is not None:
+                raise ValidationError(f"import {import_id} was undone already")
+            rows = con.execute("SELECT layer, row_key, before FROM import_undo WHERE "
+                               "import_id = ?", (import_id,)).fetchall()
+            for layer, row_key, before in rows:
+                key = list(schema.LAYERS[layer].key)
+                where = " AND ".join(f'"{c}" = ?' for c in key)
+                con.execute(f"DELETE FROM {layer} WHERE {where}", json.loads(row_key))
+                if before is not None:
+                    record = json.loads(before)
+                    geometry = record.pop("geometry", None)
+                    frame = pd.DataFrame([record])
+                    if geometry is not None:
+                        frame = gpd.GeoDataFrame(frame, geometry=[shapely.from_wkb(geometry)],
+                                                 crs=schema.CRS)
+                    self._insert_many(con, layer, schema.conform(layer, frame))
+            con.execute("UPDATE imports SET undone_at = ? WHERE import_id = ?",
+                        (_sql_value("datetime", pd.Timestamp.now()), import_id))
 
     def create_token(self, name: str, role: str) -> str:
         from gridmap import access

@@ -1,0 +1,494 @@
+"""Importing ledgers (台账) kept by hand: households, workers and visits from Excel or CSV.
+
+A file goes in correctly or is refused clearly. ``prepare`` reads it, finds the header
+row (title rows above it are skipped), maps the Chinese headers to the schema (guessed,
+or given as a reusable mapping), normalises the values, and lists every problem with
+the file, spreadsheet row, column and reason; nothing is written. ``commit`` then
+writes the accepted rows in one transaction (upsert by id, so importing the same file
+twice changes nothing the second time), and ``Store.undo_import`` takes it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap import schema
+from gridmap._errors import ValidationError
+
+KINDS = ("households", "workers", "visits")
+
+# File headers (as people write them) per schema column.
+HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "households": {
+        "household_id": ("户编号", "家庭编号", "户号", "household_id"),
+        "head_name": ("户主姓名", "姓名", "户主", "head_name"),
+        "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number"),
+        "phone": ("联系电话", "电话", "手机", "手机号", "phone"),
+        "address": ("住址", "家庭住址", "地址", "居住地址", "address"),
+        "grid_id": ("所属网格", "网格编码", "网格编号", "网格", "grid_id"),
+        "tier": ("颜色等级", "四色标注", "等级", "颜色", "tier"),
+        "categories": ("救助类别", "类别", "困难类别", "人员类别", "categories"),
+        "members": ("家庭人口", "家庭人数", "人口数", "members"),
+        "lon": ("经度", "lon", "lng", "longitude"),
+        "lat": ("纬度", "lat", "latitude"),
+    },
+    "workers": {
+        "worker_id": ("人员编号", "工号", "网格员编号", "worker_id"),
+        "name": ("姓名", "网格员", "name"),
+        "kind": ("人员类型", "类型", "专兼职", "kind"),
+        "capacity": ("工作量系数", "能力系数", "capacity"),
+        "chief_id": ("网格长编号", "网格长", "chief_id"),
+    },
+    "visits": {
+        "visit_id": ("走访编号", "visit_id"),
+        "household_id": ("户编号", "家庭编号", "household_id"),
+        "worker_id": ("走访人编号", "网格员编号", "人员编号", "worker_id"),
+        "visited_at": ("走访日期", "走访时间", "日期", "visited_at"),
+        "method": ("走访方式", "方式", "method"),
+        "note": ("走访情况", "备注", "情况", "note"),
+        "found_difficulty": ("发现新困难", "新发现困难", "found_difficulty"),
+    },
+}
+REQUIRED = {"households": ("head_name", "id_number", "address", "tier"),
+            "workers": ("worker_id", "name", "kind"),
+            "visits": ("household_id", "worker_id", "visited_at", "method")}
+
+TIER_WORDS = {
+    "red": ("红", "红色", "红色等级", "红色预警", "red", "1", "一级"),
+    "orange": ("橙", "橙色", "橙色等级", "orange", "2", "二级"),
+    "yellow": ("黄", "黄色", "黄色等级", "yellow", "3", "三级"),
+    "green": ("绿", "绿色", "绿色等级", "green", "4", "四级"),
+}
+METHOD_WORDS = {
+    "door": ("上门", "入户", "上门走访", "入户走访", "走访", "door"),
+    "phone": ("电话", "电话回访", "电话走访", "phone"),
+    "online": ("网络", "微信", "视频", "线上", "online"),
+    "volunteer": ("志愿者", "侧面了解", "志愿者走访", "volunteer"),
+}
+KIND_WORDS = {"full_time": ("专职", "专职网格员", "full_time"),
+              "part_time": ("兼职", "兼职网格员", "part_time"),
+              "volunteer": ("志愿者", "volunteer")}
+_YES = {"是", "有", "1", "true", "yes", "√"}
+_NO = {"否", "无", "0", "false", "no", "", "×"}
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int  # the spreadsheet's own row number
+    column: str
+    reason: str
+    severity: str = "error"  # or "warning" (imported, but look at it)
+
+    def __str__(self) -> str:
+        return f"{self.file}, row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclass
+class Prepared:
+    """A file read and checked: the rows to write per layer and every problem."""
+
+    kind: str
+    file: str
+    mapping: dict[str, str]  # file header -> schema column
+    header_row: int
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def report(self) -> pd.DataFrame:
+        """One row per problem: ``file, row, column, severity, reason``."""
+        return pd.DataFrame([p.__dict__ for p in self.problems],
+                            columns=["file", "row", "column", "reason", "severity"])
+
+
+# -- reading -------------------------------------------------------------------------
+def read_cells(source, name: str) -> pd.DataFrame:
+    """Every cell of the first sheet (or the CSV) as read, no header assumed. CSV may be
+    UTF-8, UTF-8 with BOM or GBK. Excel keeps numbers as numbers, so a long ID number
+    typed as a number can be recognised (and refused) later."""
+    raw = Path(source).read_bytes() if isinstance(source, str | Path) else source.read()
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            return pd.read_excel(io.BytesIO(raw), header=None, dtype=object)
+        except Exception as exc:  # a broken or renamed file
+            raise ValidationError(f"not a readable Excel file ({exc})", source=name) from exc
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                           na_values=[""])
+    raise ValidationError("not UTF-8 or GBK text", source=name)
+
+
+def _header_key(value) -> str:
+    return re.sub(r"\s+", "", str(value)).lower() if pd.notna(value) else ""
+
+
+def find_header(cells: pd.DataFrame, kind: str, *, search: int = 15,
+                mapping: dict[str, str] | None = None) -> int:
+    """The row holding the headers: the first of the top rows with two or more known
+    headers, or of the mapping's (title rows, merged cells and blank rows above it are
+    skipped)."""
+    known = ({_header_key(h) for h in mapping} if mapping else
+             {_header_key(h) for names in HEADERS[kind].values() for h in names})
+    for i in range(min(search, len(cells))):
+        if sum(_header_key(v) in known for v in cells.iloc[i]) >= 2:
+            return i
+    raise ValidationError(f"no header row found in the first {search} rows (expected "
+                          f"headers such as {', '.join(REQUIRED[kind])})")
+
+
+def guess_mapping(headers, kind: str) -> dict[str, str]:
+    """File header -> schema column, by the known spellings (first match wins)."""
+    by_key = {}
+    for column, names in HEADERS[kind].items():
+        for name in names:
+            by_key.setdefault(_header_key(name), column)
+    mapping, taken = {}, set()
+    for header in headers:
+        column = by_key.get(_header_key(header))
+        if column and column not in taken:
+            mapping[str(header)] = column
+            taken.add(column)
+    return mapping
+
+
+def load_mapping(path: str | Path) -> dict[str, str]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def save_mapping(mapping: dict[str, str], path: str | Path) -> None:
+    Path(path).write_text(json.dumps(mapping, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+# -- values --------------------------------------------------------------------------
+def _word(value, words: dict[str, tuple[str, ...]]) -> str | None:
+    key = _header_key(value).removesuffix(".0")
+    return next((k for k, names in words.items() if key in {_header_key(n) for n in names}),
+                None)
+
+
+def check_id_number(value) -> str | None:
+    """Why an ID number is wrong (``None`` when it is right). 18 characters, the last
+    a check digit (ISO 7064 MOD 11-2) that may be X."""
+    if isinstance(value, float | np.floating) or (isinstance(value, int | np.integer)
+                                                  and len(str(value)) > 15):
+        return "stored as a number, so digits were lost: format the column as text"
+    text = str(value).strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        return f"{text!r} is not 18 characters (17 digits and a digit or X)"
+    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != text[17]:
+        return f"{text!r} fails its check digit"
+    return None
+
+
+def parse_when(value) -> pd.Timestamp | None:
+    """A date or date-time: an Excel serial number, a datetime cell, or text such as
+    2026-11-05, 2026/11/5, 2026.11.5 or 2026年11月5日 (with an optional time)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return pd.Timestamp(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):  # an Excel serial day
+        serial = float(text)
+        if 20000 <= serial <= 80000:
+            return (_EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")).round("s")
+        return None
+    text = re.sub(r"[年月/.]", "-", text).replace("日", " ").strip()
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError):
+        return None
+
+
+def _text(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text or None
+
+
+# -- preparing ----------------------------------------------------------------------------
+def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | None = None,
+            as_of: date | None = None) -> Prepared:
+    """Read and check a file against ``store``; nothing is written."""
+    if kind not in KINDS:
+        raise ValidationError(f"unknown import {kind!r}; use one of {', '.join(KINDS)}")
+    cells = read_cells(source, name)
+    header = find_header(cells, kind, mapping=mapping)
+    headers = [str(v).strip() if pd.notna(v) else "" for v in cells.iloc[header]]
+    body = cells.iloc[header + 1:].reset_index(drop=True)
+    body.columns = headers
+    body = body.dropna(how="all")
+    mapping = dict(mapping) if mapping else guess_mapping(headers, kind)
+    unknown = [h for h in mapping if h not in headers]
+    if unknown:
+        raise ValidationError(f"the mapping names headers not in the file: {unknown}",
+                              source=name)
+    missing = [c for c in REQUIRED[kind] if c not in mapping.values()]
+    if missing:
+        raise ValidationError(f"no column for {', '.join(missing)} (headers: "
+                              f"{', '.join(h for h in headers if h)})", source=name)
+    prepared = Prepared(kind, name, mapping, header + 1, rows_read=len(body))
+    rows = pd.DataFrame({column: body[h] for h, column in mapping.items()})
+    rows["_row"] = body.index.to_numpy() + header + 2  # the spreadsheet row
+    as_of = as_of or date.today()
+    {"households": _households, "workers": _workers, "visits": _visits}[kind](
+        rows, prepared, store, as_of)
+    return prepared
+
+
+def _problem(prepared: Prepared, row: int, column: str, reason: str, *, warning=False):
+    prepared.problems.append(Problem(prepared.file, int(row), column, reason,
+                                     "warning" if warning else "error"))
+
+
+def _duplicates(prepared: Prepared, ids: pd.Series, rows: pd.Series, column: str) -> None:
+    first = {}
+    for value, row in zip(ids, rows, strict=True):
+        if value is None:
+            continue
+        if value in first:
+            _problem(prepared, row, column, f"{value!r} repeats row {first[value]}")
+        else:
+            first[value] = row
+
+
+def _households(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
+    grids = store.read("grids")
+    shapes = grids.set_index("grid_id").geometry
+    existing = store.read("households")
+    by_id_number = existing.drop_duplicates("id_number").set_index("id_number")["household_id"]
+    old = existing.set_index("household_id")
+    out, bad = [], set()
+    for record in rows.to_dict(orient="records"):
+        n = record["_row"]
+        row = {c: _text(record.get(c)) for c in ("household_id", "head_name", "phone",
+                                                 "address", "grid_id", "categories")}
+        for column in REQUIRED["households"]:
+            if not _text(record.get(column)):
+                _problem(prepared, n, column, "empty")
+                bad.add(n)
+        raw_id = record.get("id_number")
+        if _text(raw_id):
+            reason = check_id_number(raw_id)
+            if reason:
+                _problem(prepared, n, "id_number", reason)
+                bad.add(n)
+            row["id_number"] = _text(raw_id).upper()
+        tier = _word(record.get("tier"), TIER_WORDS) if _text(record.get("tier")) else None
+        if _text(record.get("tier")) and tier is None:
+            _problem(prepared, n, "tier", f"{record.get('tier')!r} is not a tier (红/橙/黄/绿, "
+                     "red/orange/yellow/green or 1-4)")
+            bad.add(n)
+        row["tier"] = tier
+        categories = re.split(r"[;；,，、/\s]+", row["categories"] or "")
+        categories = [c for c in categories if c]
+        unknown = [c for c in categories if c not in schema.CATEGORIES]
+        if unknown:
+            _problem(prepared, n, "categories", f"unknown categories {unknown}; allowed: "
+                     f"{', '.join(schema.CATEGORIES)}")
+            bad.add(n)
+        row["categories"] = schema.CATEGORY_SEPARATOR.join(categories) or None
+        members = _text(record.get("members"))
+        try:
+            row["members"] = int(float(members)) if members else 1
+            if not 1 <= row["members"] <= 30:
+                raise ValueError
+        except ValueError:
+            _problem(prepared, n, "members", f"{members!r} is not a number of members 1-30")
+            bad.add(n)
+        # Where it lives: its coordinates, else its grid's representative point.
+        lon, lat = _text(record.get("lon")), _text(record.get("lat"))
+        point = None
+        if lon and lat:
+            try:
+                point = shapely.Point(float(lon), float(lat))
+            except ValueError:
+                _problem(prepared, n, "lon", f"{lon!r}, {lat!r} are not coordinates")
+                bad.add(n)
+        grid = row["grid_id"]
+        if grid and grid not in shapes.index:
+            _problem(prepared, n, "grid_id", f"no grid {grid!r} in the store")
+            bad.add(n)
+            grid = None
+        if point is not None and not grid:
+            inside = shapes[shapes.covers(point)].index.sort_values()
+            if len(inside):  # on a shared edge: the first grid by id, exactly one
+                grid = row["grid_id"] = inside[0]
+            else:
+                _problem(prepared, n, "grid_id", "empty, and the point lies in no grid")
+                bad.add(n)
+        elif not grid and n not in bad:
+            _problem(prepared, n, "grid_id", "empty, and there are no coordinates")
+            bad.add(n)
+        quality = "exact"
+        if grid and point is None:
+            point, quality = shapes[grid].representative_point(), "approximate"
+            _problem(prepared, n, "lon", "no coordinates: placed at its grid's centre and "
+                     "flagged approximate", warning=True)
+        elif grid and point is not None and not shapes[grid].covers(point):
+            _problem(prepared, n, "lon", f"the point lies outside its grid {grid}",
+                     warning=True)
+        row.update(location_quality=quality, geometry=point, _row=n)
+        out.append(row)
+    frame = pd.DataFrame(out)
+    if frame.empty:
+        return
+    frame = frame[~frame["_row"].isin(bad)]
+    # Ids: given, or the existing household with that ID number, or a stable new one.
+    given = frame["household_id"].notna()
+    _duplicates(prepared, frame.loc[given, "household_id"], frame.loc[given, "_row"],
+                "household_id")
+    _duplicates(prepared, frame["id_number"], frame["_row"], "id_number")
+    known = frame["id_number"].map(by_id_number)
+    derived = "H" + frame["id_number"].map(
+        lambda v: hashlib.sha1(v.encode()).hexdigest()[:12].upper())
+    frame["household_id"] = frame["household_id"].fillna(known).fillna(derived)
+    if prepared.errors:
+        return
+    is_new = ~frame["household_id"].isin(old.index)
+    frame["alias"] = frame["household_id"].map(old["alias"])
+    frame.loc[is_new, "alias"] = _new_aliases(existing["alias"], int(is_new.sum()))
+    since = pd.Timestamp(as_of)
+    frame["tier_since"] = frame["household_id"].map(old["tier_since"]).fillna(since)
+    previous = frame["household_id"].map(old["tier"])
+    changed = previous.notna() & (previous != frame["tier"])
+    frame.loc[changed, "tier_since"] = since
+    frame["registered_grid_id"] = frame["household_id"].map(old["registered_grid_id"])
+    frame["warning_level"] = frame["household_id"].map(old["warning_level"]).fillna(0)
+    households = schema.conform("households", gpd.GeoDataFrame(frame, geometry="geometry",
+                                                               crs=schema.CRS))
+    history = frame[is_new | changed]
+    prepared.frames["households"] = households
+    prepared.frames["tier_changes"] = schema.conform("tier_changes", pd.DataFrame({
+        "household_id": history["household_id"], "changed_at": since,
+        "from_tier": previous[is_new | changed].where(changed[is_new | changed]),
+        "to_tier": history["tier"], "reason": f"imported from {prepared.file}",
+        "changed_by": "import"}))
+
+
+def _new_aliases(taken: pd.Series, n: int) -> list[str]:
+    from gridmap._synthetic import aliases
+    used = set(taken)
+    rng = np.random.default_rng(len(used))
+    out = []
+    while len(out) < n:
+        out += [a for a in aliases(rng, 2 * (n - len(out)) + 10) if a not in used
+                and a not in out]
+    return out[:n]
+
+
+def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
+    out = []
+    for record in rows.to_dict(orient="records"):
+        n, ok = record["_row"], True
+        for column in REQUIRED["workers"]:
+            if not _text(record.get(column)):
+                _problem(prepared, n, column, "empty")
+                ok = False
+        kind = _word(record.get("kind"), KIND_WORDS)
+        if _text(record.get("kind")) and kind is None:
+            _problem(prepared, n, "kind", f"{record.get('kind')!r} is not 专职/兼职/志愿者")
+            ok = False
+        capacity = _text(record.get("capacity"))
+        default = {"full_time": 1.0, "part_time": 0.4, "volunteer": 0.5}.get(kind, 1.0)
+        try:
+            capacity = float(capacity) if capacity else default
+        except ValueError:
+            _problem(prepared, n, "capacity", f"{capacity!r} is not a number")
+            ok = False
+        if ok:
+            out.append({"worker_id": _text(record["worker_id"]), "name": _text(record["name"]),
+                        "kind": kind, "capacity": capacity,
+                        "chief_id": _text(record.get("chief_id")), "_row": n})
+    frame = pd.DataFrame(out)
+    if frame.empty:
+        return
+    _duplicates(prepared, frame["worker_id"], frame["_row"], "worker_id")
+    if not prepared.errors:
+        prepared.frames["workers"] = schema.conform("workers", frame)
+
+
+def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
+    households = set(store.read("households", columns=["household_id"])["household_id"])
+    workers = set(store.read("workers", columns=["worker_id"])["worker_id"])
+    out = []
+    for record in rows.to_dict(orient="records"):
+        n, ok = record["_row"], True
+        for column in REQUIRED["visits"]:
+            if not _text(record.get(column)):
+                _problem(prepared, n, column, "empty")
+                ok = False
+        household, worker = _text(record.get("household_id")), _text(record.get("worker_id"))
+        if household and household not in households:
+            _problem(prepared, n, "household_id", f"no household {household!r} in the store")
+            ok = False
+        if worker and worker not in workers:
+            _problem(prepared, n, "worker_id", f"no worker {worker!r} in the store")
+            ok = False
+        when = parse_when(record.get("visited_at"))
+        if _text(record.get("visited_at")) and when is None:
+            _problem(prepared, n, "visited_at", f"{record.get('visited_at')!r} is not a date")
+            ok = False
+        method = _word(record.get("method"), METHOD_WORDS)
+        if _text(record.get("method")) and method is None:
+            _problem(prepared, n, "method", f"{record.get('method')!r} is not 上门/电话/网络/"
+                     "志愿者")
+            ok = False
+        found = _header_key(record.get("found_difficulty") or "")
+        if found not in _YES | _NO:
+            _problem(prepared, n, "found_difficulty", f"{found!r} is not 是/否")
+            ok = False
+        if ok:
+            visit_id = _text(record.get("visit_id")) or "V" + hashlib.sha1(
+                f"{household}|{worker}|{when}|{method}".encode()).hexdigest()[:12].upper()
+            out.append({"visit_id": visit_id, "household_id": household, "worker_id": worker,
+                        "visited_at": when, "method": method,
+                        "note": _text(record.get("note")), "found_difficulty": found in _YES,
+                        "_row": n})
+    frame = pd.DataFrame(out)
+    if frame.empty:
+        return
+    _duplicates(prepared, frame["visit_id"], frame["_row"], "visit_id")
+    if not prepared.errors:
+        prepared.frames["visits"] = schema.conform("visits", frame)
+
+
+def commit(store, prepared: Prepared, *, by: str) -> str:
+    """Write a prepared import, all or nothing; returns the import's id (for undo)."""
+    if prepared.errors:
+        raise ValidationError(f"{len(prepared.errors)} errors in {prepared.file}; nothing "
+                              f"written. First: {prepared.errors[0]}", source=prepared.file)
+    if not prepared.frames:
+        raise ValidationError("nothing to import", source=prepared.file)
+    return store.import_rows(prepared.frames, source=prepared.file, by=by)
