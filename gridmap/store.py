@@ -571,6 +571,9 @@ class SqlStore(Store):
             frame = schema.conform(layer, frame)
             schema.validate(layer, frame)
             prepared[layer] = frame
+        # What is there now, read before the write lock is taken (a GeoPackage writer
+        # that spills to disk locks readers out, its own reads included).
+        olds = {layer: self.read(layer) for layer, frame in prepared.items() if len(frame)}
         inserted = updated = 0
         with self._transaction() as con:
             undo = []
@@ -578,7 +581,7 @@ class SqlStore(Store):
                 if frame.empty:
                     continue
                 key = list(schema.LAYERS[layer].key)
-                old = self.read(layer)  # the same transaction's view for SQLite/PostGIS
+                old = olds[layer]
                 old_keys = self._keys(layer, old)
                 new_keys = self._keys(layer, frame)
                 present = new_keys.isin(set(old_keys))
