@@ -50,6 +50,15 @@ def point_blob(x: float, y: float, srs_id: int = 4326) -> bytes:
         shapely.Point(x, y), byte_order=1)
 
 
+def geometry_blob(geometry: shapely.Geometry, srs_id: int = 4326) -> bytes:
+    """A GeoPackage geometry blob of any geometry, with its xy envelope."""
+    if geometry.geom_type == "Point":
+        return point_blob(geometry.x, geometry.y, srs_id)
+    minx, miny, maxx, maxy = geometry.bounds
+    return (b"GP\x00\x03" + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy)
+            + shapely.to_wkb(geometry, byte_order=1))
+
+
 def _is_empty(blob):
     return None if blob is None else int(_parse(blob)[0])
 

@@ -144,11 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(p, as_user=True)
     p = sub.add_parser("import", help="import a ledger (Excel/CSV): households, workers or "
                        "visits; all or nothing")
-    p.add_argument("kind", choices=("households", "workers", "visits", "undo"))
+    p.add_argument("kind", choices=("areas", "grids", "households", "workers", "visits",
+                                    "undo"))
     p.add_argument("file", help="the .xlsx or .csv file (for undo: the import id)")
     p.add_argument("--mapping", help="a saved header mapping (JSON: file header -> column)")
     p.add_argument("--save-mapping", help="save the mapping used to this JSON file")
     p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    p.add_argument("--level", choices=("district", "street", "community"),
+                   help="for areas: the level of the file's areas")
+    p.add_argument("--crs", help="for boundaries without one, or from web maps: EPSG:NNNN, "
+                   "gcj02 or bd09")
+    p.add_argument("--encoding", help="attribute encoding of a Shapefile (default: detected)")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the import day (tier since)")
     p.add_argument("--by", default="cli", help="who imports (default: cli)")
     _store_arg(p)
@@ -247,8 +253,13 @@ def _import(args) -> int:
         return 0
     name = Path(args.file).name
     mapping = importing.load_mapping(args.mapping) if args.mapping else None
-    prepared = importing.prepare(args.kind, args.file, name, store=store, mapping=mapping,
-                                 as_of=args.as_of)
+    if args.kind in ("areas", "grids"):
+        from gridmap.boundaries import prepare_boundaries
+        prepared = prepare_boundaries(args.kind, args.file, store=store, level=args.level,
+                                      crs=args.crs, encoding=args.encoding, mapping=mapping)
+    else:
+        prepared = importing.prepare(args.kind, args.file, name, store=store,
+                                     mapping=mapping, as_of=args.as_of)
     if args.save_mapping:
         importing.save_mapping(prepared.mapping, args.save_mapping)
     for problem in prepared.problems:

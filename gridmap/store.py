@@ -32,7 +32,7 @@ import shapely
 
 from gridmap import schema, stages
 from gridmap._errors import NotFoundError, StoreError, ValidationError
-from gridmap._gpkg import geometry_of, point_blob, register_functions
+from gridmap._gpkg import geometry_blob, geometry_of, register_functions
 from gridmap._synthetic import aliases
 from gridmap.policy import Policy, load_policy
 from gridmap.settings import store_url
@@ -870,8 +870,8 @@ class GeoPackageStore(SqlStore):
             con.close()
 
     @staticmethod
-    def _geom_param(point: shapely.Point):
-        return point_blob(point.x, point.y)
+    def _geom_param(geometry: shapely.Geometry):
+        return geometry_blob(geometry)
 
     @staticmethod
     def _to_geometry(value):
