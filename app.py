@@ -41,7 +41,8 @@ PAGES = [  # (file, url path, icon)
     ("coverage", ":material/fact_check:"), ("hotspots", ":material/local_fire_department:"),
     ("cases", ":material/assignment_turned_in:"), ("needs", ":material/volunteer_activism:"),
     ("workload", ":material/balance:"), ("screen", ":material/tv:"),
-    ("admin", ":material/admin_panel_settings:"), ("assessment", ":material/checklist:"),
+    ("admin", ":material/admin_panel_settings:"), ("import", ":material/upload_file:"),
+    ("assessment", ":material/checklist:"),
 ]
 allowed = [(name, icon) for name, icon in PAGES if who.may_open(name)]
 navigation = st.navigation([

@@ -56,7 +56,7 @@ HOUSEHOLD_ACCESS = {"admin": FULL, "chief": FULL, "worker": FULL, "leader": MASK
 # The pages (url paths) each role may open.
 PAGES = {
     "admin": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
-              "screen", "admin", "assessment"),
+              "screen", "admin", "import", "assessment"),
     "leader": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
                "screen", "assessment"),
     "chief": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",

@@ -9,7 +9,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
          "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py",
          "app_pages/assessment.py", "app_pages/workload.py", "app_pages/screen.py",
-         "app_pages/admin.py"]
+         "app_pages/admin.py", "app_pages/import.py"]
 
 
 def as_user(at: AppTest, role: str = "admin", **fields) -> AppTest:

@@ -350,3 +350,25 @@ def test_no_payload_runs_on_any_page(hostile_server):
         expect(page.get_by_text(XSS_ALIAS, exact=True).first).to_be_visible(timeout=20_000)
         assert page.evaluate("() => window.__xss") is None
         assert attempted == []
+
+
+def test_importing_a_ledger_in_the_browser(server, small_frames, tmp_path):
+    from tests.test_importing import ledger_xlsx, valid_id
+    grid = small_frames["grids"].sort_values("grid_id")["grid_id"].iloc[0]
+    bad = tmp_path / "台账-错误.xlsx"
+    bad.write_bytes(ledger_xlsx([["甲", "123", "", "一号", grid, "红", "", 1, None, None]]))
+    good = tmp_path / "台账.xlsx"
+    good.write_bytes(ledger_xlsx([["乙", valid_id(40), "", "二号", grid, "橙色", "低保", 2,
+                                   None, None]]))
+    with chromium_page(width=1400, height=1400) as (page, attempted):
+        open_as(page, server + "/import")
+        page.locator('input[type="file"]').first.set_input_files(str(bad))
+        expect(page.get_by_text("存在错误，未写入任何数据")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("台账-错误.xlsx").first).to_be_visible()
+        page.locator('input[type="file"]').first.set_input_files(str(good))
+        page.get_by_role("button", name="确认导入").click()
+        expect(page.get_by_text("已导入")).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "import.png", full_page=True)
+        page.get_by_role("button", name="撤销", exact=True).click()
+        expect(page.get_by_text("已撤销导入")).to_be_visible(timeout=30_000)
+        assert attempted == []

@@ -1,0 +1,115 @@
+"""Import: boundaries and ledgers from files, checked row by row, all or nothing, undoable."""
+
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _common as ui
+from gridmap import boundaries, importing
+from gridmap._errors import GridmapError
+from gridmap.i18n import t
+
+lang = ui.lang()
+st.title(t("import.title", lang))
+st.caption(t("import.intro", lang))
+if flash := st.session_state.pop("gridmap.import.flash", None):
+    st.success(flash)
+
+KINDS = ("households", "workers", "visits", "grids", "areas")
+left, right = st.columns([1, 2])
+kind = left.selectbox(t("import.kind", lang), KINDS,
+                      format_func=lambda k: t(f"import.kind.{k}", lang))
+spatial = kind in ("grids", "areas")
+upload = right.file_uploader(
+    t("import.file", lang), key=f"gridmap.import.file.{kind}",
+    type=["geojson", "json", "gpkg", "zip", "shp"] if spatial else ["xlsx", "csv"])
+options = {}
+if spatial:
+    c1, c2, c3 = st.columns(3)
+    if kind == "areas":
+        options["level"] = c1.selectbox(t("import.level", lang),
+                                        ("district", "street", "community"),
+                                        format_func=lambda v: t(f"level.{v}", lang))
+    crs = c2.text_input(t("import.crs", lang), placeholder="EPSG:4549 / gcj02 / bd09")
+    options["crs"] = crs.strip() or None
+    encoding = c3.text_input(t("import.encoding", lang), placeholder="GBK")
+    options["encoding"] = encoding.strip() or None
+saved = st.file_uploader(t("import.mapping_file", lang), type=["json"],
+                         key=f"gridmap.import.mapping.{kind}")
+
+if upload is not None:
+    folder = Path(tempfile.mkdtemp(prefix="gridmap-import-"))
+    path = folder / upload.name
+    path.write_bytes(upload.getvalue())
+    mapping = json.loads(saved.getvalue().decode("utf-8")) if saved is not None else None
+    edited = st.session_state.get(f"gridmap.import.edited.{kind}.{upload.name}")
+    try:
+        if spatial:
+            prepared = boundaries.prepare_boundaries(kind, path, store=ui.store(),
+                                                     mapping=edited or mapping, **options)
+        else:
+            prepared = importing.prepare(kind, path, upload.name, store=ui.store(),
+                                         mapping=edited or mapping, as_of=ui.today())
+    except GridmapError as exc:
+        st.error(str(exc))
+        st.stop()
+    # The mapping, adjustable: file header -> schema column.
+    st.subheader(t("import.mapping", lang))
+    columns = ["", *(boundaries.HEADERS if spatial else importing.HEADERS)[kind]]
+    table = pd.DataFrame({"header": list(prepared.mapping),
+                          "column": list(prepared.mapping.values())})
+    changed = st.data_editor(
+        table, hide_index=True, width="stretch", num_rows="dynamic",
+        column_config={"header": st.column_config.TextColumn(t("import.header", lang)),
+                       "column": st.column_config.SelectboxColumn(
+                           t("import.column", lang), options=columns)},
+        key=f"gridmap.import.editor.{kind}.{upload.name}")
+    new_mapping = {h: c for h, c in zip(changed["header"], changed["column"], strict=True)
+                   if h and c}
+    a, b = st.columns(2)
+    if a.button(t("import.apply_mapping", lang)):
+        st.session_state[f"gridmap.import.edited.{kind}.{upload.name}"] = new_mapping
+        st.rerun()
+    b.download_button(t("import.save_mapping", lang),
+                      json.dumps(prepared.mapping, ensure_ascii=False, indent=1),
+                      file_name=f"mapping-{kind}.json", mime="application/json")
+
+    accepted = len(prepared.frames.get(kind, []))
+    cols = st.columns(4)
+    cols[0].metric(t("import.read", lang), f"{prepared.rows_read:,}")
+    cols[1].metric(t("import.accepted", lang), f"{accepted:,}")
+    cols[2].metric(t("import.errors", lang), f"{len(prepared.errors):,}")
+    cols[3].metric(t("import.warnings", lang), f"{len(prepared.warnings):,}")
+    if prepared.problems:
+        report = prepared.report()
+        st.dataframe(ui.labelled(report, lang), hide_index=True, width="stretch", height=300)
+    if prepared.errors:
+        st.error(t("import.refused", lang))
+    elif st.button(t("import.commit", lang), type="primary", disabled=not accepted):
+        try:
+            import_id = importing.commit(ui.store(), prepared,
+                                         by=ui.principal().username)
+        except GridmapError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["gridmap.import.flash"] = t("import.done", lang, id=import_id)
+            st.rerun()
+
+st.subheader(t("import.history", lang))
+log = ui.read("imports").sort_values("imported_at", ascending=False)
+st.dataframe(ui.labelled(log, lang), hide_index=True, width="stretch")
+live = log.loc[log["undone_at"].isna(), "import_id"].tolist()
+if live:
+    l2, r2 = st.columns([3, 1])
+    which = l2.selectbox(t("import.undo_which", lang), live, key="gridmap.import.undo")
+    if r2.button(t("import.undo", lang)):
+        try:
+            ui.store().undo_import(which)
+        except GridmapError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["gridmap.import.flash"] = t("import.undone", lang, id=which)
+            st.rerun()
