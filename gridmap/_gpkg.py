@@ -30,6 +30,12 @@ def _parse(blob: bytes) -> tuple[bool, tuple[float, float, float, float] | None]
     if n:
         minx, maxx, miny, maxy = struct.unpack_from(f"{order}4d", blob, 8)
         return False, (minx, maxx, miny, maxy)
+    wkb_order = "<" if blob[8] == 1 else ">"
+    if struct.unpack_from(f"{wkb_order}I", blob, 9)[0] == 1:  # a 2D point: read it directly
+        x, y = struct.unpack_from(f"{wkb_order}2d", blob, 13)
+        if x != x and y != y:  # POINT EMPTY is NaN, NaN
+            return True, None
+        return False, (x, x, y, y)
     geom = shapely.from_wkb(bytes(blob[8 + 8 * n:]))
     if geom.is_empty:
         return True, None

@@ -187,10 +187,15 @@ def save_mapping(mapping: dict[str, str], path: str | Path) -> None:
 
 
 # -- values --------------------------------------------------------------------------
+_LOOKUPS: dict[int, dict[str, str]] = {}
+
+
 def _word(value, words: dict[str, tuple[str, ...]]) -> str | None:
-    key = _header_key(value).removesuffix(".0")
-    return next((k for k, names in words.items() if key in {_header_key(n) for n in names}),
-                None)
+    lookup = _LOOKUPS.get(id(words))
+    if lookup is None:
+        lookup = _LOOKUPS[id(words)] = {_header_key(n): k for k, names in words.items()
+                                        for n in names}
+    return lookup.get(_header_key(value).removesuffix(".0"))
 
 
 def check_id_number(value) -> str | None:
