@@ -51,8 +51,11 @@ if upload is not None:
             prepared = boundaries.prepare_boundaries(kind, path, store=ui.store(),
                                                      mapping=edited or mapping, **options)
         else:
+            bar = st.progress(0.0)
             prepared = importing.prepare(kind, path, upload.name, store=ui.store(),
-                                         mapping=edited or mapping, as_of=ui.today())
+                                         mapping=edited or mapping, as_of=ui.today(),
+                                         progress=lambda f, m: bar.progress(min(f, 1.0), m))
+            bar.empty()
     except GridmapError as exc:
         st.error(str(exc))
         st.stop()
@@ -90,8 +93,9 @@ if upload is not None:
         st.error(t("import.refused", lang))
     elif st.button(t("import.commit", lang), type="primary", disabled=not accepted):
         try:
-            import_id = importing.commit(ui.store(), prepared,
-                                         by=ui.principal().username)
+            bar = st.progress(0.0)
+            import_id = importing.commit(ui.store(), prepared, by=ui.principal().username,
+                                         progress=lambda f, m: bar.progress(min(f, 1.0), m))
         except GridmapError as exc:
             st.error(str(exc))
         else:

@@ -259,7 +259,7 @@ def _import(args) -> int:
                                       crs=args.crs, encoding=args.encoding, mapping=mapping)
     else:
         prepared = importing.prepare(args.kind, args.file, name, store=store,
-                                     mapping=mapping, as_of=args.as_of)
+                                     mapping=mapping, as_of=args.as_of, progress=_progress)
     if args.save_mapping:
         importing.save_mapping(prepared.mapping, args.save_mapping)
     for problem in prepared.problems:
@@ -272,7 +272,7 @@ def _import(args) -> int:
         return 2
     if args.dry_run:
         return 0
-    import_id = importing.commit(store, prepared, by=args.by)
+    import_id = importing.commit(store, prepared, by=args.by, progress=_progress)
     print(import_id)
     print(f"imported as {import_id}; undo with: python -m gridmap import undo {import_id}",
           file=sys.stderr)

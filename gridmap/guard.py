@@ -240,9 +240,9 @@ class GuardedStore(Store):
         self.inner.create_account(username, role, password, **fields)
         self.audit("create_account", username, role=role)
 
-    def import_rows(self, frames, *, source: str, by: str) -> str:
+    def import_rows(self, frames, *, source: str, by: str, progress=None) -> str:
         self._allow("import_rows")
-        import_id = self.inner.import_rows(frames, source=source, by=by)
+        import_id = self.inner.import_rows(frames, source=source, by=by, progress=progress)
         self.audit("import", import_id, file=source)
         return import_id
 

@@ -49,6 +49,8 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "kind": ("人员类型", "类型", "专兼职", "kind"),
         "capacity": ("工作量系数", "能力系数", "capacity"),
         "chief_id": ("网格长编号", "网格长", "chief_id"),
+        "grid_id": ("负责网格", "所属网格", "网格编码", "grid_id"),
+        "role": ("职责", "网格职责", "role"),
     },
     "visits": {
         "visit_id": ("走访编号", "visit_id"),
@@ -76,6 +78,7 @@ METHOD_WORDS = {
     "online": ("网络", "微信", "视频", "线上", "online"),
     "volunteer": ("志愿者", "侧面了解", "志愿者走访", "volunteer"),
 }
+ROLE_WORDS = {"primary": ("主责", "专职", "primary"), "backup": ("协助", "兼职", "backup")}
 KIND_WORDS = {"full_time": ("专职", "专职网格员", "full_time"),
               "part_time": ("兼职", "兼职网格员", "part_time"),
               "volunteer": ("志愿者", "volunteer")}
@@ -109,6 +112,7 @@ class Prepared:
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     rows_read: int = 0
+    progress: object = None  # progress(fraction, message), for large files
 
     @property
     def errors(self) -> list[Problem]:
@@ -244,8 +248,9 @@ def _text(value) -> str | None:
 
 # -- preparing ----------------------------------------------------------------------------
 def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | None = None,
-            as_of: date | None = None) -> Prepared:
-    """Read and check a file against ``store``; nothing is written."""
+            as_of: date | None = None, progress=None) -> Prepared:
+    """Read and check a file against ``store``; nothing is written. ``progress(fraction,
+    message)`` hears how far it got (large files)."""
     if kind not in KINDS:
         raise ValidationError(f"unknown import {kind!r}; use one of {', '.join(KINDS)}")
     cells = read_cells(source, name)
@@ -264,6 +269,7 @@ def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | No
         raise ValidationError(f"no column for {', '.join(missing)} (headers: "
                               f"{', '.join(h for h in headers if h)})", source=name)
     prepared = Prepared(kind, name, mapping, header + 1, rows_read=len(body))
+    prepared.progress = progress or (lambda fraction, message: None)
     rows = pd.DataFrame({column: body[h] for h, column in mapping.items()})
     rows["_row"] = body.index.to_numpy() + header + 2  # the spreadsheet row
     as_of = as_of or date.today()
@@ -295,7 +301,10 @@ def _households(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> N
     by_id_number = existing.drop_duplicates("id_number").set_index("id_number")["household_id"]
     old = existing.set_index("household_id")
     out, bad = [], set()
-    for record in rows.to_dict(orient="records"):
+    every = max(len(rows) // 20, 5000)
+    for i, record in enumerate(rows.to_dict(orient="records")):
+        if i % every == 0 and i:
+            prepared.progress(i / len(rows), f"checked {i:,} of {len(rows):,} rows")
         n = record["_row"]
         row = {c: _text(record.get(c)) for c in ("household_id", "head_name", "phone",
                                                  "address", "grid_id", "categories")}
@@ -414,7 +423,14 @@ def _new_aliases(taken: pd.Series, n: int) -> list[str]:
 
 
 def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
-    out = []
+    """Workers, and their grid (主责 or 协助) when the file names one."""
+    grids = set(store.read("grids", columns=["grid_id"])["grid_id"])
+    known = set(store.read("workers", columns=["worker_id"])["worker_id"])
+    assignments = store.read("assignments")
+    primary_of = assignments[assignments["role"] == "primary"].set_index("grid_id")[
+        "worker_id"]
+    in_file = {_text(v) for v in rows["worker_id"]} if "worker_id" in rows else set()
+    out, links = [], []
     for record in rows.to_dict(orient="records"):
         n, ok = record["_row"], True
         for column in REQUIRED["workers"]:
@@ -432,16 +448,38 @@ def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None
         except ValueError:
             _problem(prepared, n, "capacity", f"{capacity!r} is not a number")
             ok = False
+        chief = _text(record.get("chief_id"))
+        if chief and chief not in known | in_file:
+            _problem(prepared, n, "chief_id", f"no worker {chief!r} in the store or the file")
+            ok = False
+        worker, grid = _text(record.get("worker_id")), _text(record.get("grid_id"))
+        if grid:
+            role = (_word(record.get("role"), ROLE_WORDS) if _text(record.get("role")) else
+                    "primary" if kind == "full_time" else "backup")
+            if role is None:
+                _problem(prepared, n, "role", f"{record.get('role')!r} is not 主责/协助")
+                ok = False
+            elif grid not in grids:
+                _problem(prepared, n, "grid_id", f"no grid {grid!r} in the store")
+                ok = False
+            elif role == "primary" and primary_of.get(grid, worker) != worker:
+                _problem(prepared, n, "grid_id", f"grid {grid} already has the primary worker "
+                         f"{primary_of[grid]}: import this one as 协助, or rebalance")
+                ok = False
+            else:
+                links.append({"worker_id": worker, "grid_id": grid, "role": role})
         if ok:
-            out.append({"worker_id": _text(record["worker_id"]), "name": _text(record["name"]),
-                        "kind": kind, "capacity": capacity,
-                        "chief_id": _text(record.get("chief_id")), "_row": n})
+            out.append({"worker_id": worker, "name": _text(record["name"]), "kind": kind,
+                        "capacity": capacity, "chief_id": chief, "_row": n})
     frame = pd.DataFrame(out)
     if frame.empty:
         return
     _duplicates(prepared, frame["worker_id"], frame["_row"], "worker_id")
     if not prepared.errors:
         prepared.frames["workers"] = schema.conform("workers", frame)
+        if links:
+            prepared.frames["assignments"] = schema.conform("assignments",
+                                                            pd.DataFrame(links))
 
 
 def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
@@ -489,11 +527,11 @@ def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
         prepared.frames["visits"] = schema.conform("visits", frame)
 
 
-def commit(store, prepared: Prepared, *, by: str) -> str:
+def commit(store, prepared: Prepared, *, by: str, progress=None) -> str:
     """Write a prepared import, all or nothing; returns the import's id (for undo)."""
     if prepared.errors:
         raise ValidationError(f"{len(prepared.errors)} errors in {prepared.file}; nothing "
                               f"written. First: {prepared.errors[0]}", source=prepared.file)
     if not prepared.frames:
         raise ValidationError("nothing to import", source=prepared.file)
-    return store.import_rows(prepared.frames, source=prepared.file, by=by)
+    return store.import_rows(prepared.frames, source=prepared.file, by=by, progress=progress)

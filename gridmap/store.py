@@ -168,7 +168,8 @@ class Store(ABC):
         """Append audit rows (``audit`` columns)."""
 
     @abstractmethod
-    def import_rows(self, frames: Mapping[str, pd.DataFrame], *, source: str, by: str) -> str:
+    def import_rows(self, frames: Mapping[str, pd.DataFrame], *, source: str, by: str,
+                    progress=None) -> str:
         """Upsert rows by key into their layers, all or nothing, keeping what they
         replaced; returns the import's id. Unchanged rows are left alone, so the same
         file imported twice changes nothing the second time."""
@@ -550,8 +551,15 @@ class SqlStore(Store):
             joined = joined + "|" + part.astype(str)
         return joined.reset_index(drop=True)
 
-    def _insert_many(self, con, layer: str, frame: pd.DataFrame) -> None:
+    def _insert_many(self, con, layer: str, frame: pd.DataFrame, report=None,
+                     chunk: int = 50_000) -> None:
         if frame.empty:
+            return
+        if report and len(frame) > chunk:  # large: in chunks, saying how far it got
+            for start in range(0, len(frame), chunk):
+                self._insert_many(con, layer, frame.iloc[start:start + chunk])
+                done = min(start + chunk, len(frame))
+                report(done / len(frame), f"wrote {done:,} of {len(frame):,} {layer}")
             return
         spec = schema.LAYERS[layer]
         names = list(spec.column_names)
@@ -563,8 +571,10 @@ class SqlStore(Store):
         rows = list(zip(*self._columns(layer, frame), strict=True))
         con.executemany(f"INSERT INTO {layer} ({cols}) VALUES ({', '.join(marks)})", rows)
 
-    def import_rows(self, frames: Mapping[str, pd.DataFrame], *, source: str, by: str) -> str:
+    def import_rows(self, frames: Mapping[str, pd.DataFrame], *, source: str, by: str,
+                    progress=None) -> str:
         import_id = _new_id("I")
+        report = progress or (lambda fraction, message: None)
         at = pd.Timestamp.now().floor("s")
         prepared = {}
         for layer, frame in frames.items():
@@ -603,7 +613,7 @@ class SqlStore(Store):
                     values = k.split("|")
                     where = " AND ".join(f'"{c}" = ?' for c in key)
                     con.execute(f"DELETE FROM {layer} WHERE {where}", values)
-                self._insert_many(con, layer, pd.concat([fresh, changed]))
+                self._insert_many(con, layer, pd.concat([fresh, changed]), report)
                 undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False), None)
                          for k in new_keys[~present].tolist()]
                 undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False),

@@ -205,3 +205,42 @@ def test_cli_import_dry_run_commit_and_undo(small_store, tmp_path, capsys):
     assert cli.main(["import", "households", str(bad), *store]) == 2
     err = capsys.readouterr().err
     assert "bad.xlsx, row 4, column id_number" in err and "nothing written" in err
+
+
+def test_workers_with_their_grids(small_store, tmp_path):
+    grid = small_store.read("grids")["grid_id"].iloc[0]
+    holder = small_store.read("assignments").query(
+        "grid_id == @grid and role == 'primary'")["worker_id"].iloc[0]
+    text = ("人员编号,姓名,人员类型,负责网格,职责,网格长编号\n"
+            f"WNEW1,新网格员,兼职,{grid},协助,{holder}\n"
+            f"WNEW2,新专职,专职,{grid},,\n"                       # would be a second primary
+            "WNEW3,新志愿者,志愿者,,,WNOBODY\n")                  # unknown chief
+    path = tmp_path / "workers.csv"
+    path.write_text(text, encoding="utf-8-sig")
+    prepared = importing.prepare("workers", path, path.name, store=small_store)
+    errors = {(p.row, p.column): p.reason for p in prepared.errors}
+    assert "already has the primary worker" in errors[(3, "grid_id")]
+    assert "no worker 'WNOBODY'" in errors[(4, "chief_id")]
+    path.write_text("\n".join(text.splitlines()[:2]) + "\n", encoding="utf-8-sig")
+    prepared = importing.prepare("workers", path, path.name, store=small_store)
+    importing.commit(small_store, prepared, by="test")
+    workers = small_store.read("workers").set_index("worker_id")
+    assert workers.at["WNEW1", "kind"] == "part_time" and workers.at["WNEW1", "capacity"] == 0.4
+    mine = small_store.read("assignments").query("worker_id == 'WNEW1'")
+    assert mine[["grid_id", "role"]].values.tolist() == [[grid, "backup"]]
+
+
+def test_large_files_report_progress(small_store, tmp_path):
+    grid = small_store.read("grids")["grid_id"].iloc[0]
+    lines = ["户主姓名,身份证号,住址,所属网格,颜色等级"]
+    lines += [f"户{i},{valid_id(100 + i)},地址,{grid},绿" for i in range(12_000)]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    heard = []
+    prepared = importing.prepare("households", path, path.name, store=small_store,
+                                 progress=lambda f, m: heard.append((f, m)))
+    assert not prepared.errors and len(prepared.frames["households"]) == 12_000
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and 0 < fractions[0] < 1 and len(heard) >= 2
+    importing.commit(small_store, prepared, by="test")
+    assert len(small_store.read("households").query("address == '地址'")) == 12_000
