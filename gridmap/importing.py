@@ -294,90 +294,128 @@ def _duplicates(prepared: Prepared, ids: pd.Series, rows: pd.Series, column: str
             first[value] = row
 
 
+def _texts(values: pd.Series) -> pd.Series:
+    """Cells as trimmed text (``None`` when empty); 12.0 from Excel becomes 12."""
+    text = values.astype(object).where(values.notna(), None)
+    text = text.map(lambda v: v if v is None else str(v)).astype(object)
+    text = text.str.strip().str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    return text.where(text.notna() & (text != ""), None)
+
+
+def _flag(prepared: Prepared, bad: set, rows: pd.Series, mask, column: str, reason,
+          *, warning: bool = False) -> None:
+    """A problem for every row where ``mask`` holds; ``reason`` may be a Series."""
+    mask = np.asarray(mask, dtype=bool)
+    reasons = reason[mask] if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
+    for n, text in zip(rows[mask], reasons, strict=True):
+        _problem(prepared, n, column, text, warning=warning)
+        if not warning:
+            bad.add(int(n))
+
+
 def _households(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
+    """Checked column by column (vectorised: a million rows take seconds)."""
     grids = store.read("grids")
     shapes = grids.set_index("grid_id").geometry
     existing = store.read("households")
     by_id_number = existing.drop_duplicates("id_number").set_index("id_number")["household_id"]
     old = existing.set_index("household_id")
-    out, bad = [], set()
-    every = max(len(rows) // 20, 5000)
-    for i, record in enumerate(rows.to_dict(orient="records")):
-        if i % every == 0 and i:
-            prepared.progress(i / len(rows), f"checked {i:,} of {len(rows):,} rows")
-        n = record["_row"]
-        row = {c: _text(record.get(c)) for c in ("household_id", "head_name", "phone",
-                                                 "address", "grid_id", "categories")}
-        for column in REQUIRED["households"]:
-            if not _text(record.get(column)):
-                _problem(prepared, n, column, "empty")
-                bad.add(n)
-        raw_id = record.get("id_number")
-        if _text(raw_id):
-            reason = check_id_number(raw_id)
-            if reason:
-                _problem(prepared, n, "id_number", reason)
-                bad.add(n)
-            row["id_number"] = _text(raw_id).upper()
-        tier = _word(record.get("tier"), TIER_WORDS) if _text(record.get("tier")) else None
-        if _text(record.get("tier")) and tier is None:
-            _problem(prepared, n, "tier", f"{record.get('tier')!r} is not a tier (红/橙/黄/绿, "
-                     "red/orange/yellow/green or 1-4)")
-            bad.add(n)
-        row["tier"] = tier
-        categories = re.split(r"[;；,，、/\s]+", row["categories"] or "")
-        categories = [c for c in categories if c]
-        unknown = [c for c in categories if c not in schema.CATEGORIES]
-        if unknown:
-            _problem(prepared, n, "categories", f"unknown categories {unknown}; allowed: "
-                     f"{', '.join(schema.CATEGORIES)}")
-            bad.add(n)
-        row["categories"] = schema.CATEGORY_SEPARATOR.join(categories) or None
-        members = _text(record.get("members"))
-        try:
-            row["members"] = int(float(members)) if members else 1
-            if not 1 <= row["members"] <= 30:
-                raise ValueError
-        except ValueError:
-            _problem(prepared, n, "members", f"{members!r} is not a number of members 1-30")
-            bad.add(n)
-        # Where it lives: its coordinates, else its grid's representative point.
-        lon, lat = _text(record.get("lon")), _text(record.get("lat"))
-        point = None
-        if lon and lat:
-            try:
-                point = shapely.Point(float(lon), float(lat))
-            except ValueError:
-                _problem(prepared, n, "lon", f"{lon!r}, {lat!r} are not coordinates")
-                bad.add(n)
-        grid = row["grid_id"]
-        if grid and grid not in shapes.index:
-            _problem(prepared, n, "grid_id", f"no grid {grid!r} in the store")
-            bad.add(n)
-            grid = None
-        if point is not None and not grid:
-            inside = shapes[shapes.covers(point)].index.sort_values()
-            if len(inside):  # on a shared edge: the first grid by id, exactly one
-                grid = row["grid_id"] = inside[0]
-            else:
-                _problem(prepared, n, "grid_id", "empty, and the point lies in no grid")
-                bad.add(n)
-        elif not grid and n not in bad:
-            _problem(prepared, n, "grid_id", "empty, and there are no coordinates")
-            bad.add(n)
-        quality = "exact"
-        if grid and point is None:
-            point, quality = shapes[grid].representative_point(), "approximate"
-            _problem(prepared, n, "lon", "no coordinates: placed at its grid's centre and "
-                     "flagged approximate", warning=True)
-        elif grid and point is not None and not shapes[grid].covers(point):
-            _problem(prepared, n, "lon", f"the point lies outside its grid {grid}",
-                     warning=True)
-        row.update(location_quality=quality, geometry=point, _row=n)
-        out.append(row)
-    frame = pd.DataFrame(out)
-    if frame.empty:
-        return
+    prepared.progress(0.1, f"checking {len(rows):,} rows")
+    number = rows["_row"].reset_index(drop=True)
+    rows = rows.reset_index(drop=True)
+    cell = {c: (_texts(rows[c]) if c in rows else pd.Series([None] * len(rows), dtype=object))
+            for c in ("household_id", "head_name", "id_number", "phone", "address",
+                      "grid_id", "tier", "categories", "members", "lon", "lat")}
+    bad: set[int] = set()
+    for column in REQUIRED["households"]:
+        _flag(prepared, bad, number, cell[column].isna(), column, "empty")
+    # ID numbers: kept as text, 18 characters, check digit.
+    ids = cell["id_number"].str.upper()
+    raw = rows["id_number"] if "id_number" in rows else pd.Series([None] * len(rows))
+    numeric = raw.map(lambda v: isinstance(v, float | np.floating) or (
+        isinstance(v, int | np.integer) and len(str(v)) > 15)).to_numpy(bool)
+    _flag(prepared, bad, number, numeric, "id_number",
+          "stored as a number, so digits were lost: format the column as text")
+    shaped = ids.str.fullmatch(r"\d{17}[\dX]").fillna(False).to_numpy(bool) & ~numeric
+    _flag(prepared, bad, number, ids.notna().to_numpy() & ~numeric & ~shaped, "id_number",
+          ids.map(lambda v: f"{v!r} is not 18 characters (17 digits and a digit or X)"))
+    check_ok = np.zeros(len(rows), dtype=bool)
+    if shaped.any():
+        digits = (np.frombuffer("".join(ids[shaped].str[:17]).encode(), dtype=np.uint8)
+                  .reshape(-1, 17).astype(int) - 48)
+        expected = np.array(list(_ID_CHECK))[(digits @ np.array(_ID_WEIGHTS)) % 11]
+        check_ok[shaped] = expected == ids[shaped].str[17].to_numpy()
+    _flag(prepared, bad, number, shaped & ~check_ok, "id_number",
+          ids.map(lambda v: f"{v!r} fails its check digit"))
+    # Tiers, categories, members.
+    lookup = {_header_key(n): k for k, names in TIER_WORDS.items() for n in names}
+    tier = cell["tier"].map(lambda v: None if v is None else lookup.get(_header_key(v)))
+    _flag(prepared, bad, number, cell["tier"].notna().to_numpy() & tier.isna().to_numpy(),
+          "tier", cell["tier"].map(lambda v: f"{v!r} is not a tier (红/橙/黄/绿, "
+                                   "red/orange/yellow/green or 1-4)"))
+    parts = cell["categories"].fillna("").str.split(r"[;；,，、/\s]+", regex=True)
+    parts = parts.map(lambda items: [c for c in items if c])
+    unknown = parts.map(lambda items: [c for c in items if c not in schema.CATEGORIES])
+    _flag(prepared, bad, number, unknown.map(bool).to_numpy(bool), "categories",
+          unknown.map(lambda u: f"unknown categories {u}; allowed: "
+                      f"{', '.join(schema.CATEGORIES)}"))
+    categories = parts.map(lambda items: schema.CATEGORY_SEPARATOR.join(items) or None)
+    members = pd.to_numeric(cell["members"], errors="coerce")
+    members_bad = cell["members"].notna() & (members.isna() | (members % 1 != 0)
+                                             | (members < 1) | (members > 30))
+    _flag(prepared, bad, number, members_bad.to_numpy(), "members",
+          cell["members"].map(lambda v: f"{v!r} is not a number of members 1-30"))
+    members = members.fillna(1)
+    # Where it lives: its coordinates, else its grid's representative point.
+    lon = pd.to_numeric(cell["lon"], errors="coerce")
+    lat = pd.to_numeric(cell["lat"], errors="coerce")
+    given = (cell["lon"].notna() & cell["lat"].notna()).to_numpy()
+    not_numbers = given & (lon.isna() | lat.isna()).to_numpy()
+    _flag(prepared, bad, number, not_numbers, "lon",
+          cell["lon"].str.cat(cell["lat"].fillna(""), sep=", ").map(
+              lambda v: f"{v!r} are not coordinates"))
+    has_point = given & ~not_numbers
+    points = np.full(len(rows), None, dtype=object)
+    points[has_point] = shapely.points(lon[has_point].to_numpy(), lat[has_point].to_numpy())
+    grid = cell["grid_id"].copy()
+    unknown_grid = grid.notna().to_numpy() & ~grid.isin(shapes.index).to_numpy()
+    _flag(prepared, bad, number, unknown_grid, "grid_id",
+          grid.map(lambda v: f"no grid {v!r} in the store"))
+    grid[unknown_grid] = None
+    locate = has_point & grid.isna().to_numpy() & ~unknown_grid
+    if locate.any():  # by location; on a shared edge, the first grid by id: exactly one
+        tree = shapely.STRtree(shapes.values)
+        which, hit = tree.query(points[locate], predicate="covered_by")
+        names = pd.Series(shapes.index.to_numpy()[hit], index=which).groupby(level=0).min()
+        found = pd.Series(names.reindex(range(int(locate.sum()))).to_numpy(), dtype=object)
+        grid[np.flatnonzero(locate)] = found.where(found.notna(), None).to_numpy()
+        nowhere = np.zeros(len(rows), dtype=bool)
+        nowhere[np.flatnonzero(locate)] = found.isna().to_numpy()
+        _flag(prepared, bad, number, nowhere, "grid_id",
+              "empty, and the point lies in no grid")
+    no_place = grid.isna().to_numpy() & ~has_point & ~unknown_grid
+    _flag(prepared, bad, number, no_place & cell["grid_id"].isna().to_numpy(), "grid_id",
+          "empty, and there are no coordinates")
+    placed = grid.notna().to_numpy()
+    approximate = placed & ~has_point
+    centres = shapes.representative_point()
+    points[approximate] = centres.reindex(grid[approximate]).to_numpy()
+    _flag(prepared, bad, number, approximate, "lon",
+          "no coordinates: placed at its grid's centre and flagged approximate", warning=True)
+    check = placed & has_point
+    outside = np.zeros(len(rows), dtype=bool)
+    if check.any():
+        outside[check] = ~shapely.covers(shapes.reindex(grid[check]).to_numpy(),
+                                         points[check])
+    _flag(prepared, bad, number, outside, "lon",
+          grid.map(lambda v: f"the point lies outside its grid {v}"), warning=True)
+    prepared.progress(0.6, "checked; matching existing households")
+    frame = pd.DataFrame({
+        "household_id": cell["household_id"], "head_name": cell["head_name"],
+        "id_number": ids, "phone": cell["phone"], "address": cell["address"],
+        "grid_id": grid, "tier": tier, "categories": categories,
+        "members": members.astype(int), "geometry": points,
+        "location_quality": np.where(approximate, "approximate", "exact"), "_row": number})
     frame = frame[~frame["_row"].isin(bad)]
     # Ids: given, or the existing household with that ID number, or a stable new one.
     given = frame["household_id"].notna()

@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
@@ -219,6 +220,14 @@ def _sql_value(kind: str, value):
     if kind == "float":
         return float(value)
     return str(value)
+
+
+def _keys_json(keys: pd.Series) -> list[str]:
+    """'a|b' keys as JSON lists, vectorised (json.dumps for any key that needs escaping)."""
+    plain = ~keys.str.contains(r'["\\]', regex=True)
+    out = ('["' + keys.str.replace("|", '","', regex=False) + '"]').where(plain)
+    return [o if p else json.dumps(k.split("|"), ensure_ascii=False)
+            for o, p, k in zip(out, plain, keys, strict=True)]
 
 
 def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -516,8 +525,11 @@ class SqlStore(Store):
             col = col.astype(object).where(values.notna(), None)
             out.append(col.tolist())
         if spec.geometry:
-            out.append([self._geom_param(g) for g in frame.geometry.values])
+            out.append(self._geom_params(frame.geometry.values))
         return out
+
+    def _geom_params(self, geometries) -> list:
+        return [self._geom_param(g) for g in geometries]
 
     @staticmethod
     def _row_json(layer: str, frame: pd.DataFrame) -> list[str]:
@@ -551,13 +563,16 @@ class SqlStore(Store):
             joined = joined + "|" + part.astype(str)
         return joined.reset_index(drop=True)
 
+    _chunk = 50_000  # rows per executemany when reporting progress
+
     def _insert_many(self, con, layer: str, frame: pd.DataFrame, report=None,
-                     chunk: int = 50_000) -> None:
+                     chunk: int | None = None) -> None:
+        chunk = chunk or self._chunk
         if frame.empty:
             return
         if report and len(frame) > chunk:  # large: in chunks, saying how far it got
             for start in range(0, len(frame), chunk):
-                self._insert_many(con, layer, frame.iloc[start:start + chunk])
+                SqlStore._insert_many(self, con, layer, frame.iloc[start:start + chunk])
                 done = min(start + chunk, len(frame))
                 report(done / len(frame), f"wrote {done:,} of {len(frame):,} {layer}")
             return
@@ -614,8 +629,8 @@ class SqlStore(Store):
                     where = " AND ".join(f'"{c}" = ?' for c in key)
                     con.execute(f"DELETE FROM {layer} WHERE {where}", values)
                 self._insert_many(con, layer, pd.concat([fresh, changed]), report)
-                undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False), None)
-                         for k in new_keys[~present].tolist()]
+                undo += [(layer, key_json, None) for key_json in
+                         _keys_json(new_keys[~present.to_numpy()])]
                 undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False),
                           before_json[k]) for k in changed_keys]
                 inserted += len(fresh)
@@ -882,6 +897,41 @@ class GeoPackageStore(SqlStore):
     @staticmethod
     def _geom_param(geometry: shapely.Geometry):
         return geometry_blob(geometry)
+
+    def _geom_params(self, geometries) -> list:
+        """Blobs for many geometries: points in one vectorised pass."""
+        points = shapely.get_type_id(geometries) == 0
+        wkb = shapely.to_wkb(geometries, byte_order=1)
+        header = b"GP\x00\x01" + struct.pack("<i", 4326)
+        return [header + w if p else geometry_blob(g)
+                for w, p, g in zip(wkb, points, geometries, strict=True)]
+
+    def _insert_many(self, con, layer: str, frame: pd.DataFrame, report=None,
+                     chunk: int | None = None) -> None:
+        """Large inserts without GDAL's per-row insert triggers (R-tree and feature
+        count), which are put back afterwards and their work done once, set-wise, in
+        the same transaction."""
+        if len(frame) < 5_000:
+            return super()._insert_many(con, layer, frame, report, chunk)
+        triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                               "AND tbl_name = ? AND sql LIKE '%AFTER INSERT%'",
+                               (layer,)).fetchall()
+        for name, _ in triggers:
+            con.execute(f'DROP TRIGGER "{name}"')
+        last = con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
+        super()._insert_many(con, layer, frame, report, chunk)
+        if schema.LAYERS[layer].geometry and con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?",
+                (f"rtree_{layer}_geom",)).fetchone():
+            con.execute(f'INSERT INTO "rtree_{layer}_geom" SELECT fid, ST_MinX(geom), '
+                        f'ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom) FROM "{layer}" '
+                        "WHERE fid > ? AND geom NOT NULL AND NOT ST_IsEmpty(geom)", (last,))
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
+                       ).fetchone():
+            con.execute(f'UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM '
+                        f'"{layer}") WHERE lower(table_name) = lower(?)', (layer,))
+        for _, sql in triggers:
+            con.execute(sql)
 
     @staticmethod
     def _to_geometry(value):

@@ -7,6 +7,7 @@ from datetime import date
 
 import openpyxl
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -230,7 +231,9 @@ def test_workers_with_their_grids(small_store, tmp_path):
     assert mine[["grid_id", "role"]].values.tolist() == [[grid, "backup"]]
 
 
-def test_large_files_report_progress(small_store, tmp_path):
+def test_large_files_report_progress(small_store, tmp_path, monkeypatch):
+    from gridmap.store import SqlStore
+    monkeypatch.setattr(SqlStore, "_chunk", 5_000)  # written in chunks, reported
     grid = small_store.read("grids")["grid_id"].iloc[0]
     lines = ["户主姓名,身份证号,住址,所属网格,颜色等级"]
     lines += [f"户{i},{valid_id(100 + i)},地址,{grid},绿" for i in range(12_000)]
@@ -242,5 +245,20 @@ def test_large_files_report_progress(small_store, tmp_path):
     assert not prepared.errors and len(prepared.frames["households"]) == 12_000
     fractions = [f for f, _ in heard]
     assert fractions == sorted(fractions) and 0 < fractions[0] < 1 and len(heard) >= 2
-    importing.commit(small_store, prepared, by="test")
+    written = []
+    importing.commit(small_store, prepared, by="test",
+                     progress=lambda f, m: written.append((f, m)))
+    households = [f for f, m in written if m.endswith("households")]
+    assert households == sorted(households) and households[-1] == 1.0 and len(households) == 3
     assert len(small_store.read("households").query("address == '地址'")) == 12_000
+    # Written in bulk, the spatial index and QGIS's feature count still agree.
+    import sqlite3
+    total = len(small_store.read("households"))
+    con = sqlite3.connect(small_store.path)
+    assert con.execute("SELECT count(*) FROM rtree_households_geom").fetchone()[0] == total
+    con.close()
+    assert pyogrio.read_info(small_store.path, layer="households")["features"] == total
+    found = pyogrio.read_dataframe(small_store.path, layer="households",
+                                   bbox=tuple(small_store.read("grids").set_index("grid_id")
+                                              .geometry[grid].bounds))
+    assert (found["address"] == "地址").sum() == 12_000  # found through the R-tree
