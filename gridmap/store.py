@@ -923,9 +923,15 @@ class GeoPackageStore(SqlStore):
         if schema.LAYERS[layer].geometry and con.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = ?",
                 (f"rtree_{layer}_geom",)).fetchone():
-            con.execute(f'INSERT INTO "rtree_{layer}_geom" SELECT fid, ST_MinX(geom), '
-                        f'ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom) FROM "{layer}" '
-                        "WHERE fid > ? AND geom NOT NULL AND NOT ST_IsEmpty(geom)", (last,))
+            # The new rows' fids, in insertion order = the frame's order.
+            fids = [f for (f,) in con.execute(f'SELECT fid FROM "{layer}" WHERE fid > ? '
+                                               "ORDER BY fid", (last,))]
+            geoms = frame.geometry.values
+            minx, miny, maxx, maxy = shapely.bounds(geoms).T
+            keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+            con.executemany(f'INSERT INTO "rtree_{layer}_geom" VALUES (?, ?, ?, ?, ?)', [
+                (f, a, b, c, d) for f, a, b, c, d, k in
+                zip(fids, minx, maxx, miny, maxy, keep, strict=True) if k])
         if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
                        ).fetchone():
             con.execute(f'UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM '
