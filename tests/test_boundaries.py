@@ -36,6 +36,14 @@ def test_a_gbk_shapefile_without_cpg_reads_as_chinese(small_store, tmp_path):
     assert names == ["新建第1网格", "新建第2网格", "新建第3网格"]
     assert any("GBK" in p.reason for p in prepared.warnings)
     assert list(prepared.frames["grids"]["grid_type"]) == ["urban", "rural", "dedicated"]
+    import zipfile
+    zipped = tmp_path / "grids.zip"  # as a surveying bureau sends it
+    with zipfile.ZipFile(zipped, "w") as z:
+        for part in tmp_path.glob("grids.*"):
+            if part != zipped:
+                z.write(part, part.name)
+    prepared = prepare_boundaries("grids", zipped, store=small_store)
+    assert list(prepared.frames["grids"]["name"]) == names
 
 
 def _close(a, b, tolerance=1e-6) -> bool:
