@@ -299,13 +299,13 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("imported_at", "datetime", "When."),
         _c("undone_at", "datetime", "When undone; empty while in force.", nullable=True),
     ), key=("import_id",)),
-    Layer("import_undo", "What an import replaced, to undo it: per row, the key and the row "
-          "before (empty for a row the import added).", (
+    Layer("import_undo", "What an import replaced, to undo it: per changed row, its key and "
+          "the row before; the keys of the rows it added, in batches ('added:N').", (
         _c("import_id", "str", "The import."),
         _c("layer", "str", "The layer."),
-        _c("row_key", "str", "The row's key (JSON)."),
-        _c("before", "str", "The row before (JSON, geometry as WKB hex); empty if added.",
-           nullable=True),
+        _c("row_key", "str", "The row's key (JSON), or 'added:N' for a batch of added rows."),
+        _c("before", "str", "The row before (JSON, geometry as WKB hex), or the added "
+           "rows' keys (JSON).", nullable=True),
     ), key=("import_id", "layer", "row_key")),
     Layer("meta", "Facts about the store itself (schema version, demo seed, ...).", (
         _c("key", "str", "Name."),

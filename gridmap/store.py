@@ -222,14 +222,6 @@ def _sql_value(kind: str, value):
     return str(value)
 
 
-def _keys_json(keys: pd.Series) -> list[str]:
-    """'a|b' keys as JSON lists, vectorised (json.dumps for any key that needs escaping)."""
-    plain = ~keys.str.contains(r'["\\]', regex=True)
-    out = ('["' + keys.str.replace("|", '","', regex=False) + '"]').where(plain)
-    return [o if p else json.dumps(k.split("|"), ensure_ascii=False)
-            for o, p, k in zip(out, plain, keys, strict=True)]
-
-
 def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Schema types as GDAL should store them: dates as DATE, not DATETIME."""
     spec = schema.LAYERS[layer]
@@ -629,8 +621,11 @@ class SqlStore(Store):
                     where = " AND ".join(f'"{c}" = ?' for c in key)
                     con.execute(f"DELETE FROM {layer} WHERE {where}", values)
                 self._insert_many(con, layer, pd.concat([fresh, changed]), report)
-                undo += [(layer, key_json, None) for key_json in
-                         _keys_json(new_keys[~present.to_numpy()])]
+                added = new_keys[~present.to_numpy()].tolist()
+                for start in range(0, len(added), 100_000):  # added rows: keys in batches
+                    undo.append((layer, f"added:{start}", json.dumps(
+                        [k.split("|") for k in added[start:start + 100_000]],
+                        ensure_ascii=False)))
                 undo += [(layer, json.dumps(k.split("|"), ensure_ascii=False),
                           before_json[k]) for k in changed_keys]
                 inserted += len(fresh)
@@ -656,6 +651,9 @@ class SqlStore(Store):
             for layer, row_key, before in rows:
                 key = list(schema.LAYERS[layer].key)
                 where = " AND ".join(f'"{c}" = ?' for c in key)
+                if row_key.startswith("added:"):  # rows the import added: delete them all
+                    con.executemany(f"DELETE FROM {layer} WHERE {where}", json.loads(before))
+                    continue
                 con.execute(f"DELETE FROM {layer} WHERE {where}", json.loads(row_key))
                 if before is not None:
                     record = json.loads(before)
