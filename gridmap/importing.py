@@ -296,8 +296,11 @@ def _duplicates(prepared: Prepared, ids: pd.Series, rows: pd.Series, column: str
 
 def _texts(values: pd.Series) -> pd.Series:
     """Cells as trimmed text (``None`` when empty); 12.0 from Excel becomes 12."""
-    text = values.astype(object).where(values.notna(), None)
-    text = text.map(lambda v: v if v is None else str(v)).astype(object)
+    present = values.notna()
+    strings = pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    text = values.astype(object).where(present, None)
+    if not strings:  # Excel numbers and dates among the text: make them text first
+        text = text.map(lambda v: v if v is None else str(v)).astype(object)
     text = text.str.strip()
     whole = text.str.endswith(".0").fillna(False).to_numpy(bool)
     if whole.any():  # only those cells: the regex is the costly part
@@ -352,7 +355,10 @@ def _households(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> N
           ids.map(lambda v: f"{v!r} fails its check digit"))
     # Tiers, categories, members.
     lookup = {_header_key(n): k for k, names in TIER_WORDS.items() for n in names}
-    tier = cell["tier"].map(lambda v: None if v is None else lookup.get(_header_key(v)))
+    keys = cell["tier"].str.replace(" ", "", regex=False).str.replace("\u3000", "",
+                                                                       regex=False).str.lower()
+    tier = keys.map(lookup).astype(object)
+    tier = tier.where(tier.notna(), None)
     _flag(prepared, bad, number, cell["tier"].notna().to_numpy() & tier.isna().to_numpy(),
           "tier", cell["tier"].map(lambda v: f"{v!r} is not a tier (红/橙/黄/绿, "
                                    "red/orange/yellow/green or 1-4)"))
