@@ -57,16 +57,21 @@ def prepared(frames):
 
 
 def browser_time_to_map(store_path: Path, runs: int = 3) -> list[tuple[float, float]]:
-    """(seconds to the page's title, seconds to grids and points drawn) per load."""
+    """(seconds to the login page's title, seconds from the login click to grids and
+    points drawn on /map) per fresh load."""
     from tests.browser import DRAWN_JS, chromium_page, map_frame, streamlit_server
     times = []
     with streamlit_server(store_path) as url:
         for i in range(runs + 1):
             with chromium_page(width=1500, height=1000, block=False) as (page, attempted):
                 start = time.perf_counter()
-                page.goto(url + "/map")
+                page.goto(url + "/map")  # the login form comes first (login is on)
                 page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
                 titled = time.perf_counter() - start
+                page.get_by_role("textbox", name="用户名").fill("admin")
+                page.get_by_role("textbox", name="密码").fill("demo-admin")
+                start = time.perf_counter()  # from the login click to the drawn map
+                page.get_by_role("button", name="登录", exact=True).click()
                 frame = map_frame(page, timeout_ms=60_000)
                 units = frame.evaluate(DRAWN_JS)[0]
                 elapsed = time.perf_counter() - start
@@ -78,12 +83,12 @@ def browser_time_to_map(store_path: Path, runs: int = 3) -> list[tuple[float, fl
 
 def browser_time_in_app(store_path: Path, runs: int = 3) -> list[float]:
     """Seconds from clicking 地图 in the sidebar (app already open) to grids+points drawn."""
-    from tests.browser import DRAWN_JS, chromium_page, map_frame, streamlit_server
+    from tests.browser import DRAWN_JS, chromium_page, map_frame, open_as, streamlit_server
     times = []
     with streamlit_server(store_path) as url:
         for i in range(runs + 1):
             with chromium_page(width=1500, height=1000, block=False) as (page, _):
-                page.goto(url + "/")
+                open_as(page, url + "/")
                 page.get_by_test_id("tier-cards").wait_for(timeout=60_000)
                 start = time.perf_counter()
                 page.get_by_test_id("stSidebarNav").get_by_text("地图").click()
@@ -151,13 +156,14 @@ def main() -> None:
         print(table([
             ("one-line Streamlit page, to its title (baseline)",
              ", ".join(f"{t:.2f}" for t in floor)),
-            ("/map, to its title", ", ".join(f"{a:.2f}" for a, _ in times)),
-            ("/map, to grids and points drawn", ", ".join(f"{b:.2f}" for _, b in times)),
+            ("/map, to the login page's title", ", ".join(f"{a:.2f}" for a, _ in times)),
+            ("/map, login click to grids and points drawn",
+             ", ".join(f"{b:.2f}" for _, b in times)),
             ("in the app: click 地图 to grids and points drawn",
              ", ".join(f"{t:.2f}" for t in in_app)),
         ], ("load", "seconds")))
-        print(f"\nMedian /map to drawn: {med:.2f} s; of which Streamlit's own page load "
-              f"(baseline median) {sorted(floor)[1]:.2f} s.")
+        print(f"\nMedian login click to the drawn /map: {med:.2f} s; Streamlit's own page "
+              f"load (baseline median) {sorted(floor)[1]:.2f} s comes before it.")
     if args.province:
         province = build_demo("province", seed=0, as_of=AS_OF)
         p_status, p_grid = prepared(province)
