@@ -29,13 +29,6 @@ if token is not None:  # a screen logging in unattended: the screen page and not
                            url_path="home", default=True), kiosk], position="hidden").run()
     st.stop()
 
-language = ui.language_switch()
-ui.ready_store(language)
-who = ui.principal()
-if who is None:  # login is on by default; demo accounts are in the README
-    ui.login_form(language)
-    st.stop()
-ui.account_box(language)
 PAGES = [  # (file, url path, icon)
     ("overview", ":material/dashboard:"), ("map", ":material/map:"),
     ("coverage", ":material/fact_check:"), ("hotspots", ":material/local_fire_department:"),
@@ -44,13 +37,25 @@ PAGES = [  # (file, url path, icon)
     ("admin", ":material/admin_panel_settings:"), ("import", ":material/upload_file:"),
     ("assessment", ":material/checklist:"),
 ]
+
+
+def pages(names) -> list:
+    return [st.Page(f"app_pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
+                    url_path=name, default=i == 0) for i, (name, icon) in enumerate(names)]
+
+
+language = ui.language_switch()
+ui.ready_store(language)
+who = ui.principal()
+if who is None:  # login is on by default; demo accounts are in the README
+    # Every page is known (none runs, none is listed), so the page the URL asked for is
+    # the one shown after the login, with its query, in the same rerun.
+    st.navigation(pages(PAGES), position="hidden")
+    ui.login_form(language)
+    st.stop()
+ui.account_box(language)
 allowed = [(name, icon) for name, icon in PAGES if who.may_open(name)]
-navigation = st.navigation([
-    st.Page(f"app_pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
-            url_path=name, default=i == 0) for i, (name, icon) in enumerate(allowed)])
+navigation = st.navigation(pages(allowed))
 if who.role != "screen":
     ui.area_selector(language)
-wanted = st.session_state.pop(ui.AFTER_LOGIN_KEY, None)
-if wanted and wanted[0] in dict(allowed) and wanted[0] != allowed[0][0]:
-    st.switch_page(f"app_pages/{wanted[0]}.py", query_params=wanted[1])
 navigation.run()

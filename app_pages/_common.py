@@ -28,7 +28,6 @@ AREA_KEY = "gridmap.area"
 PENDING_AREA_KEY = "gridmap.area.pending"  # set by clicks and search, applied next run
 _LEVEL_KEYS = {level: f"gridmap.area.{level}" for level in schema.LEVELS}
 _ALL = ""
-AFTER_LOGIN_KEY = "gridmap.after_login"
 PRINCIPAL_KEY, LOGIN_AT_KEY, EXPIRED_KEY = "gridmap.principal", "gridmap.login_at", \
     "gridmap.expired"
 # Data caches are keyed by the store's version: old versions age out, and the caps
@@ -565,11 +564,7 @@ def login_form(language: str) -> None:
             st.error(t(f"login.{refused.reason}", language,
                        until=str(refused.until)[:16] if refused.until is not None else ""))
         else:
-            from urllib.parse import urlparse
             log_in(who)
-            # Go on to the page and view the URL asked for (a bookmark, a link).
-            path = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
-            st.session_state[AFTER_LOGIN_KEY] = (path, st.query_params.to_dict())
             st.rerun()
     if raw_store().meta().get("demo_scale"):  # demo data only: say how to get in
         st.caption(t("login.demo_hint", language))
