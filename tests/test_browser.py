@@ -338,7 +338,7 @@ def test_no_payload_runs_on_any_page(hostile_server):
     case = frames["cases"]["case_id"].iloc[0]
     pages = [f"/map?area=grid:{grid}", f"/coverage?area=grid:{grid}",
              f"/cases?case={case}", "/cases?view=board", "/needs",
-             f"/workload?area=street:{street}", "/hotspots", "/overview"]
+             f"/workload?area=street:{street}", "/hotspots", "/"]
     with chromium_page(width=1500, height=1100) as (page, attempted):
         for path in pages:
             open_as(page, url + path)
