@@ -139,13 +139,17 @@ def read_cells(source, name: str) -> pd.DataFrame:
             return pd.read_excel(io.BytesIO(raw), header=None, dtype=object)
         except Exception as exc:  # a broken or renamed file
             raise ValidationError(f"not a readable Excel file ({exc})", source=name) from exc
+    return pd.read_csv(io.StringIO(decode_text(raw, name)), header=None, dtype=str,
+                       keep_default_na=False, na_values=[""])
+
+
+def decode_text(raw: bytes, name: str) -> str:
+    """A CSV's text: UTF-8 (with or without BOM), else GBK."""
     for encoding in ("utf-8-sig", "gbk"):
         try:
-            text = raw.decode(encoding)
+            return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                           na_values=[""])
     raise ValidationError("not UTF-8 or GBK text", source=name)
 
 

@@ -114,21 +114,7 @@ class PostGISStore(SqlStore):
     def read(self, layer: str, *, area: Area | None = None,
              columns: list[str] | None = None) -> pd.DataFrame:
         import geopandas as gpd
-        if layer not in schema.LAYERS:
-            raise StoreError(f"unknown layer {layer!r}")
-        self._require()
-        spec = schema.LAYERS[layer]
-        wanted = columns or spec.column_names
-        unknown = set(wanted) - set(spec.column_names)
-        if unknown:
-            raise StoreError(f"layer {layer} has no columns {sorted(unknown)}")
-        select = ", ".join(f'"{c}"' for c in wanted)
-        if spec.geometry:
-            select += ", ST_AsBinary(geom)"
-        sql = f"SELECT {select} FROM {layer}"
-        where = self._where(layer, area) if area else None
-        if where:
-            sql += f" WHERE {where}"
+        spec, wanted, sql = self._select(layer, area, columns)
         cursor = self._connection().execute(sql)
         rows = cursor.fetchall()
         names = [*wanted, "geom"] if spec.geometry else wanted

@@ -278,6 +278,26 @@ class SqlStore(Store):
                     f"WHERE household_id IN ({households}))")
         return None
 
+    def _select(self, layer: str, area: Area | None, columns: list[str] | None):
+        """(spec, columns, SQL) of a read: the columns asked for, checked, the geometry
+        as this backend returns it, and the area filter."""
+        if layer not in schema.LAYERS:
+            raise StoreError(f"unknown layer {layer!r}")
+        self._require()
+        spec = schema.LAYERS[layer]
+        wanted = columns or spec.column_names
+        unknown = set(wanted) - set(spec.column_names)
+        if unknown:
+            raise StoreError(f"layer {layer} has no columns {sorted(unknown)}")
+        select = ", ".join(f'"{c}"' for c in wanted)
+        if spec.geometry:
+            select += f", {self._geom_select}"
+        sql = f"SELECT {select} FROM {layer}"
+        where = self._where(layer, area) if area else None
+        if where:
+            sql += f" WHERE {where}"
+        return spec, wanted, sql
+
     # -- small writes: one transaction each ---------------------------------
     def _insert(self, con, layer: str, row: dict, *,
                 point: shapely.Point | None = None) -> None:
@@ -802,21 +822,7 @@ class GeoPackageStore(SqlStore):
 
     def read(self, layer: str, *, area: Area | None = None,
              columns: list[str] | None = None) -> pd.DataFrame:
-        if layer not in schema.LAYERS:
-            raise StoreError(f"unknown layer {layer!r}")
-        self._require()
-        spec = schema.LAYERS[layer]
-        wanted = columns or spec.column_names
-        unknown = set(wanted) - set(spec.column_names)
-        if unknown:
-            raise StoreError(f"layer {layer} has no columns {sorted(unknown)}")
-        select = ", ".join(f'"{c}"' for c in wanted)
-        if spec.geometry:
-            select += ", geom"
-        sql = f"SELECT {select} FROM {layer}"
-        where = self._where(layer, area) if area else None
-        if where:
-            sql += f" WHERE {where}"
+        spec, wanted, sql = self._select(layer, area, columns)
         frame = _retrying(lambda: pyogrio.read_dataframe(self.path, sql=sql, use_arrow=True))
         if spec.geometry and frame.crs is None:
             frame = frame.set_crs(schema.CRS)

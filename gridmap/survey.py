@@ -16,6 +16,7 @@ import pandas as pd
 
 from gridmap._errors import ValidationError
 from gridmap.assessment import Config
+from gridmap.importing import decode_text
 
 HOUSEHOLD = "户编号"
 _YES = {"是", "有", "1", "1.0", "true", "yes", "y", "√", "对"}
@@ -37,14 +38,8 @@ def read_table(source, name: str) -> pd.DataFrame:
             return pd.read_excel(io.BytesIO(raw), dtype=object)
         except Exception as exc:  # a broken or renamed file
             raise ValidationError(f"not a readable Excel file ({exc})", source=name) from exc
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
-                           na_values=[""])
-    raise ValidationError("not UTF-8 or GBK text", source=name)
+    return pd.read_csv(io.StringIO(decode_text(raw, name)), dtype=object,
+                       keep_default_na=False, na_values=[""])
 
 
 def parse_answers(table: pd.DataFrame, config: Config, *, name: str = "survey"
