@@ -106,8 +106,6 @@ class Principal:
         return write in WRITES[self.role]
 
 
-ADMIN_CLI = Principal("cli", "admin")
-
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """An argon2id hash with a random salt (``salt`` only for reproducible demo data)."""

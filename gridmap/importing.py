@@ -206,21 +206,6 @@ def _word(value, words: dict[str, tuple[str, ...]]) -> str | None:
     return lookup.get(_header_key(value).removesuffix(".0"))
 
 
-def check_id_number(value) -> str | None:
-    """Why an ID number is wrong (``None`` when it is right). 18 characters, the last
-    a check digit (ISO 7064 MOD 11-2) that may be X."""
-    if isinstance(value, float | np.floating) or (isinstance(value, int | np.integer)
-                                                  and len(str(value)) > 15):
-        return "stored as a number, so digits were lost: format the column as text"
-    text = str(value).strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", text):
-        return f"{text!r} is not 18 characters (17 digits and a digit or X)"
-    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != text[17]:
-        return f"{text!r} fails its check digit"
-    return None
-
-
 def parse_when(value) -> pd.Timestamp | None:
     """A date or date-time: an Excel serial number, a datetime cell, or text such as
     2026-11-05, 2026/11/5, 2026.11.5 or 2026年11月5日 (with an optional time)."""
@@ -285,6 +270,14 @@ def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | No
 def _problem(prepared: Prepared, row: int, column: str, reason: str, *, warning=False):
     prepared.problems.append(Problem(prepared.file, int(row), column, reason,
                                      "warning" if warning else "error"))
+
+
+def _filled(prepared: Prepared, record: dict, kind: str) -> bool:
+    """Whether a row has every required column; an "empty" problem for each that lacks."""
+    empty = [c for c in REQUIRED[kind] if not _text(record.get(c))]
+    for column in empty:
+        _problem(prepared, record["_row"], column, "empty")
+    return not empty
 
 
 def _duplicates(prepared: Prepared, ids: pd.Series, rows: pd.Series, column: str) -> None:
@@ -483,11 +476,8 @@ def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None
     in_file = {_text(v) for v in rows["worker_id"]} if "worker_id" in rows else set()
     out, links = [], []
     for record in rows.to_dict(orient="records"):
-        n, ok = record["_row"], True
-        for column in REQUIRED["workers"]:
-            if not _text(record.get(column)):
-                _problem(prepared, n, column, "empty")
-                ok = False
+        n = record["_row"]
+        ok = _filled(prepared, record, "workers")
         kind = _word(record.get("kind"), KIND_WORDS)
         if _text(record.get("kind")) and kind is None:
             _problem(prepared, n, "kind", f"{record.get('kind')!r} is not 专职/兼职/志愿者")
@@ -538,11 +528,8 @@ def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
     workers = set(store.read("workers", columns=["worker_id"])["worker_id"])
     out = []
     for record in rows.to_dict(orient="records"):
-        n, ok = record["_row"], True
-        for column in REQUIRED["visits"]:
-            if not _text(record.get(column)):
-                _problem(prepared, n, column, "empty")
-                ok = False
+        n = record["_row"]
+        ok = _filled(prepared, record, "visits")
         household, worker = _text(record.get("household_id")), _text(record.get("worker_id"))
         if household and household not in households:
             _problem(prepared, n, "household_id", f"no household {household!r} in the store")
