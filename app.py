@@ -46,12 +46,15 @@ def pages(names) -> list:
 
 language = ui.language_switch()
 ui.ready_store(language)
-who = ui.principal()
-if who is None:  # login is on by default; demo accounts are in the README
+# Login is on by default (demo accounts are in the README); the page follows a
+# successful login in the same run. The form's place is kept in every run, so the page
+# below it never moves (a moved element would lose its state, e.g. the open tab).
+login_box = st.empty()
+who = ui.principal() or ui.login_form(language, login_box)
+if who is None:
     # Every page is known (none runs, none is listed), so the page the URL asked for is
-    # the one shown after the login, with its query, in the same rerun.
+    # the one shown after the login, with its query.
     st.navigation(pages(PAGES), position="hidden")
-    ui.login_form(language)
     st.stop()
 ui.account_box(language)
 allowed = [(name, icon) for name, icon in PAGES if who.may_open(name)]

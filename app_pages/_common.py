@@ -128,8 +128,11 @@ def _read(url: str, version: str, layer: str, area: str | None) -> pd.DataFrame:
 
 
 def read(layer: str, area: Area | None = None) -> pd.DataFrame:
-    """One layer for ``area``, cached until the store changes. Read-only: do not modify."""
+    """One layer for ``area``, cached until the data change. Read-only: do not modify.
+    Tokens, accounts and audit are read fresh (their changes leave the version alone)."""
     s = store()
+    if layer in schema.BOOKKEEPING:
+        return s.read(layer, area=area)
     return _read(s.url, s.version(), layer, str(area) if area else None)
 
 
@@ -535,39 +538,42 @@ def oidc_principal() -> Principal | None:
                                 st.session_state.get("gridmap.session"))
 
 
-def login_form(language: str) -> None:
-    """User name and password; wrong passwords count towards the account's lock. With an
-    identity provider configured, a button to sign in there as well."""
+def login_form(language: str, box) -> Principal | None:
+    """User name and password in ``box`` (an ``st.empty``); wrong passwords count towards
+    the account's lock. With an identity provider configured, a button to sign in there
+    as well. Returns who logged in (``box`` is empty again by then), else ``None``."""
     import uuid
 
     from gridmap.access import LoginRefused, authenticate
     if (who := oidc_principal()) is not None:
         log_in(who)
-        st.rerun()
-    st.title(t("login.title", language))
-    if oidc_configured():
-        if st.user.is_logged_in:  # signed in at the provider, but no account here
-            st.error(t("login.no_account", language))
-        st.button(t("login.oidc", language), on_click=st.login)
-    if st.session_state.pop(EXPIRED_KEY, False):
-        st.info(t("login.expired", language))
-    with st.form("gridmap.login"):
-        username = st.text_input(t("login.username", language), key="gridmap.login.user")
-        password = st.text_input(t("login.password", language), type="password",
-                                 key="gridmap.login.password")
-        submitted = st.form_submit_button(t("login.submit", language), type="primary")
-    if submitted:
-        session = st.session_state.setdefault("gridmap.session", uuid.uuid4().hex[:12])
-        try:
-            who = authenticate(raw_store(), username, password, policy(), session=session)
-        except LoginRefused as refused:
-            st.error(t(f"login.{refused.reason}", language,
-                       until=str(refused.until)[:16] if refused.until is not None else ""))
-        else:
-            log_in(who)
-            st.rerun()
-    if raw_store().meta().get("demo_scale"):  # demo data only: say how to get in
-        st.caption(t("login.demo_hint", language))
+        return who
+    with box.container():
+        st.title(t("login.title", language))
+        if oidc_configured():
+            if st.user.is_logged_in:  # signed in at the provider, but no account here
+                st.error(t("login.no_account", language))
+            st.button(t("login.oidc", language), on_click=st.login)
+        if st.session_state.pop(EXPIRED_KEY, False):
+            st.info(t("login.expired", language))
+        with st.form("gridmap.login"):
+            username = st.text_input(t("login.username", language), key="gridmap.login.user")
+            password = st.text_input(t("login.password", language), type="password",
+                                     key="gridmap.login.password")
+            submitted = st.form_submit_button(t("login.submit", language), type="primary")
+        if submitted:
+            session = st.session_state.setdefault("gridmap.session", uuid.uuid4().hex[:12])
+            try:
+                who = authenticate(raw_store(), username, password, policy(), session=session)
+            except LoginRefused as refused:
+                st.error(t(f"login.{refused.reason}", language,
+                           until=str(refused.until)[:16] if refused.until is not None else ""))
+        if who is None and raw_store().meta().get("demo_scale"):  # demo data: how to get in
+            st.caption(t("login.demo_hint", language))
+    if who is not None:
+        log_in(who)
+        box.empty()
+    return who
 
 
 def account_box(language: str) -> None:

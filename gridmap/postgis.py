@@ -27,7 +27,15 @@ _TYPES = {"str": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "
           "date": "DATE", "datetime": "TIMESTAMP"}
 _INDEXED = ("household_id", "grid_id", "worker_id", "case_id", "need_id", "community_id",
             "street_id", "district_id", "parent_id")
-_VERSION = "gridmap_version"
+_VERSION = schema.VERSION_TABLE
+# The data version: statement triggers on every data layer bump it, whoever writes.
+_BUMP_FUNCTION = f"""CREATE OR REPLACE FUNCTION gridmap_bump() RETURNS trigger
+LANGUAGE plpgsql AS $$ BEGIN UPDATE {_VERSION} SET n = n + 1; RETURN NULL; END $$"""
+
+
+def _bump_trigger(layer: str) -> str:
+    return (f"CREATE TRIGGER gridmap_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
+            f"{layer} FOR EACH STATEMENT EXECUTE FUNCTION gridmap_bump()")
 
 
 class _Connection:
@@ -55,6 +63,7 @@ class PostGISStore(SqlStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self._local = threading.local()
+        self._triggers_checked = False
 
     @staticmethod
     def _geom_param(point: shapely.Point):
@@ -89,7 +98,6 @@ class PostGISStore(SqlStore):
         con = self._connection()
         with con.transaction():
             yield _Connection(con)
-            con.execute(f"UPDATE {_VERSION} SET n = n + 1")
 
     # -- reading -----------------------------------------------------------------------
     def _tables(self) -> set[str]:
@@ -104,7 +112,27 @@ class PostGISStore(SqlStore):
         if missing and "meta" in tables and "households" in tables:
             self._write({layer: schema.empty(layer) for layer in missing})  # upgrade
             return True
-        return not missing and _VERSION in tables
+        if missing or _VERSION not in tables:
+            return False
+        if not self._triggers_checked:
+            self._upgrade_triggers()
+            self._triggers_checked = True
+        return True
+
+    def _upgrade_triggers(self) -> None:
+        """Stores from before the data-version triggers get them (idempotent)."""
+        con = self._connection()
+        have = {r[0] for r in con.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'gridmap_bump' AND c.relnamespace = current_schema()::regnamespace"
+        ).fetchall()}
+        lacking = sorted(schema.LAYERS.keys() - schema.BOOKKEEPING - have)
+        if lacking:
+            with con.transaction():
+                con.execute(_BUMP_FUNCTION)
+                for layer in lacking:
+                    con.execute(_bump_trigger(layer))
+                con.execute(f"UPDATE {_VERSION} SET n = n + 1")
 
     def _require(self) -> None:
         if not self.exists():
@@ -161,6 +189,7 @@ class PostGISStore(SqlStore):
             con.execute(f'CREATE TABLE IF NOT EXISTS "{here}".{_VERSION} (n BIGINT NOT NULL)')
             if con.execute(f"SELECT count(*) FROM {_VERSION}").fetchone()[0] == 0:
                 con.execute(f"INSERT INTO {_VERSION} VALUES (0)")
+            con.execute(_BUMP_FUNCTION)
             for layer, frame in prepared.items():
                 self._create(con, layer)
                 self._copy(con, layer, frame)
@@ -182,6 +211,8 @@ class PostGISStore(SqlStore):
                 con.execute(f'CREATE INDEX ON {layer} ("{name}")')
         if spec.geometry:
             con.execute(f"CREATE INDEX ON {layer} USING GIST (geom)")
+        if layer not in schema.BOOKKEEPING:
+            con.execute(_bump_trigger(layer))
 
     @staticmethod
     def _copy(con, layer: str, frame: pd.DataFrame) -> None:

@@ -313,6 +313,11 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
     ), key=("key",)),
 )}
 
+# Who may log in and what they did: changing these does not change what the data pages
+# show, so it leaves the data version alone (a login must not empty every cache).
+BOOKKEEPING = frozenset({"tokens", "accounts", "audit"})
+VERSION_TABLE = "gridmap_version"  # one row, n: bumped by every change to another layer
+
 LEVEL_COLUMN = {"district": "district_id", "street": "street_id",
                 "community": "community_id", "grid": "grid_id"}
 
@@ -439,4 +444,8 @@ def schema_markdown() -> str:
                 extra += " May be empty."
             lines.append(f"| `{c.name}` | {c.kind} | {c.doc}{extra} |")
         lines.append("")
+    lines += [f"## `{VERSION_TABLE}`", "",
+              "One row, `n`: triggers bump it on every change to a layer other than "
+              + ", ".join(f"`{name}`" for name in sorted(BOOKKEEPING))
+              + " (edits made in QGIS count too). The app's caches key on it.", ""]
     return "\n".join(lines)

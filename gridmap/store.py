@@ -777,6 +777,21 @@ def _retrying(read, attempts: int = 20, pause: float = 0.05):
     raise AssertionError("unreachable")
 
 
+def _install_version(con: sqlite3.Connection, bump: bool) -> None:
+    """The data version: a counter bumped by triggers on every data layer, whoever
+    writes (QGIS too); ``BOOKKEEPING`` layers have none. Idempotent."""
+    table = schema.VERSION_TABLE
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (n INTEGER NOT NULL)")
+    if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
+        con.execute(f"INSERT INTO {table} VALUES (0)")
+    for layer in schema.LAYERS.keys() - schema.BOOKKEEPING:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            con.execute(f'CREATE TRIGGER IF NOT EXISTS "gridmap_bump_{layer}_{event.lower()}" '
+                        f'AFTER {event} ON "{layer}" BEGIN UPDATE {table} SET n = n + 1; END')
+    if bump:
+        con.execute(f"UPDATE {table} SET n = n + 1")
+
+
 class GeoPackageStore(SqlStore):
     """The embedded store: one GeoPackage file."""
 
@@ -784,6 +799,7 @@ class GeoPackageStore(SqlStore):
         self.path = Path(path)
         self.url = str(self.path)
         self._checked: tuple[int, int] | None = None
+        self._version: tuple[tuple, str] | None = None  # (file stat, version) last read
 
     # -- reading -----------------------------------------------------------
     def exists(self) -> bool:
@@ -803,9 +819,22 @@ class GeoPackageStore(SqlStore):
             self._write_atomically({layer: schema.empty(layer) for layer in missing},
                                    fresh=False)
             return True
-        if not missing:
-            self._checked = identity
-        return not missing
+        if missing:
+            return False
+        if self._counter() is None:  # from before the data version: add it in place
+            with self._transaction(check=False) as con:
+                _install_version(con, bump=True)
+        self._checked = identity
+        return True
+
+    def _counter(self) -> int | None:
+        """The data version's counter (``None`` if the file has none)."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                                timeout=30)) as con:
+            try:
+                return con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
+            except sqlite3.OperationalError:  # no such table
+                return None
 
     def _identity(self) -> tuple[int, int] | None:
         """The file itself (replaced atomically, a store gets a new inode)."""
@@ -829,8 +858,18 @@ class GeoPackageStore(SqlStore):
         return schema.conform(layer, frame, columns=wanted)
 
     def version(self) -> str:
+        """The file's identity and its data counter: unchanged by logins and audit rows,
+        changed by any write to the data (the counter) or a new file (the inode)."""
         stat = self.path.stat()
-        return f"{stat.st_mtime_ns}:{stat.st_size}"
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        memo = self._version
+        if memo is not None and memo[0] == key:  # the file did not change at all
+            return memo[1]
+        counter = self._counter()
+        version = (f"{stat.st_ino}:{counter}" if counter is not None
+                   else f"{stat.st_mtime_ns}:{stat.st_size}")
+        self._version = (key, version)
+        return version
 
     # -- bulk writes: build a copy, then swap it in atomically ---------------
     def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
@@ -855,6 +894,8 @@ class GeoPackageStore(SqlStore):
             schema.validate(layer, frame)
             prepared[layer] = _to_gpkg(layer, frame)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The new file's counter continues the old one's, so no version repeats.
+        counter = (self._counter() or 0) if self.path.exists() and fresh else None
         fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=".tmp-", dir=self.path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -869,6 +910,12 @@ class GeoPackageStore(SqlStore):
                           spec.geometry == "MultiPolygon"} if spec.geometry else {}
                 pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG",
                                         use_arrow=True, **kwargs)
+            with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+                con.execute("BEGIN")
+                _install_version(con, bump=True)  # rewritten layers lost their triggers
+                if counter:
+                    con.execute(f"UPDATE {schema.VERSION_TABLE} SET n = n + ?", (counter,))
+                con.execute("COMMIT")
             if fresh:
                 umask = os.umask(0)
                 os.umask(umask)
@@ -883,8 +930,9 @@ class GeoPackageStore(SqlStore):
 
     # -- small writes: one SQLite transaction (the write lock serialises writers) --
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._require()
+    def _transaction(self, *, check: bool = True) -> Iterator[sqlite3.Connection]:
+        if check:
+            self._require()
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         register_functions(con)
         try:
@@ -942,6 +990,8 @@ class GeoPackageStore(SqlStore):
                         f'"{layer}") WHERE lower(table_name) = lower(?)', (layer,))
         for _, sql in triggers:
             con.execute(sql)
+        if layer not in schema.BOOKKEEPING:  # the data version's per-row trigger was off
+            con.execute(f"UPDATE {schema.VERSION_TABLE} SET n = n + 1")
 
     @staticmethod
     def _to_geometry(value):

@@ -20,7 +20,7 @@ import folium.plugins
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from gridmap import coords, schema
@@ -90,23 +90,24 @@ def js_json(value) -> str:
 QUANTUM = 1e5  # coordinates travel as integers of 1e-5 degree (~1 m)
 
 # Decodes what ``encode_geometries`` wrote: per feature a list of polygons, per
-# polygon a list of rings, each ring a flat list of integer deltas.
+# polygon a list of rings, each ring a flat list of integer deltas. Straight to
+# L.LatLng objects, which L.polygon takes as they are (no GeoJSON in between).
 _DECODE_JS = """
-function decodeGeometry(polys, origin) {
+function decodeLatLngs(polys, origin) {
   var out = [];
   for (var p = 0; p < polys.length; p++) {
     var rings = [];
     for (var r = 0; r < polys[p].length; r++) {
-      var a = polys[p][r], x = 0, y = 0, ring = [];
+      var a = polys[p][r], x = 0, y = 0, ring = new Array(a.length / 2);
       for (var i = 0; i < a.length; i += 2) {
         x += a[i]; y += a[i + 1];
-        ring.push([origin[0] + x / 1e5, origin[1] + y / 1e5]);
+        ring[i / 2] = new L.LatLng(origin[1] + y / 1e5, origin[0] + x / 1e5);
       }
       rings.push(ring);
     }
     out.push(rings);
   }
-  return {type: "MultiPolygon", coordinates: out};
+  return out;
 }
 """
 
@@ -145,7 +146,30 @@ def encode_geometries(geoms, origin: tuple[float, float]) -> list:
     return out
 
 
-class _Layer(folium.map.Layer):
+class _Verbatim(Element):
+    """Rendered script kept as it is. branca would compile it as a Jinja template once
+    more: slow for a megabyte of data, and text from data such as ``{{ ... }}`` would
+    run on the server as template code."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _VerbatimScript(MacroElement):
+    """An element whose ``script`` macro output (it holds data) is never re-parsed."""
+
+    def render(self, **kwargs) -> None:
+        script = self._template.module.script(self, kwargs)
+        self.get_root().script.add_child(_Verbatim(script), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Layer(_VerbatimScript, folium.map.Layer):
     """A layer whose JavaScript is one template (data passed as JSON)."""
 
     text_box = _TEXT_BOX_JS
@@ -169,30 +193,27 @@ var {{ this.get_name() }} = (function () {
   {{ this.decode }}
   {{ this.text_box }}
   var d = {{ this.data.payload }};
-  var features = [];
-  for (var k = 0; k < d.geometry.length; k++) {
-    features.push({type: "Feature", properties: d.properties[k],
-                   geometry: decodeGeometry(d.geometry[k], d.origin)});
+  function style(p) {
+    return {fillColor: p.c < 0 ? d.noData : d.colors[p.c], fillOpacity: 0.72,
+            color: "#555", weight: 0.5};
   }
-  var layer = L.geoJSON({type: "FeatureCollection", features: features}, {
-    style: function (f) {
-      var c = f.properties.c;
-      return {fillColor: c < 0 ? d.noData : d.colors[c], fillOpacity: 0.72,
-              color: "#555", weight: 0.5};
-    },
-    onEachFeature: function (f, l) {
-      l.bindTooltip(function () {
-        var p = f.properties, lines = [p.n];
-        if (p.t >= 0) lines.push(d.typeLabel + "：" + d.types[p.t]);
-        if (p.w) lines.push(d.workersLabel + "：" + p.w);
-        lines.push(d.valueLabel + "：" + (p.v === null ? "—" : p.v));
-        for (var i = 0; i < d.tiers.length; i++) lines.push(d.tiers[i] + "：" + p.r[i]);
-        return textBox(lines);
-      }, {sticky: true});
-      l.on("mouseover", function () { l.setStyle({weight: 2, color: "#111"}); });
-      l.on("mouseout", function () { layer.resetStyle(l); });
-    }
-  });
+  // One group holds the tooltip and the hover for all units: no handlers per polygon.
+  var layer = L.featureGroup();
+  for (var k = 0; k < d.geometry.length; k++) {
+    var poly = L.polygon(decodeLatLngs(d.geometry[k], d.origin), style(d.properties[k]));
+    poly.feature = {type: "Feature", properties: d.properties[k]};  // toGeoJSON on click
+    layer.addLayer(poly);
+  }
+  layer.bindTooltip(function (l) {
+    var p = l.feature.properties, lines = [p.n];
+    if (p.t >= 0) lines.push(d.typeLabel + "：" + d.types[p.t]);
+    if (p.w) lines.push(d.workersLabel + "：" + p.w);
+    lines.push(d.valueLabel + "：" + (p.v === null ? "—" : p.v));
+    for (var i = 0; i < d.tiers.length; i++) lines.push(d.tiers[i] + "：" + p.r[i]);
+    return textBox(lines);
+  }, {sticky: true});
+  layer.on("mouseover", function (e) { e.layer.setStyle({weight: 2, color: "#111"}); });
+  layer.on("mouseout", function (e) { e.layer.setStyle(style(e.layer.feature.properties)); });
   return layer;
 })();
 {% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
@@ -210,11 +231,12 @@ class OutlineLayer(_Layer):
 var {{ this.get_name() }} = (function () {
   {{ this.decode }}
   var d = {{ this.data.payload }};
-  var features = d.geometry.map(function (g) {
-    return {type: "Feature", properties: {}, geometry: decodeGeometry(g, d.origin)};
-  });
-  return L.geoJSON({type: "FeatureCollection", features: features},
-                   {interactive: false, style: function () { return d.style; }});
+  var layer = L.featureGroup();
+  for (var k = 0; k < d.geometry.length; k++) {
+    layer.addLayer(L.polygon(decodeLatLngs(d.geometry[k], d.origin),
+                             L.extend({interactive: false}, d.style)));
+  }
+  return layer;
 })();
 {% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
 {% endmacro %}
@@ -240,10 +262,13 @@ var {{ this.get_name() }} = (function () {
   {{ this.text_box }}
   var d = {{ this.data.payload }};
   var n = d.t.length, lat = new Float64Array(n), lng = new Float64Array(n);
-  var x = 0, y = 0, day0 = Date.parse(d.day0);
+  var mx = new Float64Array(n), my = new Float64Array(n);  // projected once, here
+  var x = 0, y = 0, day0 = Date.parse(d.day0), mercator = L.Projection.SphericalMercator;
   for (var i = 0; i < n; i++) {
     x += d.x[i]; y += d.y[i];
     lng[i] = d.origin[0] + x / 1e5; lat[i] = d.origin[1] + y / 1e5;
+    var m = mercator.project(new L.LatLng(lat[i], lng[i]));
+    mx[i] = m.x; my[i] = m.y;
   }
   var Dots = L.Layer.extend({
     onAdd: function (map) {
@@ -281,17 +306,22 @@ var {{ this.get_name() }} = (function () {
       var ctx = c.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.lineWidth = 0.6; ctx.strokeStyle = "#222";
-      this._px = new Float32Array(n); this._py = new Float32Array(n);
+      // A container point is linear in the projected one at a given zoom: one offset
+      // and two factors instead of a Leaflet call (and two objects) per dot.
+      var crs = map.options.crs, scale = crs.scale(map.getZoom());
+      var q0 = crs.transformation.transform(L.point(0, 0), scale);
+      var q1 = crs.transformation.transform(L.point(1, 1), scale);
+      var o = map.latLngToContainerPoint([0, 0]), kx = q1.x - q0.x, ky = q1.y - q0.y;
+      var px = this._px = new Float32Array(n), py = this._py = new Float32Array(n);
+      for (var i = 0; i < n; i++) { px[i] = o.x + kx * mx[i]; py[i] = o.y + ky * my[i]; }
       for (var tier = d.colors.length - 1; tier >= 0; tier--) {  // red painted last, on top
         ctx.fillStyle = d.colors[tier];
         ctx.beginPath();
         for (var i = 0; i < n; i++) {
-          if (d.t[i] !== tier) continue;
-          var p = map.latLngToContainerPoint([lat[i], lng[i]]);
-          this._px[i] = p.x; this._py[i] = p.y;
-          if (p.x < -5 || p.y < -5 || p.x > size.x + 5 || p.y > size.y + 5) continue;
-          ctx.moveTo(p.x + 3.5, p.y);
-          ctx.arc(p.x, p.y, 3.5, 0, 2 * Math.PI);
+          if (d.t[i] !== tier || px[i] < -5 || py[i] < -5 || px[i] > size.x + 5
+              || py[i] > size.y + 5) continue;
+          ctx.moveTo(px[i] + 3.5, py[i]);
+          ctx.arc(px[i], py[i], 3.5, 0, 2 * Math.PI);
         }
         ctx.fill(); ctx.stroke();
       }
@@ -324,7 +354,7 @@ var {{ this.get_name() }} = (function () {
 """)
 
 
-class Legend(MacroElement):
+class Legend(_VerbatimScript):
     """A legend control; its HTML is escaped on the server."""
 
     _template = Template("""
@@ -446,6 +476,14 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     if tiles:
         folium.TileLayer(tiles.url, attr=tiles.attribution or " ", name=t("map.basemap", lang),
                          overlay=False, control=True).add_to(m)
+    # The view first: every layer then draws once, at its final place.
+    if view.bounds != (0.0, 0.0, 0.0, 0.0):
+        sw = [miny, minx]
+        ne = [maxy, maxx]
+        if datum != "wgs84":
+            (sx, nx), (sy, ny) = coords.wgs84_to_gcj02([minx, maxx], [miny, maxy])
+            sw, ne = [sy, sx], [ny, nx]
+        m.fit_bounds([sw, ne])
     ind = _indicator(view)
     units = view.units
     origin = (round(minx, 2), round(miny, 2))
@@ -509,13 +547,6 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     Legend(legend_html(view, lang)).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    if view.bounds != (0.0, 0.0, 0.0, 0.0):
-        sw = [miny, minx]
-        ne = [maxy, maxx]
-        if datum != "wgs84":
-            (sx, nx), (sy, ny) = coords.wgs84_to_gcj02([minx, maxx], [miny, maxy])
-            sw, ne = [sy, sx], [ny, nx]
-        m.fit_bounds([sw, ne])
     _localise_assets(m)
     _stable_ids(m)
     return m

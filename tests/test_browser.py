@@ -138,10 +138,11 @@ def test_text_from_data_shows_as_text_in_tooltips(hostile_server):
             const l = window.map._layers[k];
             if (l.tooltipContent) {  // the households layer
               for (let i = 0; i < l.count(); i++) out.push(l.tooltipContent(i).textContent);
-            } else if (l.feature && l.feature.properties.i && l.getTooltip()) {
-              l.openTooltip();
+            } else if (l.feature && l.feature.properties.i) {  // a grid: hover it
+              l.fire("mouseover", {latlng: l.getCenter()}, true);
               const el = document.querySelector('.leaflet-tooltip');
               if (el) out.push(el.textContent);
+              l.fire("mouseout", {}, true);
             }
           }
           return out;

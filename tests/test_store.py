@@ -1,4 +1,5 @@
 import hashlib
+import sqlite3
 from datetime import datetime
 
 import geopandas.testing
@@ -8,6 +9,7 @@ import pytest
 
 from gridmap import schema
 from gridmap._errors import NotFoundError, StoreError, ValidationError
+from gridmap._gpkg import register_functions
 from gridmap.store import Area, SqlStore, open_store
 
 from .conftest import fingerprint
@@ -176,6 +178,59 @@ def test_version_changes_on_write(any_store):
     any_store.append_visit(household_id=hh, worker_id=w, visited_at=datetime(2026, 11, 1),
                              method="door")
     assert any_store.version() != v0
+
+
+def test_version_ignores_logins_and_audit_but_not_replacements(any_store):
+    """Caches key on the version: a login or an audit row must not empty them."""
+    v0 = any_store.version()
+    any_store.append_audit([{"at": datetime(2026, 11, 1, 9), "username": "admin",
+                             "session": "s", "action": "login", "target": None,
+                             "detail": None}])
+    any_store.set_login_state("nobody", failed_logins=1, locked_until=None)
+    any_store.create_token("lobby", "screen")
+    assert len(any_store.read("audit")) == 1 and len(any_store.read("tokens")) == 1
+    assert any_store.version() == v0
+    grids = any_store.read("grids")
+    any_store.replace({"grids": grids})
+    v1 = any_store.version()
+    assert v1 != v0
+    workers = any_store.read("workers")
+    any_store.replace({"workers": workers.iloc[:-1]})
+    assert any_store.version() not in (v0, v1)
+
+
+def test_version_sees_edits_made_outside_gridmap(small_store):
+    """QGIS edits the GeoPackage directly: the triggers still count the change."""
+    v0 = small_store.version()
+    with sqlite3.connect(small_store.path) as con:
+        register_functions(con)
+        con.execute("UPDATE households SET tier = 'red' WHERE fid = 1")
+    con.close()
+    assert small_store.version() != v0
+    with sqlite3.connect(small_store.path) as con:
+        con.execute("DELETE FROM audit")  # bookkeeping: not counted
+    con.close()
+    v1 = small_store.version()
+    with sqlite3.connect(small_store.path) as con:
+        con.execute("INSERT INTO audit (at, username, action) VALUES ('2026-11-01', 'x', 'y')")
+    con.close()
+    assert small_store.version() == v1
+
+
+def test_store_from_before_the_data_version_gets_it(small_store):
+    with sqlite3.connect(small_store.path) as con:
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND name LIKE 'gridmap_bump_%'").fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        con.execute("DROP TABLE gridmap_version")
+    con.close()
+    fresh = open_store(small_store.path)
+    assert fresh.exists()
+    v0 = fresh.version()
+    hh = fresh.read("households").iloc[0]["household_id"]
+    fresh.change_tier(hh, "red", reason="test", changed_by="admin",
+                      changed_at=datetime(2026, 11, 2))
+    assert fresh.version() != v0
 
 
 def test_open_store_rejects_non_store_and_reports_postgis(tmp_path):

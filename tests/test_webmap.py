@@ -73,6 +73,29 @@ def test_text_from_data_is_never_html(town):
     assert html.count("textContent") >= 2
 
 
+@pytest.mark.parametrize("text", ["{{ 7*7 }}", "{% if x %}", "{# x", "{{ unclosed"])
+def test_text_from_data_is_never_template_code(town, text):
+    """branca re-parses rendered scripts as Jinja templates; ours must stay verbatim, in
+    the full page and in what streamlit-folium sends (a crash or '49' would mean the
+    server ran text from data)."""
+    import streamlit_folium
+
+    town["households"].loc[0, "alias"] = text
+    town["grids"].loc[1, "name"] = text
+    view = view_of(town, area=None, indicator="red", as_of="2026-11-20")
+    html = build_map(view).get_root().render()
+    assert html.count(js_json(text)) == 2
+    sent = {}
+    original = streamlit_folium._component_func
+    streamlit_folium._component_func = lambda **kwargs: sent.update(kwargs)
+    try:
+        streamlit_folium.st_folium(build_map(view), render=False, key="m")
+    finally:
+        streamlit_folium._component_func = original
+    assert sent["script"].count(js_json(text)) == 2
+    assert "49" not in js_json(text) and '"49"' not in sent["script"]
+
+
 def test_legend_states_breaks_and_units(town):
     view = view_of(town, area=None, indicator="coverage_pct", scheme="equal_interval")
     text = legend_html(view, "zh")
