@@ -76,6 +76,8 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
             st.warning(t("assess.vetoes", lang) + row["vetoes"])
         if row["suggested_items"]:
             st.info(t("assess.items", lang) + row["suggested_items"].replace(";", "、"))
+        if not ui.may("save_assessments"):
+            return
         staff = household_staff(households, household)
         assessor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
         if st.button(t("assess.save", lang), type="primary"):

@@ -133,6 +133,8 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     if not options:
         st.info(t("cases.finished", lang))
         return
+    if not ui.may("advance_case"):
+        return
     target = st.radio(t("cases.next", lang), options, horizontal=True,
                       format_func=lambda k: label(k, lang), key=f"gridmap.case.{case_id}.next")
     staff = grid_staff(hh["grid_id"], row["household_id"])
@@ -261,6 +263,8 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
     target = options[0]
     key = f"gridmap.need.{need_id}.{target}"
     st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · {row['description']}")
+    if not ui.may("advance_need"):
+        return
     with st.form(key):
         fields: dict = {}
         if target == "claimed":

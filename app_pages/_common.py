@@ -93,6 +93,13 @@ def logout(*, expired: bool = False) -> None:
         st.session_state[EXPIRED_KEY] = True
 
 
+def may(write: str) -> bool:
+    """Whether the logged-in principal may make this write (forms for it show only then;
+    the guarded store refuses it anyway)."""
+    who = principal()
+    return who is not None and who.may(write)
+
+
 def store() -> GuardedStore:
     """The store as the logged-in principal may see and change it. Pages use only this."""
     who = principal()

@@ -16,7 +16,9 @@ ui.breadcrumb(area, lang)
 households = ui.read("households", area)
 stored = ui.read("assessments", area)
 
-shown = ui.view_choice(["form", "batch", "mismatch", "profiles"], "assess", lang)
+writes = ui.may("save_assessments")
+shown = ui.view_choice(["form"] + (["batch"] if writes else []) + ["mismatch", "profiles"],
+                       "assess", lang)
 if shown == "form":
     ax.live_form(households, lang)
 elif shown == "batch":
@@ -29,7 +31,9 @@ elif shown == "mismatch":
                         conclusion=[label(x, lang) for x in table["conclusion"]])
     st.dataframe(ui.labelled(view.drop(columns=["household_id"]), lang), hide_index=True,
                  width="stretch", height=320)
-    forms.tier_form(households[households["household_id"].isin(table["household_id"])], lang)
+    if ui.may("change_tier"):
+        forms.tier_form(households[households["household_id"].isin(table["household_id"])],
+                        lang)
 else:
     level = ui.child_level(area)
     keys = area_keys(households, ui.read("grids"), level)

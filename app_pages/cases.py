@@ -20,7 +20,8 @@ cw.flash()
 state = ui.case_state(area, as_of)
 households = ui.read("households", area)
 
-shown = ui.view_choice(["board", "map", "funnel", "report"], "cases", lang)
+shown = ui.view_choice(["board", "map", "funnel"]
+                       + (["report"] if ui.may("report_case") else []), "cases", lang)
 if shown == "board":
     picked = cw.case_board(state, households, lang) or st.query_params.get("case")
     if picked in set(state["case_id"]):

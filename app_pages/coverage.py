@@ -29,9 +29,12 @@ if len(table):
         col.metric(label(tier, lang), "—" if pd.isna(pct) else f"{pct:.1f}%")
 cols[5].metric(t("coverage.never", lang), f"{coverage.never_visited(households, status).sum():,}")
 
-tabs = st.tabs([t(f"coverage.tab.{k}", lang)
-                for k in ("map", "overdue", "trend", "visit", "tier", "flows")])
-with tabs[0]:
+names = ["map", "overdue", "trend", "visit", "tier", "flows"]
+names = [k for k in names if {"visit": ui.may("append_visit"),
+                              "tier": ui.may("change_tier")}.get(k, True)]
+tabs = dict(zip(names, st.tabs([t(f"coverage.tab.{k}", lang) for k in names]),
+                strict=True))
+with tabs["map"]:
     levels = [lv for lv in schema.LEVELS
               if area is None or schema.LEVELS.index(lv) > schema.LEVELS.index(area.level)]
     levels = levels or ["grid"]  # a single grid: colour the grid itself
@@ -49,7 +52,7 @@ with tabs[0]:
         st.dataframe(ui.labelled(by_area, lang), hide_index=True, width="stretch", height=300)
         forms.downloads(ui.labelled(by_area, lang), f"coverage-{level}-{as_of}", lang)
 
-with tabs[1]:
+with tabs["overdue"]:
     workers = coverage.responsible_workers(households, ui.read("assignments"), ui.read("workers"))
     late = coverage.overdue_list(households, status, ui.read("grids").set_index("grid_id")["name"],
                                  workers)
@@ -69,7 +72,7 @@ with tabs[1]:
     st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch", height=360)
     forms.downloads(ui.labelled(shown, lang), f"overdue-{as_of}", lang)
 
-with tabs[2]:
+with tabs["trend"]:
     trend = ui.weekly_trend(area, as_of)
     trend = trend.assign(tier_name=trend["tier"].map(lambda k: label(k, lang)))
     colors = [*TIER_COLORS.values(), "#333333"]
@@ -81,13 +84,15 @@ with tabs[2]:
         width="stretch")
     st.caption(t("coverage.trend_caption", lang))
 
-with tabs[3]:
-    forms.visit_form(households, lang, as_of)
+if "visit" in tabs:
+    with tabs["visit"]:
+        forms.visit_form(households, lang, as_of)
 
-with tabs[4]:
-    forms.tier_form(households, lang)
+if "tier" in tabs:
+    with tabs["tier"]:
+        forms.tier_form(households, lang)
 
-with tabs[5]:
+with tabs["flows"]:
     period = st.date_input(t("coverage.period", lang), (as_of - timedelta(days=90), as_of),
                            max_value=as_of)
     if len(period) == 2:  # while a range is being picked, only its start is known

@@ -16,7 +16,8 @@ state = ui.need_state(area, as_of)
 households = ui.read("households", area)
 policy = ui.policy()
 
-shown = ui.view_choice(["board", "stats", "post"], "needs", lang)
+shown = ui.view_choice(["board", "stats"] + (["post"] if ui.may("post_need") else []),
+                       "needs", lang)
 if shown == "board":
     st.caption(t("needs.privacy", lang))
     waiting = state[state["stage"] == "posted"]

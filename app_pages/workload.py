@@ -175,13 +175,14 @@ else:  # rebalance
     st.subheader(t("workload.moves", lang))
     st.dataframe(ui.labelled(moves, lang), hide_index=True, width="stretch")
     forms.downloads(ui.labelled(moves, lang), f"rebalance-{scope.kind}-{scope.id}", lang)
-    who = st.text_input(t("workload.accepted_by", lang), key="gridmap.workload.by")
-    if st.button(t("workload.accept", lang), disabled=proposal.moves.empty or not who.strip()):
-        try:
-            n = ui.store().reassign(proposal.moves, scope=str(scope), accepted_by=who)
-        except GridmapError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state.pop(PROPOSAL_KEY, None)
-            st.session_state["gridmap.workload.flash"] = t("workload.accepted", lang, n=n)
-            st.rerun()
+    if ui.may("reassign"):
+        who = st.text_input(t("workload.accepted_by", lang), key="gridmap.workload.by")
+        if st.button(t("workload.accept", lang), disabled=proposal.moves.empty or not who.strip()):
+            try:
+                n = ui.store().reassign(proposal.moves, scope=str(scope), accepted_by=who)
+            except GridmapError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop(PROPOSAL_KEY, None)
+                st.session_state["gridmap.workload.flash"] = t("workload.accepted", lang, n=n)
+                st.rerun()

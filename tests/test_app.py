@@ -504,3 +504,33 @@ def test_every_page_a_role_may_open_runs_for_it(small_store, monkeypatch, role):
         at.run()
         at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, (role, page, at.exception)
+
+
+def test_a_role_sees_only_the_forms_it_may_use(small_store, monkeypatch):
+    """A leader reads; a worker writes. Forms a role cannot use are not shown at all."""
+    from tests.test_access import principal_of
+
+    def page_of(role, page, **query):
+        p = principal_of(small_store, role)
+        at = as_user(_fresh(small_store, monkeypatch), role, scope=p.scope,
+                     worker_id=p.worker_id)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception
+        return at
+
+    def labels(at):
+        return {tab.label for tab in at.tabs} | {
+            option for control in at.get("button_group") for option in
+            control.proto.options and [o.content for o in control.proto.options]}
+
+    leader, worker = page_of("leader", "coverage"), page_of("worker", "coverage")
+    assert {"登记走访", "调整等级"} <= labels(worker)
+    assert not {"登记走访", "调整等级"} & labels(leader)
+    assert "发布需求" in labels(page_of("worker", "needs"))
+    assert "发布需求" not in labels(page_of("leader", "needs"))
+    assert "发布需求" not in labels(page_of("helper", "needs"))
+    assert "上报新案件" in labels(page_of("worker", "cases"))
+    assert "上报新案件" not in labels(page_of("leader", "cases"))
