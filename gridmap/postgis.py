@@ -21,7 +21,7 @@ import shapely
 
 from gridmap import schema
 from gridmap._errors import StoreError
-from gridmap.store import Area, SqlStore
+from gridmap.sqlstore import Area, SqlStore
 
 _TYPES = {"str": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN",
           "date": "DATE", "datetime": "TIMESTAMP"}

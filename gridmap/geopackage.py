@@ -1,0 +1,276 @@
+"""The embedded store: one GeoPackage file that QGIS opens.
+
+Bulk writes build a copy and swap it in atomically; small writes are one SQLite
+transaction each (SQLite's write lock serialises writers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+import struct
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyogrio
+import shapely
+
+from gridmap import schema
+from gridmap._errors import StoreError
+from gridmap._gpkg import geometry_blob, geometry_of, register_functions
+from gridmap.sqlstore import Area, SqlStore
+
+log = logging.getLogger(__name__)
+
+
+def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Schema types as GDAL should store them: dates as DATE, not DATETIME."""
+    spec = schema.LAYERS[layer]
+    out = schema.conform(layer, frame)
+    for c in spec.columns:
+        if c.kind == "date":
+            out[c.name] = out[c.name].astype(pd.ArrowDtype(pa.date32()))
+    return out
+
+
+
+def _retrying(read, attempts: int = 20, pause: float = 0.05):
+    """A GeoPackage read, retried while a writer holds SQLite's lock (readers are
+    blocked for the moment a write commits; GDAL reports it as an error)."""
+    import time
+    for attempt in range(attempts):
+        try:
+            return read()
+        except pyogrio.errors.DataSourceError as exc:
+            if attempt == attempts - 1 or not any(
+                    word in str(exc) for word in ("locked", "readonly", "busy")):
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _install_version(con: sqlite3.Connection, bump: bool) -> None:
+    """The data version: a counter bumped by triggers on every data layer, whoever
+    writes (QGIS too); ``BOOKKEEPING`` layers have none. Idempotent."""
+    table = schema.VERSION_TABLE
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (n INTEGER NOT NULL)")
+    if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
+        con.execute(f"INSERT INTO {table} VALUES (0)")
+    for layer in schema.LAYERS.keys() - schema.BOOKKEEPING:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            con.execute(f'CREATE TRIGGER IF NOT EXISTS "gridmap_bump_{layer}_{event.lower()}" '
+                        f'AFTER {event} ON "{layer}" BEGIN UPDATE {table} SET n = n + 1; END')
+    if bump:
+        con.execute(f"UPDATE {table} SET n = n + 1")
+
+
+class GeoPackageStore(SqlStore):
+    """The embedded store: one GeoPackage file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._checked: tuple[int, int] | None = None
+        self._version: tuple[tuple, str] | None = None  # (file stat, version) last read
+
+    # -- reading -----------------------------------------------------------
+    def exists(self) -> bool:
+        if not self.path.exists():
+            return False
+        identity = self._identity()
+        if identity == self._checked:  # this very file was checked already
+            return True
+        try:
+            names = {name for name, _ in _retrying(lambda: pyogrio.list_layers(self.path))}
+        except Exception:  # not a GeoPackage at all
+            return False
+        missing = [layer for layer in schema.LAYERS if layer not in names]
+        if missing and "meta" in names and "households" in names:
+            # A store from an earlier version: add the layers it lacks, empty.
+            log.warning("upgrading %s: adding %s", self.path, ", ".join(missing))
+            self._write_atomically({layer: schema.empty(layer) for layer in missing},
+                                   fresh=False)
+            return True
+        if missing:
+            return False
+        if self._counter() is None:  # from before the data version: add it in place
+            with self._transaction(check=False) as con:
+                _install_version(con, bump=True)
+        self._checked = identity
+        return True
+
+    def _counter(self) -> int | None:
+        """The data version's counter (``None`` if the file has none)."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                                timeout=30)) as con:
+            try:
+                return con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
+            except sqlite3.OperationalError:  # no such table
+                return None
+
+    def _identity(self) -> tuple[int, int] | None:
+        """The file itself (replaced atomically, a store gets a new inode)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise StoreError(f"{self.path} is not a gridmap store; run "
+                             f"`python -m gridmap init --store {self.path}` or `... demo`")
+
+    def read(self, layer: str, *, area: Area | None = None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        spec, wanted, sql = self._select(layer, area, columns)
+        frame = _retrying(lambda: pyogrio.read_dataframe(self.path, sql=sql, use_arrow=True))
+        if spec.geometry and frame.crs is None:
+            frame = frame.set_crs(schema.CRS)
+        return schema.conform(layer, frame, columns=wanted)
+
+    def version(self) -> str:
+        """The file's identity and its data counter: unchanged by logins and audit rows,
+        changed by any write to the data (the counter) or a new file (the inode)."""
+        stat = self.path.stat()
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        memo = self._version
+        if memo is not None and memo[0] == key:  # the file did not change at all
+            return memo[1]
+        counter = self._counter()
+        version = (f"{stat.st_ino}:{counter}" if counter is not None
+                   else f"{stat.st_mtime_ns}:{stat.st_size}")
+        self._version = (key, version)
+        return version
+
+    # -- bulk writes: build a copy, then swap it in atomically ---------------
+    def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
+             overwrite: bool = False) -> None:
+        if self.path.exists() and not overwrite:
+            raise StoreError(f"{self.path} exists; refusing to overwrite it")
+        full = {name: schema.empty(name) for name in schema.LAYERS}
+        full["meta"] = pd.DataFrame({"key": ["schema_version"],
+                                     "value": [schema.SCHEMA_VERSION]})
+        full.update(frames or {})
+        self._write_atomically(full, fresh=True)
+
+    def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self._require()
+        self._write_atomically(frames, fresh=False)
+
+    def _write_atomically(self, frames: Mapping[str, pd.DataFrame], *, fresh: bool) -> None:
+        prepared = {}
+        for layer, frame in frames.items():
+            if layer not in schema.LAYERS:
+                raise StoreError(f"unknown layer {layer!r}")
+            schema.validate(layer, frame)
+            prepared[layer] = _to_gpkg(layer, frame)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The new file's counter continues the old one's, so no version repeats.
+        counter = (self._counter() or 0) if self.path.exists() and fresh else None
+        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=".tmp-", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if fresh:
+                tmp.unlink()
+            else:
+                shutil.copyfile(self.path, tmp)
+            for layer, frame in prepared.items():
+                spec = schema.LAYERS[layer]
+                kwargs = {"geometry_type": spec.geometry, "promote_to_multi":
+                          spec.geometry == "MultiPolygon"} if spec.geometry else {}
+                pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG",
+                                        use_arrow=True, **kwargs)
+            with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+                con.execute("BEGIN")
+                _install_version(con, bump=True)  # rewritten layers lost their triggers
+                if counter:
+                    con.execute(f"UPDATE {schema.VERSION_TABLE} SET n = n + ?", (counter,))
+                con.execute("COMMIT")
+            if fresh:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            else:
+                shutil.copymode(self.path, tmp)
+            os.replace(tmp, self.path)
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
+        log.info("wrote %s to %s", ", ".join(prepared), self.path)
+
+    # -- small writes: one SQLite transaction (the write lock serialises writers) --
+    @contextlib.contextmanager
+    def _transaction(self, *, check: bool = True) -> Iterator[sqlite3.Connection]:
+        if check:
+            self._require()
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        register_functions(con)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @staticmethod
+    def _geom_param(geometry: shapely.Geometry):
+        return geometry_blob(geometry)
+
+    def _geom_params(self, geometries) -> list:
+        """Blobs for many geometries: points in one vectorised pass."""
+        points = shapely.get_type_id(geometries) == 0
+        wkb = shapely.to_wkb(geometries, byte_order=1)
+        header = b"GP\x00\x01" + struct.pack("<i", 4326)
+        return [header + w if p else geometry_blob(g)
+                for w, p, g in zip(wkb, points, geometries, strict=True)]
+
+    def _insert_many(self, con, layer: str, frame: pd.DataFrame, report=None,
+                     chunk: int | None = None) -> None:
+        """Large inserts without GDAL's per-row insert triggers (R-tree and feature
+        count), which are put back afterwards and their work done once, set-wise, in
+        the same transaction."""
+        if len(frame) < 5_000:
+            return super()._insert_many(con, layer, frame, report, chunk)
+        triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                               "AND tbl_name = ? AND sql LIKE '%AFTER INSERT%'",
+                               (layer,)).fetchall()
+        for name, _ in triggers:
+            con.execute(f'DROP TRIGGER "{name}"')
+        last = con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
+        super()._insert_many(con, layer, frame, report, chunk)
+        if schema.LAYERS[layer].geometry and con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?",
+                (f"rtree_{layer}_geom",)).fetchone():
+            # The new rows' fids, in insertion order = the frame's order.
+            fids = [f for (f,) in con.execute(f'SELECT fid FROM "{layer}" WHERE fid > ? '
+                                               "ORDER BY fid", (last,))]
+            geoms = frame.geometry.values
+            minx, miny, maxx, maxy = shapely.bounds(geoms).T
+            keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+            con.executemany(f'INSERT INTO "rtree_{layer}_geom" VALUES (?, ?, ?, ?, ?)', [
+                (f, a, b, c, d) for f, a, b, c, d, k in
+                zip(fids, minx, maxx, miny, maxy, keep, strict=True) if k])
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
+                       ).fetchone():
+            con.execute(f'UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM '
+                        f'"{layer}") WHERE lower(table_name) = lower(?)', (layer,))
+        for _, sql in triggers:
+            con.execute(sql)
+        if layer not in schema.BOOKKEEPING:  # the data version's per-row trigger was off
+            con.execute(f"UPDATE {schema.VERSION_TABLE} SET n = n + 1")
+
+    @staticmethod
+    def _to_geometry(value):
+        return geometry_of(value)
