@@ -241,9 +241,12 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
 def need_table(state: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
     """Needs as helpers may see them: community, never the household."""
     areas = ui.read("areas").set_index("area_id")["name"]
-    grids = ui.read("grids").set_index("grid_id")["community_id"]
-    grid_of = households.set_index("household_id")["grid_id"]
-    community = state["household_id"].map(grid_of).map(grids).map(areas)
+    if "community_id" in state:  # a helper's needs carry their community, not the household
+        community = state["community_id"].map(areas)
+    else:
+        grids = ui.read("grids").set_index("grid_id")["community_id"]
+        grid_of = households.set_index("household_id")["grid_id"]
+        community = state["household_id"].map(grid_of).map(grids).map(areas)
     return pd.DataFrame({
         "need_id": state["need_id"].to_numpy(), "category": state["category"].to_numpy(),
         "description": state["description"].to_numpy(), "community": community.to_numpy(),

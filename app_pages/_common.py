@@ -458,6 +458,9 @@ def _needs(url: str, version: str, as_of: date) -> pd.DataFrame:
 def _in_area(frame: pd.DataFrame, area: Area | None) -> pd.DataFrame:
     if area is None:
         return frame
+    if "community_id" in frame:  # a helper's needs: where, never who
+        communities = read("grids", area)["community_id"]
+        return frame[frame["community_id"].isin(communities).to_numpy()].reset_index(drop=True)
     mine = read("households", area)["household_id"]
     return frame[frame["household_id"].isin(mine).to_numpy()].reset_index(drop=True)
 

@@ -107,12 +107,18 @@ class GuardedStore(Store):
                                 columns else [])] if columns else frame
 
     def _for_helper(self, layer: str, frame: pd.DataFrame) -> pd.DataFrame:
-        """Helpers see open needs (and those they claimed), without the household."""
+        """Helpers see open needs (and those they claimed), without the household: only
+        its community (``community_id``, an extra column), to know where to go."""
         if layer == "needs":
             name = self.principal.username
             open_or_mine = (frame["stage"] == "posted") | (frame["helper"] == name)
-            in_area = self.covers_needs(frame["household_id"])
-            return frame[open_or_mine & in_area].assign(household_id="")
+            frame = frame[open_or_mine & self.covers_needs(frame["household_id"])]
+            grid_of = self.inner.read("households", columns=["household_id", "grid_id"])
+            community_of = self.inner.read("grids", columns=["grid_id", "community_id"])
+            community = frame["household_id"].map(
+                grid_of.set_index("household_id")["grid_id"]).map(
+                community_of.set_index("grid_id")["community_id"])
+            return frame.assign(household_id="", community_id=community)
         if layer in ("areas", "grids", "meta"):
             return frame
         return frame.iloc[0:0]

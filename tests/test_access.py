@@ -102,6 +102,12 @@ def test_helper_sees_open_needs_without_the_household_and_may_only_claim(small_s
     store = guarded(small_store, "helper")
     needs = store.read("needs")
     assert set(needs["stage"]) <= {"posted"} and (needs["household_id"] == "").all()
+    # Where, never who: each need carries its household's community.
+    raw = small_store.read("needs").set_index("need_id")["household_id"]
+    community = (raw.map(small_store.read("households").set_index("household_id")["grid_id"])
+                 .map(small_store.read("grids").set_index("grid_id")["community_id"]))
+    assert len(needs) and (needs["community_id"].to_numpy()
+                           == community.loc[needs["need_id"]].to_numpy()).all()
     assert store.read("households").empty and store.read("cases").empty
     open_need = needs["need_id"].iloc[0]
     store.advance_need(open_need, "claimed", actor="helper", at=datetime.now(),

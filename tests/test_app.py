@@ -534,3 +534,16 @@ def test_a_role_sees_only_the_forms_it_may_use(small_store, monkeypatch):
     assert "发布需求" not in labels(page_of("helper", "needs"))
     assert "上报新案件" in labels(page_of("worker", "cases"))
     assert "上报新案件" not in labels(page_of("leader", "cases"))
+
+
+def test_a_helper_sees_where_each_need_is_but_not_who(small_store, monkeypatch):
+    at = as_user(_fresh(small_store, monkeypatch), "helper")
+    at.run()
+    at.switch_page("app_pages/needs.py").run()
+    assert not at.exception
+    board = at.dataframe[0].value
+    communities = set(small_store.read("areas").query("level == 'community'")["name"])
+    column = next(c for c in board.columns if board[c].isin(communities).any())
+    assert len(board) and board[column].isin(communities).all()
+    aliases = set(small_store.read("households")["alias"])
+    assert not board.isin(aliases).any().any()
