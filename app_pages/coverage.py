@@ -53,7 +53,8 @@ with tabs["map"]:
         forms.downloads(ui.labelled(by_area, lang), f"coverage-{level}-{as_of}", lang)
 
 with tabs["overdue"]:
-    workers = coverage.responsible_workers(households, ui.read("assignments"), ui.read("workers"))
+    workers = coverage.responsible_workers(households, ui.read("assignments"),
+                                           ui.read("household_helpers"), ui.read("workers"))
     late = coverage.overdue_list(households, status, ui.read("grids").set_index("grid_id")["name"],
                                  workers)
     warning = coverage.warning_levels(households, ui.read("visits", area), policy, as_of=as_of)

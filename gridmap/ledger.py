@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from gridmap import schema
+from gridmap.coverage import responsible
 from gridmap.i18n import label, t
-from gridmap.workload import responsible
 
 COLUMNS = ("alias", "categories", "tier", "grid", "last_visit", "due", "days_overdue",
            "worker")

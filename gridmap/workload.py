@@ -2,9 +2,8 @@
 
 Definitions (the README states them; tests pin them):
 
-- A household's **responsible worker** is its individual helper (帮包: a volunteer, or
-  a part-time worker who took it over; the latest ``since`` wins), else its grid's
-  primary worker.
+- A household's **responsible worker** is ``coverage.responsible``: its individual
+  helper (帮包; the latest ``since`` wins), else its grid's primary worker.
 - A household's **load** (minutes a month) = required visits a month (30 / the tier's
   interval) x (minutes per visit by its method mix over the last ``MIX_DAYS`` days,
   door when it had no visit + the in-person share x a round trip from its grid's
@@ -22,25 +21,12 @@ import pandas as pd
 
 from gridmap import schema
 from gridmap.casework import case_state
+from gridmap.coverage import responsible
 from gridmap.policy import Policy
 
 MIX_DAYS = 180  # the window over which a household's visit-method mix is observed
 _IN_PERSON = ("door", "volunteer")
 _KM_PER_DEGREE = 111.2
-
-
-def responsible(households: pd.DataFrame, assignments: pd.DataFrame,
-                helpers: pd.DataFrame) -> pd.Series:
-    """The responsible worker of each household (index: household_id)."""
-    primary = (assignments[assignments["role"] == "primary"]
-               .drop_duplicates("grid_id").set_index("grid_id")["worker_id"])
-    own = (helpers.sort_values("since").drop_duplicates("household_id", keep="last")
-           .set_index("household_id")["worker_id"])
-    ids = households["household_id"].to_numpy()
-    worker = own.reindex(ids).to_numpy(dtype=object).copy()
-    missing = pd.isna(worker)
-    worker[missing] = primary.reindex(households["grid_id"].to_numpy()[missing]).to_numpy()
-    return pd.Series(worker, index=pd.Index(ids, name="household_id"), name="worker_id")
 
 
 def distance_km(lon1, lat1, lon2, lat2) -> np.ndarray:

@@ -163,3 +163,15 @@ def test_warning_levels_from_health_family_and_recent_difficulties():
     # a: health 2 + family 1 + 1 recent = 4 -> level 3; b: 0 -> 0;
     # c: family 1 + recent 1 = 2 -> level 1; d: the difficulty is older than 90 days -> 0.
     assert list(levels) == [3, 0, 1, 0]
+
+
+def test_the_overdue_list_names_the_same_responsible_worker_as_the_workload():
+    from gridmap.coverage import responsible_workers
+    households = pd.DataFrame({"household_id": ["H1", "H2"], "grid_id": ["G", "G"]})
+    assignments = pd.DataFrame({"worker_id": ["W", "B"], "grid_id": ["G", "G"],
+                                "role": ["primary", "backup"]})
+    helpers = pd.DataFrame({"household_id": ["H2"], "worker_id": ["V"],
+                            "since": pd.to_datetime(["2026-01-01"])})
+    workers = pd.DataFrame({"worker_id": ["W", "B", "V"], "name": ["网格员", "后备", "志愿者"]})
+    rows = responsible_workers(households, assignments, helpers, workers)
+    assert rows.to_dict("list") == {"worker_id": ["W", "V"], "worker": ["网格员", "志愿者"]}
