@@ -13,6 +13,7 @@ from app_pages._forms import household_staff, pick_household
 from gridmap import assessment, stages, survey
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
+from gridmap.reasons import error_text, reason_text
 
 
 @st.cache_resource
@@ -86,7 +87,7 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
                 ui.store().save_assessments(records(frame, assessment.score_table(frame, cfg),
                                                     [household], assessor))
             except GridmapError as exc:
-                st.error(t("cases.error", lang, error=str(exc)))
+                st.error(t("cases.error", lang, error=error_text(exc, lang)))
             else:
                 st.success(t("assess.saved", lang, n=1))
 
@@ -103,12 +104,13 @@ def batch(lang: str) -> None:
         answers, problems = survey.parse_answers(survey.read_table(upload, upload.name), cfg,
                                                  name=upload.name)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=str(exc)))
+        st.error(t("cases.error", lang, error=error_text(exc, lang)))
         return
     if problems:
         st.error(t("assess.problems", lang, n=len(problems), name=upload.name))
-        st.dataframe(ui.labelled(pd.DataFrame([p.__dict__ for p in problems]), lang),
-                     hide_index=True, width="stretch")
+        table = pd.DataFrame([p.__dict__ for p in problems])
+        table["reason"] = [reason_text(r, lang) for r in table["reason"]]
+        st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch")
         return
     scored = assessment.score_table(answers[cfg.keys], cfg)
     shown = scored.drop(columns=["drivers"]).assign(household_id=answers["household_id"])
@@ -118,6 +120,6 @@ def batch(lang: str) -> None:
             n = ui.store().save_assessments(records(answers, scored, answers["household_id"],
                                                     upload.name))
         except GridmapError as exc:
-            st.error(t("cases.error", lang, error=str(exc)))
+            st.error(t("cases.error", lang, error=error_text(exc, lang)))
         else:
             st.success(t("assess.saved", lang, n=n))

@@ -14,6 +14,7 @@ from app_pages._forms import grid_staff, household_staff, pick_household
 from gridmap import schema, stages
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
+from gridmap.reasons import error_text
 
 FLASH_KEY = "gridmap.casework.flash"
 
@@ -173,7 +174,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
         ui.store().advance_case(case_id, target, actor=actor, at=at, tier=tier,
                                 tier_reason=reason or None, **fields)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=str(exc)))
+        st.error(t("cases.error", lang, error=error_text(exc, lang)))
     else:
         _saved(t("cases.saved", lang, stage=label(target, lang)))
 
@@ -230,7 +231,7 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
             urgency=urgency, description=description, reported_by=reporter, reported_at=at,
             policy=ui.policy())
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=str(exc)))
+        st.error(t("cases.error", lang, error=error_text(exc, lang)))
         return
     due = ui.store().read("cases").set_index("case_id").loc[case_id, "due_on"]
     _saved(t("cases.saved_new", lang, due=due.date().isoformat()))
@@ -293,7 +294,7 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
     try:
         ui.store().advance_need(need_id, target, actor=actor, at=at, note=note, **fields)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=str(exc)))
+        st.error(t("cases.error", lang, error=error_text(exc, lang)))
     else:
         _saved(t("cases.saved", lang, stage=label(target, lang)))
 
@@ -317,6 +318,6 @@ def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
         ui.store().post_need(household_id=household, category=category,
                              description=description, posted_by=poster, posted_at=at)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=str(exc)))
+        st.error(t("cases.error", lang, error=error_text(exc, lang)))
     else:
         _saved(t("needs.saved", lang))

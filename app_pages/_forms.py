@@ -13,6 +13,7 @@ from gridmap import schema
 from gridmap._errors import GridmapError
 from gridmap.coverage import household_status
 from gridmap.i18n import label, t
+from gridmap.reasons import error_text
 from gridmap.store import Area
 
 
@@ -87,7 +88,7 @@ def visit_form(households: pd.DataFrame, language: str, as_of: date) -> None:
                        visited_at=datetime.combine(day, when), method=method,
                        note=note.strip() or None, found_difficulty=found)
     except GridmapError as exc:
-        st.error(t("coverage.error", language, error=str(exc)))
+        st.error(t("coverage.error", language, error=error_text(exc, language)))
         return
     grid = Area("grid", row["grid_id"])
     mine = s.read("households", area=grid)
@@ -116,7 +117,7 @@ def tier_form(households: pd.DataFrame, language: str) -> None:
         try:
             store().change_tier(household, new, reason=reason, changed_by=by)
         except GridmapError as exc:
-            st.error(t("coverage.error", language, error=str(exc)))
+            st.error(t("coverage.error", language, error=error_text(exc, language)))
         else:
             st.success(t("coverage.saved_tier", language, alias=row["alias"],
                          tier=label(new, language)))

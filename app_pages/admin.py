@@ -6,6 +6,7 @@ from app_pages import _common as ui
 from app_pages._forms import downloads
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
+from gridmap.reasons import error_text
 
 lang = ui.lang()
 st.title(t("admin.title", lang))
@@ -23,7 +24,7 @@ with st.form("gridmap.admin.new_token", clear_on_submit=True):
         try:
             token = ui.store().create_token(name, "screen")
         except GridmapError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
         else:
             st.session_state["gridmap.admin.created"] = (name.strip(), token)
             st.rerun()

@@ -11,6 +11,7 @@ from app_pages import _common as ui
 from gridmap import boundaries, importing
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
+from gridmap.reasons import error_text, reason_text
 
 lang = ui.lang()
 st.title(t("import.title", lang))
@@ -57,7 +58,7 @@ if upload is not None:
                                          progress=lambda f, m: bar.progress(min(f, 1.0), m))
             bar.empty()
     except GridmapError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc, lang))
         st.stop()
     # The mapping, adjustable: file header -> schema column.
     st.subheader(t("import.mapping", lang))
@@ -88,6 +89,7 @@ if upload is not None:
     cols[3].metric(t("import.warnings", lang), f"{len(prepared.warnings):,}")
     if prepared.problems:
         report = prepared.report()
+        report["reason"] = [reason_text(r, lang) for r in report["reason"]]
         st.dataframe(ui.labelled(report, lang), hide_index=True, width="stretch", height=300)
     if prepared.errors:
         st.error(t("import.refused", lang))
@@ -97,7 +99,7 @@ if upload is not None:
             import_id = importing.commit(ui.store(), prepared, by=ui.principal().username,
                                          progress=lambda f, m: bar.progress(min(f, 1.0), m))
         except GridmapError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
         else:
             st.session_state["gridmap.import.flash"] = t("import.done", lang, id=import_id)
             st.rerun()
@@ -113,7 +115,7 @@ if live:
         try:
             ui.store().undo_import(which)
         except GridmapError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
         else:
             st.session_state["gridmap.import.flash"] = t("import.undone", lang, id=which)
             st.rerun()

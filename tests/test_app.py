@@ -304,7 +304,9 @@ def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
     app.radio(key=f"gridmap.case.{case['case_id']}.next").set_value("handling").run()
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
     _widget(app.button, "提交").click().run()  # neither a referral nor aid
-    assert any("referral or aid" in e.value for e in app.error), [e.value for e in app.error]
+    # In the page's language, with the column it is about.
+    assert any("跟踪办理须有转介或救助" in e.value and "referrals" in e.value
+               for e in app.error), [e.value for e in app.error]
     assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
 
 
