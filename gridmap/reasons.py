@@ -36,6 +36,11 @@ _ZH = [(re.compile(pattern, re.S), text) for pattern, text in (
      "{f} 有 {n} 处错误，未写入任何数据。第一处：{a}"),
     (r"nothing to import", "没有可导入的数据"),
     # values
+    (r"stored as a number, so digits were lost: format the column as text",
+     "以数字保存，位数已丢失：请把此列设为文本格式"),
+    (r"(?P<v>.+) is not 18 characters \(17 digits and a digit or X\)",
+     "{v} 不是 18 位（17 位数字加一位数字或 X）"),
+    (r"(?P<v>.+) fails its check digit", "{v} 校验位不对"),
     (r"(?P<v>.+) is not a date", "{v} 不是日期"),
     (r"(?P<v>.+) is not a number of members 1-30", "{v} 不是 1–30 之间的家庭人口数"),
     (r"(?P<v>.+) is not a number", "{v} 不是数字"),

@@ -366,6 +366,9 @@ def test_importing_a_ledger_in_the_browser(server, small_frames, tmp_path):
         page.locator('input[type="file"]').first.set_input_files(str(bad))
         expect(page.get_by_text("存在错误，未写入任何数据")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("台账-错误.xlsx").first).to_be_visible()
+        # The problem is named in Chinese: '123' is no ID number.
+        expect(page.get_by_text("不是 18 位").first).to_be_attached()  # a canvas grid cell
+        page.screenshot(path=ARTIFACTS / "import-refused.png", full_page=True)
         page.locator('input[type="file"]').first.set_input_files(str(good))
         page.get_by_role("button", name="确认导入").click()
         expect(page.get_by_text("已导入")).to_be_visible(timeout=30_000)

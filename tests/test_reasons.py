@@ -56,3 +56,9 @@ def test_import_problems_are_translated_row_by_row(tmp_path, small_store):
 def test_an_unknown_reason_is_shown_as_it_is():
     assert reason_text("something nobody translated", "zh") == "something nobody translated"
     assert error_text(ValidationError("odd", row=2), "zh") == "第 2 行：odd"
+
+
+def test_household_ledger_reasons_in_chinese():
+    assert reason_text("'123' is not 18 characters (17 digits and a digit or X)", "zh") == (
+        "'123' 不是 18 位（17 位数字加一位数字或 X）")
+    assert reason_text("'11010519491231002Y' fails its check digit", "zh").endswith("校验位不对")
