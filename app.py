@@ -6,6 +6,7 @@ Run with ``streamlit run app.py``. On first run it builds the city demo store.
 import streamlit as st
 
 from app_pages import _common as ui
+from app_pages import _login as login
 from gridmap.access import Principal
 from gridmap.i18n import t
 
@@ -17,7 +18,7 @@ token = st.query_params.get("token") or st.session_state.get(ui.TOKEN_KEY)
 if token is not None:  # a screen logging in unattended: the screen page and nothing else
     language = ui.lang()
     ui.ready_store(language)
-    if ui.token_role(token) != "screen":
+    if login.token_role(token) != "screen":
         ui.logout()
         st.error(t("screen.bad_token", language))
         st.stop()
@@ -50,13 +51,13 @@ ui.ready_store(language)
 # successful login in the same run. The form's place is kept in every run, so the page
 # below it never moves (a moved element would lose its state, e.g. the open tab).
 login_box = st.empty()
-who = ui.principal() or ui.login_form(language, login_box)
+who = ui.principal() or login.login_form(language, login_box)
 if who is None:
     # Every page is known (none runs, none is listed), so the page the URL asked for is
     # the one shown after the login, with its query.
     st.navigation(pages(PAGES), position="hidden")
     st.stop()
-ui.account_box(language)
+login.account_box(language)
 allowed = [(name, icon) for name, icon in PAGES if who.may_open(name)]
 navigation = st.navigation(pages(allowed))
 if who.role != "screen":

@@ -1,4 +1,5 @@
-"""Streamlit-side helpers shared by the pages: language, store, caching, area selector.
+"""Streamlit-side helpers shared by the pages: language, who is logged in, the store,
+caching, the area selector. (The login itself is in ``_login``.)
 
 This is the only place that keeps gridmap's state in ``st.session_state``; the
 keys it uses are the constants below.
@@ -28,6 +29,7 @@ AREA_KEY = "gridmap.area"
 PENDING_AREA_KEY = "gridmap.area.pending"  # set by clicks and search, applied next run
 _LEVEL_KEYS = {level: f"gridmap.area.{level}" for level in schema.LEVELS}
 _ALL = ""
+TOKEN_KEY = "gridmap.token"  # a screen's device token, kept for the session
 PRINCIPAL_KEY, LOGIN_AT_KEY, EXPIRED_KEY = "gridmap.principal", "gridmap.login_at", \
     "gridmap.expired"
 # Data caches are keyed by the store's version: old versions age out, and the caps
@@ -503,21 +505,6 @@ def worker_loads(area: Area | None, as_of: date) -> pd.DataFrame:
     return table[table[schema.LEVEL_COLUMN[area.level]] == area.id].reset_index(drop=True)
 
 
-TOKEN_KEY = "gridmap.token"
-
-
-def token_role(token: str | None) -> str | None:
-    """The role a device token grants (``None`` if unknown or revoked)."""
-    from gridmap.access import role_for_token
-    return role_for_token(raw_store().read("tokens"), token)
-
-
-def token_still_valid() -> bool:
-    """False once the token this session logged in with has been revoked."""
-    token = st.session_state.get(TOKEN_KEY)
-    return token is None or token_role(token) is not None
-
-
 @st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def _coverage_table(url: str, version: str, level: str, as_of: date) -> pd.DataFrame:
     from gridmap.coverage import coverage_table
@@ -529,71 +516,6 @@ def coverage_table(level: str, as_of: date) -> pd.DataFrame:
     """``coverage.coverage_table`` for every area of ``level``, cached."""
     s = store()
     return _coverage_table(s.url, s.version(), level, as_of)
-
-
-def oidc_configured() -> bool:
-    """An identity provider is set up in ``.streamlit/secrets.toml`` (``[auth]``)."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets file at all
-        return False
-
-
-def oidc_principal() -> Principal | None:
-    """The account of a user signed in through the identity provider, if any."""
-    from gridmap.access import principal_for_claims
-    if not oidc_configured() or not st.user.is_logged_in:
-        return None
-    return principal_for_claims(raw_store().read("accounts"), st.user.to_dict(),
-                                st.session_state.get("gridmap.session"))
-
-
-def login_form(language: str, box) -> Principal | None:
-    """User name and password in ``box`` (an ``st.empty``); wrong passwords count towards
-    the account's lock. With an identity provider configured, a button to sign in there
-    as well. Returns who logged in (``box`` is empty again by then), else ``None``."""
-    import uuid
-
-    from gridmap.access import LoginRefused, authenticate
-    if (who := oidc_principal()) is not None:
-        log_in(who)
-        return who
-    with box.container():
-        st.title(t("login.title", language))
-        if oidc_configured():
-            if st.user.is_logged_in:  # signed in at the provider, but no account here
-                st.error(t("login.no_account", language))
-            st.button(t("login.oidc", language), on_click=st.login)
-        if st.session_state.pop(EXPIRED_KEY, False):
-            st.info(t("login.expired", language))
-        with st.form("gridmap.login"):
-            username = st.text_input(t("login.username", language), key="gridmap.login.user")
-            password = st.text_input(t("login.password", language), type="password",
-                                     key="gridmap.login.password")
-            submitted = st.form_submit_button(t("login.submit", language), type="primary")
-        if submitted:
-            session = st.session_state.setdefault("gridmap.session", uuid.uuid4().hex[:12])
-            try:
-                who = authenticate(raw_store(), username, password, policy(), session=session)
-            except LoginRefused as refused:
-                st.error(t(f"login.{refused.reason}", language,
-                           until=str(refused.until)[:16] if refused.until is not None else ""))
-        if who is None and raw_store().meta().get("demo_scale"):  # demo data: how to get in
-            st.caption(t("login.demo_hint", language))
-    if who is not None:
-        log_in(who)
-        box.empty()
-    return who
-
-
-def account_box(language: str) -> None:
-    """Who is logged in, and the way out."""
-    from gridmap.i18n import label
-    who = principal()
-    st.sidebar.caption(t("login.as", language, user=who.username, role=label(who.role, language)))
-    if st.sidebar.button(t("login.logout", language), key="gridmap.logout"):
-        logout()
-        st.rerun()
 
 
 def audit_once(action: str, target: str, **detail) -> None:

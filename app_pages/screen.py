@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from app_pages import _common as ui
+from app_pages import _login as login
 from app_pages import _screen as screen
 from gridmap.i18n import t
 
@@ -28,7 +29,7 @@ st.html(screen.KIOSK_CSS)
 
 @st.fragment(run_every=_seconds("refresh", 30))
 def figures() -> None:
-    if not ui.token_still_valid():
+    if not login.token_still_valid():
         st.rerun(scope="app")
     st.html(f'<div class="gm-title">{t("screen.title", lang)}'
             f'<small>{t("screen.updated", lang, time=datetime.now().strftime("%Y-%m-%d %H:%M:%S"))}'
