@@ -131,16 +131,28 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_timeout(300)
 
 
+_DRAWN_CHECK = """() => !!(window.map && document.querySelector('.leaflet-control-layers')
+                     && document.querySelector('canvas'))"""
+
+
 def map_frame(page, timeout_ms: int = 30_000):
-    """The st_folium iframe once Leaflet has drawn the map and its layer control."""
-    waited = 0
-    while waited < timeout_ms:
+    """The st_folium iframe once Leaflet has drawn the map and its layer control.
+
+    Checked in the frame on every animation frame (not by polling from here, which
+    would add up to a polling interval to every timing)."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
         for frame in page.frames:
-            if "streamlit_folium" in frame.url and frame.locator(
-                    ".leaflet-control-layers").count() and frame.locator("canvas").count():
+            if "streamlit_folium" not in frame.url:
+                continue
+            try:
+                frame.wait_for_function(_DRAWN_CHECK, polling="raf", timeout=250)
                 return frame
-        page.wait_for_timeout(100)
-        waited += 100
+            except Error:  # not drawn yet, or replaced meanwhile: look again
+                pass
+        page.wait_for_timeout(20)
     raise AssertionError("the map was not drawn")
 
 
