@@ -245,9 +245,10 @@ def test_large_files_report_progress(small_store, tmp_path, monkeypatch):
     assert not prepared.errors and len(prepared.frames["households"]) == 12_000
     fractions = [f for f, _ in heard]
     assert fractions == sorted(fractions) and 0 < fractions[0] < 1 and len(heard) >= 2
-    written = []
+    written, before = [], small_store.version()
     importing.commit(small_store, prepared, by="test",
                      progress=lambda f, m: written.append((f, m)))
+    assert small_store.version() != before  # caches see the import
     households = [f for f, m in written if m.endswith("households")]
     assert households == sorted(households) and households[-1] == 1.0 and len(households) == 3
     assert len(small_store.read("households").query("address == '地址'")) == 12_000
@@ -258,6 +259,10 @@ def test_large_files_report_progress(small_store, tmp_path, monkeypatch):
     assert con.execute("SELECT count(*) FROM rtree_households_geom").fetchone()[0] == total
     con.close()
     assert pyogrio.read_info(small_store.path, layer="households")["features"] == total
+    con = sqlite3.connect(small_store.path)  # and its triggers are back in place
+    assert con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = "
+                       "'gridmap_bump_households_insert'").fetchone()[0] == 1
+    con.close()
     found = pyogrio.read_dataframe(small_store.path, layer="households",
                                    bbox=tuple(small_store.read("grids").set_index("grid_id")
                                               .geometry[grid].bounds))
