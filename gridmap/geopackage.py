@@ -107,8 +107,8 @@ class GeoPackageStore(SqlStore):
 
     def _counter(self) -> int | None:
         """The data version's counter (``None`` if the file has none)."""
-        with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                                timeout=30)) as con:
+        uri = self.path.resolve().as_uri() + "?mode=ro"  # any path: '#', '?', spaces
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as con:
             try:
                 return con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
             except sqlite3.OperationalError:  # no such table

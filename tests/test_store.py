@@ -379,3 +379,16 @@ def test_a_store_from_an_earlier_version_gets_its_missing_layers(small_store):
     households = len(small_store.read("households"))  # upgrades on the way
     assert small_store.read("tokens").empty
     assert len(small_store.read("households")) == households
+
+
+def test_version_works_for_any_file_name(tmp_path, small_frames):
+    folder = tmp_path / "网格 #1 ?x %20"
+    folder.mkdir()
+    store = open_store(folder / "a store.gpkg")
+    store.init(small_frames)
+    v0 = store.version()
+    assert v0.split(":")[1].isdigit()  # the counter was read, not the fallback
+    hh = store.read("households").iloc[0]["household_id"]
+    store.change_tier(hh, "red" if store.read("households").iloc[0]["tier"] != "red"
+                      else "green", reason="test", changed_by="admin")
+    assert store.version() != v0
