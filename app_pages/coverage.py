@@ -17,7 +17,7 @@ from gridmap.webmap import tiles_from_env
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 policy = ui.policy()
 households, status = ui.area_households(area, as_of)
-st.title(t("coverage.title", lang))
+st.title(t("coverage.title" if ui.may("append_visit") else "coverage.title_read", lang))
 ui.breadcrumb(area, lang)
 
 table = coverage.coverage_by(status, ["all"] * len(status))

@@ -84,6 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # coverage
     "nav.coverage": ("走访覆盖", "Coverage"),
     "coverage.title": ("走访覆盖与走访登记", "Visit coverage and the visit log"),
+    "coverage.title_read": ("走访覆盖", "Visit coverage"),
     "coverage.overall": ("总覆盖率", "Coverage"),
     "coverage.never": ("从未走访", "Never visited"),
     "coverage.tab.map": ("覆盖地图", "Map"),

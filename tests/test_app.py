@@ -531,6 +531,7 @@ def test_a_role_sees_only_the_forms_it_may_use(small_store, monkeypatch):
     leader, worker = page_of("leader", "coverage"), page_of("worker", "coverage")
     assert {"登记走访", "调整等级"} <= labels(worker)
     assert not {"登记走访", "调整等级"} & labels(leader)
+    assert (leader.title[0].value, worker.title[0].value) == ("走访覆盖", "走访覆盖与走访登记")
     assert "发布需求" in labels(page_of("worker", "needs"))
     assert "发布需求" not in labels(page_of("leader", "needs"))
     assert "发布需求" not in labels(page_of("helper", "needs"))
