@@ -16,6 +16,7 @@ from app_pages._common import (
 )
 from gridmap.access import Principal
 from gridmap.i18n import label, t
+from gridmap.sanitize import plain
 
 
 def token_role(token: str | None) -> str | None:
@@ -47,10 +48,18 @@ def oidc_principal() -> Principal | None:
                                 st.session_state.get("gridmap.session"))
 
 
+def client_address() -> str | None:
+    """Where a login comes from, as the server sees it: ``None`` on localhost or without a
+    real connection (under AppTest it is a stand-in object, not an address)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
 def login_form(language: str, box) -> Principal | None:
     """User name and password in ``box`` (an ``st.empty``); wrong passwords count towards
-    the account's lock. With an identity provider configured, a button to sign in there
-    as well. Returns who logged in (``box`` is empty again by then), else ``None``."""
+    a lock of the name from this client's address. With an identity provider configured,
+    a button to sign in there as well. Returns who logged in (``box`` is empty again by
+    then), else ``None``."""
     import uuid
 
     from gridmap.access import LoginRefused, authenticate
@@ -73,7 +82,8 @@ def login_form(language: str, box) -> Principal | None:
         if submitted:
             session = st.session_state.setdefault("gridmap.session", uuid.uuid4().hex[:12])
             try:
-                who = authenticate(raw_store(), username, password, policy(), session=session)
+                who = authenticate(raw_store(), username, password, policy(),
+                                   source=client_address(), session=session)
             except LoginRefused as refused:
                 st.error(t(f"login.{refused.reason}", language,
                            until=str(refused.until)[:16] if refused.until is not None else ""))
@@ -88,7 +98,8 @@ def login_form(language: str, box) -> Principal | None:
 def account_box(language: str) -> None:
     """Who is logged in, and the way out."""
     who = principal()
-    st.sidebar.caption(t("login.as", language, user=who.username, role=label(who.role, language)))
+    st.sidebar.caption(t("login.as", language, user=plain(who.username),
+                         role=label(who.role, language)))
     if st.sidebar.button(t("login.logout", language), key="gridmap.logout"):
         logout()
         st.rerun()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -99,6 +100,12 @@ class Principal:
     def households(self) -> str:
         return HOUSEHOLD_ACCESS[self.role]
 
+    @property
+    def lists_households(self) -> bool:
+        """Whether this role may see households one by one (a ledger, a list); the screen
+        and helpers see aggregates and needs only."""
+        return self.households != NONE
+
     def may_open(self, page: str) -> bool:
         return page in PAGES[self.role]
 
@@ -148,55 +155,76 @@ def allowed_grids(principal: Principal, grids: pd.DataFrame, workers: pd.DataFra
 
 
 class LoginRefused(Exception):
-    """A login that did not succeed; ``reason`` is ``wrong``, ``locked`` or ``disabled``."""
+    """A login that did not succeed; ``reason`` is ``wrong``, ``locked`` (with ``until``)
+    or ``disabled``."""
 
     def __init__(self, reason: str, until=None) -> None:
         super().__init__(reason)
         self.reason, self.until = reason, until
 
 
-def authenticate(store, username: str, password: str, policy, *, session: str | None = None,
-                 now: pd.Timestamp | None = None) -> Principal:
+UNKNOWN_SOURCE = "unknown"  # a client whose address the server does not see
+
+
+def authenticate(store, username: str, password: str, policy, *, source: str | None,
+                 session: str | None = None, now: pd.Timestamp | None = None) -> Principal:
     """The principal for a correct user name and password, else ``LoginRefused``.
 
-    Wrong passwords in a row are counted; at the policy's ``max_failures`` the account
-    is locked for ``lock_minutes`` (even the right password is refused meanwhile). An
-    unknown user name is refused like a wrong password, after the same hashing work.
+    Wrong passwords in a row are counted per user name and ``source`` (the client's
+    address, or ``cli``): at the policy's ``max_failures`` the name is locked from that
+    source for ``lock_minutes``, and from there only, so nobody can lock an account out
+    from elsewhere. A refusal does not tell whether the name is an account: names that
+    are none are counted and locked alike, and every attempt checks one argon2 hash (a
+    dummy one for them). So ``wrong`` is the answer to any wrong password, ``disabled``
+    only to the right one, and ``locked`` to any password while the name is locked from
+    this source: were it told only to the right one, guesses during a lock would still
+    tell the right password from wrong ones.
     """
     now = pd.Timestamp(now or pd.Timestamp.now()).floor("s")
+    name, source = (username or "").strip(), source or UNKNOWN_SOURCE
     accounts = store.read("accounts")
-    found = accounts[accounts["username"] == (username or "").strip()]
-    if found.empty:
-        password_matches(_DUMMY_HASH, password)  # same work: no timing hint
-        _audit(store, username, session, "login_refused", "unknown")
-        raise LoginRefused("wrong")
-    row = found.iloc[0]
-    if bool(row["disabled"]):
-        raise LoginRefused("disabled")
-    if pd.notna(row["locked_until"]) and row["locked_until"] > now:
-        _audit(store, row["username"], session, "login_refused", "locked")
-        raise LoginRefused("locked", row["locked_until"])
-    if not password_matches(row["password_hash"], password):
-        failures = int(row["failed_logins"]) + 1
+    found = accounts[accounts["username"] == name]
+    row = found.iloc[0] if len(found) else None
+    matches = password_matches(_DUMMY_HASH if row is None else row["password_hash"], password)
+    what = ("unknown" if row is None else "wrong password" if not matches
+            else "disabled" if bool(row["disabled"]) else None)
+    state = store.read("login_failures")
+    state = state[(state["username"] == name) & (state["source"] == source)]
+    failures = int(state["failed_logins"].iloc[0]) if len(state) else 0
+    until = state["locked_until"].iloc[0] if len(state) else pd.NaT
+    if pd.notna(until) and until > now:
+        _audit(store, name, session, "login_refused", source=source, reason=what or "locked",
+               locked_until=until)
+        raise LoginRefused("locked", until)
+    if what in ("unknown", "wrong password"):
+        failures += 1
         lock = (now + pd.Timedelta(minutes=policy.accounts.lock_minutes)
                 if failures >= policy.accounts.max_failures else None)
-        store.set_login_state(row["username"], failed_logins=0 if lock else failures,
+        store.set_login_state(name, source=source, failed_logins=0 if lock else failures,
                               locked_until=lock)
-        _audit(store, row["username"], session, "login_refused", "wrong password")
+        _audit(store, name, session, "login_refused", source=source, reason=what,
+               locked_until=lock)
         raise LoginRefused("locked" if lock else "wrong", lock)
-    if int(row["failed_logins"]) or pd.notna(row["locked_until"]):
-        store.set_login_state(row["username"], failed_logins=0, locked_until=None)
-    _audit(store, row["username"], session, "login", None)
+    if len(state):
+        store.set_login_state(name, source=source, failed_logins=0, locked_until=None)
+    if what == "disabled":
+        _audit(store, name, session, "login_refused", source=source, reason=what)
+        raise LoginRefused("disabled")
+    _audit(store, name, session, "login", source=source)
+
     def text(value) -> str | None:
         return value if isinstance(value, str) and value else None
     return Principal(row["username"], row["role"], text(row["scope"]), text(row["worker_id"]),
                      session)
 
 
-def _audit(store, username, session, action, detail) -> None:
-    store.append_audit([{"at": pd.Timestamp.now().floor("s"), "username": username or "",
+def _audit(store, username: str, session: str | None, action: str, **detail) -> None:
+    """A login's audit row; ``detail`` (as JSON) says what really happened, from where."""
+    store.append_audit([{"at": pd.Timestamp.now().floor("s"), "username": username,
                          "session": session, "action": action, "target": None,
-                         "detail": detail}])
+                         "detail": json.dumps({k: v for k, v in detail.items()
+                                               if v is not None},
+                                              ensure_ascii=False, default=str)}])
 
 
 _DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"

@@ -632,8 +632,8 @@ def demo_accounts(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
         "username": role, "role": role, "scope": scope, "worker_id": who,
         "password_hash": hash_password(
             f"demo-{role}", salt=hashlib.sha256(f"gridmap-demo-{role}".encode()).digest()[:16]),
-        "created_at": pd.Timestamp(as_of), "failed_logins": 0, "locked_until": None,
-        "disabled": False} for role, scope, who in rows]))
+        "created_at": pd.Timestamp(as_of), "disabled": False}
+        for role, scope, who in rows]))
 
 
 def default_as_of() -> date:

@@ -18,7 +18,7 @@ from gridmap._errors import GridmapError, NotFoundError
 from gridmap.access import FULL, MASKED, PERSONAL_COLUMNS, Principal, allowed_grids
 from gridmap.store import Area, Store
 
-ADMIN_LAYERS = ("accounts", "audit", "tokens")
+ADMIN_LAYERS = ("accounts", "audit", "login_failures", "tokens")
 _BY_HOUSEHOLD = ("household_helpers", "visits", "tier_changes", "cases", "needs",
                  "assessments")
 

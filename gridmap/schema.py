@@ -274,11 +274,19 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
            nullable=True),
         _c("password_hash", "str", "argon2id hash (salted, slow)."),
         _c("created_at", "datetime", "When created."),
-        _c("failed_logins", "int", "Wrong passwords in a row.", range=(0, 1_000_000)),
-        _c("locked_until", "datetime", "No login before this (after too many wrong "
-           "passwords).", nullable=True),
         _c("disabled", "bool", "A disabled account cannot log in."),
     ), key=("username",), references={"worker_id": ("workers", "worker_id")}),
+    Layer("login_failures", "Wrong passwords in a row per user name and source, and the "
+          "lock they caused: a name is locked only from the source its failures came from. "
+          "Names that are no account are counted alike, so a refusal does not tell which "
+          "are. The right password, once no lock holds, clears its row.", (
+        _c("username", "str", "The user name tried (an account's or not)."),
+        _c("source", "str", "Where from: the client's address in the app ('unknown' when "
+           "the server sees none, e.g. on localhost), 'cli' on the command line."),
+        _c("failed_logins", "int", "Wrong passwords in a row.", range=(0, 1_000_000)),
+        _c("locked_until", "datetime", "No login with this name from this source before "
+           "this.", nullable=True),
+    ), key=("username", "source")),
     Layer("audit", "Who viewed a household's details, exported personal data or changed "
           "anything: who, when, what, from which session.", (
         _c("at", "datetime", "When."),
@@ -315,7 +323,7 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
 
 # Who may log in and what they did: changing these does not change what the data pages
 # show, so it leaves the data version alone (a login must not empty every cache).
-BOOKKEEPING = frozenset({"tokens", "accounts", "audit"})
+BOOKKEEPING = frozenset({"tokens", "accounts", "login_failures", "audit"})
 VERSION_TABLE = "gridmap_version"  # one row, n: bumped by every change to another layer
 
 LEVEL_COLUMN = {"district": "district_id", "street": "street_id",

@@ -146,9 +146,10 @@ class Store(ABC):
         """A new account (the password is stored as an argon2id hash)."""
 
     @abstractmethod
-    def set_login_state(self, username: str, *, failed_logins: int,
+    def set_login_state(self, username: str, *, source: str, failed_logins: int,
                         locked_until: datetime | None) -> None:
-        """Record wrong passwords in a row and any lock."""
+        """Record wrong passwords in a row for a user name from a source, and any lock
+        (none of either: the row goes)."""
 
     @abstractmethod
     def append_audit(self, rows: list[dict]) -> None:
@@ -681,8 +682,7 @@ class SqlStore(Store):
         row = {"username": username, "role": role, "scope": scope or None,
                "worker_id": worker_id or None,
                "password_hash": access.hash_password(password),
-               "created_at": pd.Timestamp.now().floor("s"), "failed_logins": 0,
-               "locked_until": None, "disabled": False}
+               "created_at": pd.Timestamp.now().floor("s"), "disabled": False}
         with self._transaction() as con:
             if con.execute("SELECT 1 FROM accounts WHERE username = ?",
                            (username,)).fetchone():
@@ -692,12 +692,15 @@ class SqlStore(Store):
                 raise NotFoundError(f"no worker {worker_id!r}")
             self._insert(con, "accounts", row)
 
-    def set_login_state(self, username: str, *, failed_logins: int,
+    def set_login_state(self, username: str, *, source: str, failed_logins: int,
                         locked_until: datetime | None) -> None:
         with self._transaction() as con:
-            con.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? "
-                        "WHERE username = ?",
-                        (int(failed_logins), _sql_value("datetime", locked_until), username))
+            con.execute("DELETE FROM login_failures WHERE username = ? AND source = ?",
+                        (username, source))
+            if failed_logins or locked_until is not None:
+                self._insert(con, "login_failures", {
+                    "username": username, "source": source, "failed_logins": failed_logins,
+                    "locked_until": locked_until})
 
     def append_audit(self, rows: list[dict]) -> None:
         with self._transaction() as con:

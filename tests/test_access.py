@@ -1,6 +1,7 @@
 """Tests that try to get in: every role against data outside its area, through every
 layer and write; logins, locks and the audit log."""
 
+import json
 from datetime import datetime
 
 import pandas as pd
@@ -152,28 +153,138 @@ def test_writes_outside_the_area_are_refused_and_change_nothing(any_store):
 
 def test_login_locks_after_wrong_passwords(any_store):
     policy = Policy()
-    who = authenticate(any_store, "worker", "demo-worker", policy, session="s1")
+    who = authenticate(any_store, "worker", "demo-worker", policy, source="10.0.0.1",
+                       session="s1")
     assert (who.role, who.worker_id) == ("worker", principal_of(any_store, "worker").worker_id)
     for _ in range(policy.accounts.max_failures - 1):
         with pytest.raises(LoginRefused) as refused:
-            authenticate(any_store, "worker", "guess", policy)
+            authenticate(any_store, "worker", "guess", policy, source="10.0.0.1")
         assert refused.value.reason == "wrong"
     with pytest.raises(LoginRefused) as refused:
-        authenticate(any_store, "worker", "guess", policy)
+        authenticate(any_store, "worker", "guess", policy, source="10.0.0.1")
     assert refused.value.reason == "locked"
     with pytest.raises(LoginRefused) as refused:  # even the right password, while locked
-        authenticate(any_store, "worker", "demo-worker", policy)
+        authenticate(any_store, "worker", "demo-worker", policy, source="10.0.0.1")
     assert refused.value.reason == "locked"
     later = pd.Timestamp.now() + pd.Timedelta(minutes=policy.accounts.lock_minutes + 1)
-    assert authenticate(any_store, "worker", "demo-worker", policy, now=later).role == "worker"
+    assert authenticate(any_store, "worker", "demo-worker", policy, source="10.0.0.1",
+                        now=later).role == "worker"
     with pytest.raises(LoginRefused) as refused:
-        authenticate(any_store, "nobody", "demo-worker", policy)
+        authenticate(any_store, "nobody", "demo-worker", policy, source="10.0.0.1")
     assert refused.value.reason == "wrong"  # no hint that the user does not exist
     actions = any_store.read("audit")["action"].value_counts()
     assert actions["login"] == 2 and actions["login_refused"] >= policy.accounts.max_failures
     stored = any_store.read("accounts")["password_hash"]
     assert stored.str.startswith("$argon2id$").all()
     assert not stored.str.contains("demo-").any()
+
+
+def _disable(store, username: str) -> None:
+    accounts = store.read("accounts")
+    store.replace({"accounts": accounts.assign(disabled=accounts["username"] == username)})
+
+
+def _attempt(store, username: str, password: str, source: str = "10.0.0.1",
+             now=None) -> str:
+    """What a login answers: the role it logs in as, else the refusal's reason."""
+    try:
+        return authenticate(store, username, password, Policy(), source=source, now=now).role
+    except LoginRefused as refused:
+        return refused.reason
+
+
+def test_a_refusal_does_not_tell_whether_the_name_is_an_account(any_store):
+    """Unknown name, wrong password, disabled account: the same answers, attempt by
+    attempt, up to and through the lock; only the right password tells more."""
+    _disable(any_store, "leader")
+    tries = Policy().accounts.max_failures + 2
+    answers = {name: [_attempt(any_store, name, "not-the-password") for _ in range(tries)]
+               for name in ("worker", "leader", "nobody")}
+    expected = ["wrong"] * (tries - 3) + ["locked"] * 3
+    assert answers == {"worker": expected, "leader": expected, "nobody": expected}
+    later = pd.Timestamp.now() + pd.Timedelta(minutes=Policy().accounts.lock_minutes + 1)
+    assert [_attempt(any_store, name, "not-the-password", now=later)
+            for name in ("worker", "leader", "nobody")] == ["wrong"] * 3
+    # The truth, and only now: the right password of a disabled account.
+    assert _attempt(any_store, "leader", "demo-leader", now=later) == "disabled"
+    assert _attempt(any_store, "worker", "demo-worker", now=later) == "worker"
+    log = any_store.read("audit").query("action == 'login_refused'")
+    details = [json.loads(d) for d in log["detail"]]
+    assert {d["source"] for d in details} == {"10.0.0.1"}
+    said = {(name, d["reason"]) for name, d in zip(log["username"], details, strict=True)}
+    assert said == {("worker", "wrong password"), ("leader", "wrong password"),
+                    ("nobody", "unknown"), ("leader", "disabled")}  # what really happened
+
+
+def test_a_lock_is_said_alike_for_any_name_and_password(small_store):
+    """While a name is locked from a source, every answer there is the same lock,
+    right password or not, account or not (else guesses during the lock would still
+    tell a right password from a wrong one)."""
+    now = pd.Timestamp("2026-11-20 09:00")
+    for name in ("worker", "nobody"):
+        for _ in range(Policy().accounts.max_failures):
+            _attempt(small_store, name, "not-the-password", now=now)
+    for name, password in (("worker", "demo-worker"), ("worker", "guess-again"),
+                           ("nobody", "demo-worker")):
+        with pytest.raises(LoginRefused) as refused:
+            authenticate(small_store, name, password, Policy(), source="10.0.0.1",
+                         now=now + pd.Timedelta(minutes=1))
+        assert (refused.value.reason, refused.value.until) == (
+            "locked", now + pd.Timedelta(minutes=Policy().accounts.lock_minutes))
+    log = small_store.read("audit").query("action == 'login_refused'").tail(3)
+    assert [json.loads(d)["reason"] for d in log["detail"]] == [
+        "locked", "wrong password", "unknown"]
+
+
+def test_every_login_checks_one_password_hash(small_store, monkeypatch):
+    """The same argon2 work on every path: no timing hint (counted, not timed)."""
+    checked = []
+    real = access.password_matches
+    monkeypatch.setattr(access, "password_matches",
+                        lambda stored, password: checked.append(stored) or real(stored,
+                                                                                password))
+    _disable(small_store, "leader")
+    hashes = small_store.read("accounts").set_index("username")["password_hash"]
+    now = pd.Timestamp("2026-11-20 09:00")
+    for _ in range(Policy().accounts.max_failures):  # lock worker from this source
+        _attempt(small_store, "worker", "not-the-password", now=now)
+    checked.clear()
+    for name, password, source, expected in (
+            ("nobody", "demo-worker", "10.0.0.1", access._DUMMY_HASH),
+            ("chief", "not-the-password", "10.0.0.1", hashes["chief"]),
+            ("chief", "demo-chief", "10.0.0.1", hashes["chief"]),
+            ("leader", "not-the-password", "10.0.0.1", hashes["leader"]),
+            ("leader", "demo-leader", "10.0.0.1", hashes["leader"]),
+            ("worker", "not-the-password", "10.0.0.1", hashes["worker"]),
+            ("worker", "demo-worker", "10.0.0.1", hashes["worker"])):
+        _attempt(small_store, name, password, source, now=now)
+        assert checked == [expected], (name, password)
+        checked.clear()
+
+
+def test_a_lock_from_one_source_leaves_the_others_alone(any_store):
+    """Nobody can keep an account locked out from elsewhere."""
+    for _ in range(Policy().accounts.max_failures):
+        _attempt(any_store, "admin", "not-the-password", source="203.0.113.9")
+    assert _attempt(any_store, "admin", "demo-admin", source="203.0.113.9") == "locked"
+    assert _attempt(any_store, "admin", "demo-admin", source="10.0.0.1") == "admin"
+    assert _attempt(any_store, "admin", "demo-admin", source="cli") == "admin"
+    # Failures elsewhere neither add up with these nor lift them.
+    assert _attempt(any_store, "admin", "not-the-password", source="10.0.0.1") == "wrong"
+    assert _attempt(any_store, "admin", "demo-admin", source="203.0.113.9") == "locked"
+
+
+def test_a_lock_lasts_lock_minutes_and_then_the_count_starts_again(small_store):
+    policy = Policy()
+    start = pd.Timestamp("2026-11-20 09:00")
+    for _ in range(policy.accounts.max_failures):
+        _attempt(small_store, "worker", "not-the-password", now=start)
+    end = start + pd.Timedelta(minutes=policy.accounts.lock_minutes)
+    assert _attempt(small_store, "worker", "demo-worker",
+                    now=end - pd.Timedelta(seconds=1)) == "locked"
+    assert _attempt(small_store, "worker", "not-the-password", now=end) == "wrong"
+    assert _attempt(small_store, "worker", "demo-worker", now=end) == "worker"
+    assert small_store.read("login_failures").empty  # the right password clears the count
 
 
 def test_cli_creates_the_first_admin(tmp_path, monkeypatch, capsys):
@@ -184,7 +295,8 @@ def test_cli_creates_the_first_admin(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GRIDMAP_PASSWORD", "a-long-secret")
     assert cli.main(["user", "create-admin", "root", "--store", str(path)]) == 0
     store = open_store(path)
-    assert authenticate(store, "root", "a-long-secret", Policy()).role == "admin"
+    assert authenticate(store, "root", "a-long-secret", Policy(), source="cli"
+                        ).role == "admin"
     monkeypatch.setenv("GRIDMAP_PASSWORD", "short")
     assert cli.main(["user", "create-admin", "other", "--store", str(path)]) == 2
     assert "at least 8" in capsys.readouterr().err
@@ -211,6 +323,9 @@ def test_the_command_line_as_an_account_sees_only_its_area(small_store, monkeypa
     monkeypatch.setenv("GRIDMAP_PASSWORD", "wrong-password")
     assert cli.main(["report", "cases", *store, "--as", "worker"]) == 2
     assert "login refused" in capsys.readouterr().err
+    failures = small_store.read("login_failures")  # counted as from the command line
+    assert failures[["username", "source", "failed_logins"]].values.tolist() == [
+        ["worker", "cli", 1]]
 
 
 def test_an_identity_provider_user_maps_to_an_account(small_store):

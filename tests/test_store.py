@@ -186,7 +186,7 @@ def test_version_ignores_logins_and_audit_but_not_replacements(any_store):
     any_store.append_audit([{"at": datetime(2026, 11, 1, 9), "username": "admin",
                              "session": "s", "action": "login", "target": None,
                              "detail": None}])
-    any_store.set_login_state("nobody", failed_logins=1, locked_until=None)
+    any_store.set_login_state("nobody", source="cli", failed_logins=1, locked_until=None)
     any_store.create_token("lobby", "screen")
     assert len(any_store.read("audit")) == 1 and len(any_store.read("tokens")) == 1
     assert any_store.version() == v0
