@@ -1,7 +1,8 @@
 """The presentation screen's parts: kiosk style, cached data, HTML panels.
 
 Everything here is an aggregate. Text from data (street and category names) is
-escaped; counts below the policy minimum show as "<N".
+escaped; counts below the policy minimum show as "<N", and the figures derived from
+them are withheld by the pure layer (``gridmap.screen``, ``gridmap.privacy``).
 """
 
 from __future__ import annotations
@@ -92,7 +93,6 @@ def _map_png(url: str, version: str, as_of: date, lang: str) -> bytes:
     view = mapview.hex_view(base, counts, polygons, "red_orange", min_count=minimum,
                             scheme="natural_breaks")
     return snapshot.render(view, title=None, lang=lang, size=(16, 7.2), dpi=120, dark=True,
-                           no_data_label=t("screen.suppressed", lang, n=minimum),
                            font_scale=1.7)
 
 
@@ -110,35 +110,32 @@ def _bars(rows: list[tuple[str, float, str]]) -> str:
 
 
 def coverage_html(as_of: date, lang: str) -> str:
-    table = ui.coverage_table("street", as_of)
-    table = table[table["households"] > 0].sort_values("coverage_pct").head(14)
-    return _bars([(name, pct, f"{pct:.1f}%") for name, pct in
-                  zip(table["name"], table["coverage_pct"], strict=True)])
+    from gridmap.screen import lowest_coverage
+    table = lowest_coverage(ui.coverage_table("street", as_of), ui.policy().min_count)
+    return _bars(list(zip(table["name"], table["coverage_pct"], table["text"], strict=True)))
 
 
 def hot_list_html(as_of: date, lang: str) -> str:
     from gridmap.casework import hot_list
-    from gridmap.privacy import suppress_count
-    minimum = ui.policy().min_count
-    table = hot_list(ui.read("cases"), ui.read("needs"), week_end=as_of)
+    from gridmap.screen import shown_hot_list
+    table = shown_hot_list(hot_list(ui.read("cases"), ui.read("needs"), week_end=as_of),
+                           ui.policy().min_count)
     table = table[table["kind"] == "difficulty"].head(10)
     head = "".join(f"<th>{html.escape(t(f'screen.hot.{c}', lang))}</th>"
                    for c in ("rank", "category", "count", "share", "change"))
-    rows = []
-    for r in table.itertuples(index=False):
-        hidden = 0 < r.count < minimum or 0 < r.previous < minimum
-        change = "" if hidden else f"{r.change:+d}"
-        rows.append(f"<tr><td>{r.rank}</td><td>{html.escape(label(r.category, lang))}</td>"
-                    f"<td>{html.escape(str(suppress_count(int(r.count), minimum)))}</td>"
-                    f"<td>{r.share_pct:.1f}%</td><td>{change}</td></tr>")
-    return f'<table class="gm-table"><tr>{head}</tr>{"".join(rows)}</table>'
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(text)}</td>" for text in (
+            r.rank, label(r.category, lang), r.count, r.share, r.change)) + "</tr>"
+        for r in table.itertuples(index=False))
+    return f'<table class="gm-table"><tr>{head}</tr>{rows}</table>'
 
 
 def funnel_html(as_of: date, lang: str) -> str:
     from gridmap.casework import funnel
-    from gridmap.privacy import suppress_count
-    minimum = ui.policy().min_count
-    table = funnel(ui.read("cases"), ui.policy(), start=as_of - timedelta(days=89), end=as_of)
-    return _bars([(label(step, lang), pct, f"{suppress_count(int(n), minimum)} · {pct:.0f}%")
-                  for step, n, pct in zip(table["step"], table["cases"], table["pct"],
-                                          strict=True)])
+    from gridmap.screen import shown_funnel
+    table = shown_funnel(funnel(ui.read("cases"), ui.policy(),
+                                start=as_of - timedelta(days=89), end=as_of),
+                         ui.policy().min_count)
+    return _bars([(label(step, lang), bar, f"{cases} · {pct}") for step, bar, cases, pct
+                  in zip(table["step"], table["bar"], table["cases"], table["pct"],
+                         strict=True)])

@@ -42,7 +42,8 @@ if method == "emerging":
                                 format_func=lambda d: t("hotspots.period." + (
                                     "month" if d == 30 else "quarter"), lang),
                                 key="gridmap.hotspots.period") or 30
-if unit == "hex" and method != "emerging" and name in ("red_orange", "households"):
+on_hexagons = unit == "hex" and method != "emerging" and name in ("red_orange", "households")
+if on_hexagons:
     counts, polygons, weights = ui.hex_data(area, hexbins.resolution_for(area))
     values = counts[name].astype(float)
     analyse = hotspots.gi_star if method == "gi" else hotspots.local_moran
@@ -70,7 +71,8 @@ st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), heat=heat_data),
           use_container_width=True, render=False, returned_objects=[],
           key="gridmap.hotspots.map")
 with st.expander(t("hotspots.table", lang)):
-    named = result.reset_index()
+    shown = hotspots.on_hexagons(result, column, min_count) if on_hexagons else result
+    named = shown.reset_index()
     st.dataframe(ui.labelled(named, lang), hide_index=True, width="stretch", height=300)
     downloads(ui.labelled(named, lang), f"hotspots-{name}-{method}-{as_of}", lang)
 

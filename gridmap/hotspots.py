@@ -19,6 +19,7 @@ import pandas as pd
 from libpysal.weights import KNN, Queen, W, attach_islands
 
 from gridmap.policy import Policy
+from gridmap.privacy import suppress
 
 INDICATORS = ("red_orange", "red_orange_rate", "visits_required", "new_difficulties_30d",
               "new_difficulties_90d", "overdue_rate", "open_cases")
@@ -113,6 +114,19 @@ def local_moran(values: pd.Series, w: W, *, permutations: int = 999, seed: int =
     cls = np.where(sig, quadrant, "not_significant")
     return pd.DataFrame({"value": y, "moran_i": m.Is, "p_value": m.p_sim, "cluster": cls},
                         index=values.index)
+
+
+def on_hexagons(result: pd.DataFrame, column: str, min_count: int) -> pd.DataFrame:
+    """A result on hexagons (counts) for display: each cell's count, suppressed, and its
+    class ``column``.
+
+    The statistic (Gi* z, Moran's I) and the p-value are left out: each is computed
+    from the counts of the cell, of its neighbours and of all cells (their mean and
+    spread), so beside the shown counts they would give a suppressed one back. A class
+    is too coarse to.
+    """
+    counts = suppress(result[["value"]].astype(int), min_count)["value"]
+    return pd.DataFrame({"value": counts, column: result[column]}, index=result.index)
 
 
 def hotspot_table(name: str, grids: pd.DataFrame, per_grid: pd.DataFrame,

@@ -23,7 +23,7 @@ import shapely
 from gridmap import schema
 from gridmap.casework import age_class
 from gridmap.indicators import INDICATORS, aggregate
-from gridmap.privacy import suppress
+from gridmap.privacy import is_small, suppress, suppress_breakdown
 from gridmap.store import Area
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
@@ -32,6 +32,9 @@ MAX_POINTS = 25_000  # more households than this are not drawn as points
 SIMPLIFY_DEGREES = {"grid": 0.0002, "community": 0.0003, "street": 0.0005,
                     "district": 0.0008}  # ~20-80 m, invisible at the zoom each is seen
 COORD_DECIMALS = 5  # ~1 m
+# Class codes of units outside the breaks: no value; a suppressed count (1..min_count-1,
+# drawn hatched); a count of 0 (drawn empty, not as the lowest class).
+NO_DATA_CLASS, SUPPRESSED_CLASS, ZERO_CLASS = -1, -2, -3
 
 
 @dataclass(frozen=True)
@@ -66,26 +69,31 @@ class MapView:
     as_of: str = ""  # the day 'last visit' is counted back from (ISO date)
     # Named classes instead of numeric breaks (e.g. hotspot classes): (key, colour) pairs.
     categories: tuple[tuple[str, str], ...] | None = None
+    # Set when counts from 1 to min_count - 1 are suppressed (hexagons): the legend then
+    # has entries for them and for 0 instead of "no data".
+    min_count: int | None = None
 
 
-def classify(values: pd.Series, scheme: str, k: int = 5) -> tuple[np.ndarray, Classes | None]:
+def classify(values: pd.Series, scheme: str, k: int = 5, *, lower: float | None = None
+             ) -> tuple[np.ndarray, Classes | None]:
     """Class index per value (-1 for missing) and the breaks, with mapclassify.
 
     ``natural_breaks`` is k-means based; it is seeded so a view draws the same
-    way every time.
+    way every time. ``lower`` is the first class's lower bound (default: the least value).
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown classification {scheme!r}; use one of {SCHEMES}")
     y = pd.to_numeric(values, errors="coerce").to_numpy(float)
     present = ~np.isnan(y)
-    cls = np.full(len(y), -1)
+    cls = np.full(len(y), NO_DATA_CLASS)
     if not present.any():
         return cls, None
     data = y[present]
     k = max(1, min(k, len(np.unique(data))))
+    lower = float(data.min()) if lower is None else float(lower)
     if k == 1:
         cls[present] = 0
-        return cls, Classes(scheme, (float(data.max()),), float(data.min()))
+        return cls, Classes(scheme, (float(data.max()),), lower)
     fitted = _fit(data, scheme, k)
     while k > 1 and len(np.unique(fitted.bins)) < len(fitted.bins):
         # Ties (many grids with 0 or 1) give repeated breaks: use fewer classes
@@ -93,7 +101,7 @@ def classify(values: pd.Series, scheme: str, k: int = 5) -> tuple[np.ndarray, Cl
         k = len(np.unique(fitted.bins))
         fitted = _fit(data, scheme, k)
     cls[present] = fitted.yb
-    return cls, Classes(scheme, tuple(float(b) for b in fitted.bins), float(data.min()))
+    return cls, Classes(scheme, tuple(float(b) for b in fitted.bins), lower)
 
 
 def _fit(data: np.ndarray, scheme: str, k: int):
@@ -329,25 +337,33 @@ def hex_view(base: MapView, counts: pd.DataFrame, polygons: gpd.GeoSeries, name:
              scheme: str = "quantiles") -> MapView:
     """``base`` redrawn with H3 hexagons as units and small counts suppressed.
 
-    A suppressed value is drawn as "no data" with the text ``<min_count``, so neither the
-    number nor its class shows. ``classes``/``categories`` colour by named classes
-    (e.g. Gi* on the hexagons) instead of breaks.
+    A suppressed value is drawn in its own (hatched) style with the text ``<min_count``,
+    so neither the number nor its class shows; a cell's households per tier (tooltip)
+    are withheld where any of them is suppressed (``privacy.suppress_breakdown``). The
+    breaks are fitted on the counts of at least ``min_count`` only, from ``min_count``
+    up, so no class reaches below it; cells with none are drawn empty.
+    ``classes``/``categories`` colour by named classes (e.g. Gi* on the hexagons)
+    instead of breaks.
     """
-    shown = suppress(counts, min_count)
-    value = counts[name].where(~shown[name].astype(str).str.startswith("<")).astype(float)
+    small = is_small(counts[name], min_count)
+    value = counts[name].where(~small).astype(float)
     units = gpd.GeoDataFrame({"id": counts.index.to_numpy(), "name": counts.index.to_numpy(),
                               "value": value.to_numpy(), "level": "hex"},
                              geometry=polygons.reindex(counts.index).values, crs=schema.CRS)
+    tiers = suppress_breakdown(counts[list(schema.TIERS)], min_count)
     for column in schema.TIERS:
-        units[column] = shown[column].to_numpy()
-    units["value_text"] = shown[name].astype(str).to_numpy()
+        units[column] = tiers[column].to_numpy()
+    units["value_text"] = suppress(counts[[name]], min_count)[name].astype(str).to_numpy()
     if categories:
         units["cls"] = _category_codes(classes, units["id"], categories)
         classes_ = None
     else:
-        units["cls"], classes_ = classify(units["value"], scheme)
+        cls, classes_ = classify(value.where(value >= min_count), scheme, lower=min_count)
+        cls[small] = SUPPRESSED_CLASS
+        cls[(value == 0).to_numpy()] = ZERO_CLASS
+        units["cls"] = cls
     return replace(base, unit_level="hex", units=units, indicator=name, classes=classes_,
-                   categories=categories, points=None)
+                   categories=categories, points=None, min_count=min_count)
 
 
 def with_cases(view: MapView, cases: pd.DataFrame, households: pd.DataFrame) -> MapView:

@@ -3,6 +3,10 @@ last week, small counts suppressed. Pure functions of the store's frames.
 
 "This week" is the seven days ending on D; "last week" the seven before. Stock
 figures (households by tier, coverage, open and overdue cases) compare D with D - 7.
+
+Nothing on the screen gives a small count back (see ``gridmap.privacy``): no change
+against a suppressed count, no percentage of fewer than ``min_count`` households, and
+the hot list and funnel go through ``privacy.suppress_derived``.
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from gridmap import schema
 from gridmap.casework import case_state
 from gridmap.coverage import household_status
 from gridmap.policy import Policy
-from gridmap.privacy import suppress_count
+from gridmap.privacy import HIDDEN, is_small, suppress_count, suppress_derived
 
 
 @dataclass(frozen=True)
@@ -24,18 +29,28 @@ class Figure:
     key: str  # i18n key screen.fig.<key>, or a tier
     value: float
     previous: float
-    percent: bool = False  # a percentage (never suppressed) rather than a count
+    percent: bool = False  # a percentage of ``base`` (now) and ``previous_base`` households
+    base: int = 0
+    previous_base: int = 0
 
-    def shown(self, min_count: int):
-        """The value for the public: counts 1..min_count-1 as "<min_count"."""
+    def _hidden(self, min_count: int) -> tuple[bool, bool]:
+        """Whether this week's and last week's figure are withheld: a count from 1 to
+        min_count-1, or a percentage of that few households (it would give them back)."""
+        now, then = ((self.base, self.previous_base) if self.percent
+                     else (self.value, self.previous))
+        return bool(is_small([now], min_count)[0]), bool(is_small([then], min_count)[0])
+
+    def shown(self, min_count: int) -> str:
+        """The value for the public: counts 1..min_count-1 as "<min_count"; a percentage
+        of fewer than min_count households as ``HIDDEN``."""
         if self.percent:
-            return f"{self.value:.1f}%"
+            return HIDDEN if self._hidden(min_count)[0] else f"{self.value:.1f}%"
         value = suppress_count(int(self.value), min_count)
         return f"{value:,}" if isinstance(value, int) else value
 
     def change(self, min_count: int) -> str | None:
-        """"+3" / "-1.2%" against last week; nothing when either side is suppressed."""
-        if not self.percent and (0 < self.value < min_count or 0 < self.previous < min_count):
+        """"+3" / "-1.2%" against last week; nothing when either side is withheld."""
+        if any(self._hidden(min_count)):
             return None
         delta = self.value - self.previous
         return f"{delta:+.1f}%" if self.percent else f"{int(delta):+,}"
@@ -70,10 +85,12 @@ def figures(*, households, visits, tier_changes, cases, needs, policy: Policy,
     out.append(Figure("visits", _between(visits, "visited_at", *week),
                       _between(visits, "visited_at", *before)))
 
-    def coverage(day: date) -> float:
+    def coverage(day: date) -> tuple[float, int]:
         status = household_status(households, visits, policy, as_of=day)
-        return 100.0 * (~status["overdue"]).mean() if len(status) else 0.0
-    out.append(Figure("coverage", coverage(as_of), coverage(last), percent=True))
+        return (100.0 * (~status["overdue"]).mean() if len(status) else 0.0), len(status)
+    (now_pct, now_n), (then_pct, then_n) = coverage(as_of), coverage(last)
+    out.append(Figure("coverage", now_pct, then_pct, percent=True, base=now_n,
+                      previous_base=then_n))
     now_cases, then_cases = (case_state(cases, policy, as_of=as_of),
                              case_state(cases, policy, as_of=last))
     out.append(Figure("open_cases", now_cases["is_open"].sum(), then_cases["is_open"].sum()))
@@ -85,3 +102,58 @@ def figures(*, households, visits, tier_changes, cases, needs, policy: Policy,
     out.append(Figure("needs_matched", _between(needs, "claimed_at", *week),
                       _between(needs, "claimed_at", *before)))
     return out
+
+
+def _texts(values: pd.Series, template: str) -> list[str]:
+    """Figures as text by ``template``; ``HIDDEN`` and "<5" are text already."""
+    return [v if isinstance(v, str) else template.format(v) for v in values]
+
+
+def shown_hot_list(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """``casework.hot_list`` for the public, as text: ``kind, category, rank, count,
+    share, change``.
+
+    A suppressed row has no rank, share or change and is listed after the ranked rows
+    in the order of its category, never of its count (the order would rank it); in a
+    kind with any suppressed row no share is shown at all (``privacy.suppress_derived``).
+    Categories with none this week come last.
+    """
+    shown = suppress_derived(table, min_count, {
+        "rank": ("count",), "share_pct": ("count",), "change": ("count", "previous")},
+        shares=("share_pct",), by="kind")
+    count = table["count"].to_numpy()
+    place = np.select([count >= min_count, count > 0], [0, 1], 2)
+    order = pd.DataFrame({"kind": pd.factorize(table["kind"])[0], "place": place,
+                          "rank": np.where(place == 0, table["rank"], 0),
+                          "category": table["category"]}).sort_values(
+        ["kind", "place", "rank", "category"]).index
+    shown = shown.loc[order]
+    return pd.DataFrame({"kind": shown["kind"], "category": shown["category"],
+                         "rank": _texts(shown["rank"], "{:d}"),
+                         "count": _texts(shown["count"], "{:,d}"),
+                         "share": _texts(shown["share_pct"], "{:.1f}%"),
+                         "change": _texts(shown["change"], "{:+,d}")}).reset_index(drop=True)
+
+
+def shown_funnel(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """``casework.funnel`` for the public: ``step, cases, pct`` as text and ``bar`` (the
+    percentage to draw, 0 where it is withheld). A step's percentage is withheld when its
+    count or the count of discovered cases is suppressed: either one gives it back."""
+    with_base = table.assign(discovered=table["cases"].iloc[0])
+    shown = suppress_derived(with_base, min_count, {"pct": ("cases", "discovered")})
+    hidden = (shown["pct"] == HIDDEN).to_numpy()
+    return pd.DataFrame({"step": table["step"], "cases": _texts(shown["cases"], "{:,d}"),
+                         "pct": _texts(shown["pct"], "{:.0f}%"),
+                         "bar": np.where(hidden, 0.0, table["pct"].to_numpy(float))})
+
+
+def lowest_coverage(table: pd.DataFrame, min_count: int, *, most: int = 14) -> pd.DataFrame:
+    """The areas of ``coverage.coverage_table`` with the lowest coverage, at most ``most``:
+    ``name, coverage_pct, text``. Only areas of at least ``min_count`` households: a share
+    of fewer would give their counts back, and placing the area in the list would rank it.
+    """
+    kept = table[table["households"] >= max(min_count, 1)].sort_values("coverage_pct")
+    kept = kept.head(most)
+    return pd.DataFrame({"name": kept["name"].to_numpy(),
+                         "coverage_pct": kept["coverage_pct"].to_numpy(float),
+                         "text": [f"{p:.1f}%" for p in kept["coverage_pct"]]})

@@ -1,9 +1,10 @@
 """A printable snapshot of a map view (PNG or PDF): the units coloured as on screen,
 outlines, title, legend with breaks and unit, scale bar, north arrow and date.
 
-Aggregates only: household points are never printed. Chinese text is set in Noto
-Sans CJK (Debian's ``fonts-noto-cjk``, which ``.ci/run`` installs); without a CJK font
-it refuses rather than print empty boxes.
+Aggregates only: household points are never printed; suppressed small counts are
+hatched, counts of 0 left empty. Chinese text is set in Noto Sans CJK (Debian's
+``fonts-noto-cjk``, which ``.ci/run`` installs); without a CJK font it refuses rather
+than print empty boxes.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import matplotlib
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
-from gridmap.mapview import MapView
-from gridmap.style import NO_DATA
+from gridmap.mapview import SUPPRESSED_CLASS, ZERO_CLASS, MapView
+from gridmap.style import NO_DATA, SUPPRESSED, SUPPRESSED_HATCH
 from gridmap.webmap import _indicator, view_colors
 
 FONT_CANDIDATES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",
@@ -52,11 +54,22 @@ A4_LANDSCAPE = (11.69, 8.27)
 
 def render(view: MapView, *, title: str | None, fmt: str = "png", lang: str = "zh",
            dpi: int = 200, size: tuple[float, float] = A4_LANDSCAPE, dark: bool = False,
-           no_data_label: str | None = None, font_scale: float = 1.0) -> bytes:
+           font_scale: float = 1.0) -> bytes:
     """The snapshot as PNG or PDF bytes (A4 landscape unless ``size`` in inches says
     otherwise; ``dark`` for the presentation screen)."""
     if fmt not in FORMATS:
         raise GridmapError(f"a map snapshot is {' or '.join(FORMATS)}, not {fmt!r}")
+    fig = draw(view, title=title, lang=lang, size=size, dark=dark, font_scale=font_scale)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, facecolor=fig.get_facecolor())
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def draw(view: MapView, *, title: str | None, lang: str = "zh",
+         size: tuple[float, float] = A4_LANDSCAPE, dark: bool = False,
+         font_scale: float = 1.0) -> Figure:
+    """The snapshot as a matplotlib figure (``render`` saves it; close it when done)."""
     font = cjk_font().copy()
     font.set_size(10 * font_scale)
     ink, paper = ("#e8eef8", "#0b1220") if dark else ("#222222", "white")
@@ -64,9 +77,14 @@ def render(view: MapView, *, title: str | None, fmt: str = "png", lang: str = "z
     fig, ax = plt.subplots(figsize=size, facecolor=paper)
     ax.set_facecolor(paper)
     fig.subplots_adjust(left=0.03, right=0.78, top=0.9 if title else 0.97, bottom=0.07)
-    units = view.units
-    fill = [NO_DATA if c < 0 else colors[c] for c in units["cls"]]
+    hidden = (view.units["cls"] == SUPPRESSED_CLASS).to_numpy()
+    units = view.units[~hidden]
+    fill = ["none" if c == ZERO_CLASS else NO_DATA if c < 0 else colors[c]
+            for c in units["cls"]]
     units.plot(ax=ax, color=fill, edgecolor="#555555", linewidth=0.3)
+    if hidden.any():  # one collection, hatched
+        view.units[hidden].plot(ax=ax, facecolor=SUPPRESSED, edgecolor="#333333",
+                                hatch=SUPPRESSED_HATCH, linewidth=0.3)
     styles = {"district": (1.6, "-"), "street": (0.9, "--"), "community": (0.4, "-")}
     for level, frame in view.outlines.items():
         width, style = styles.get(level, (0.5, "-"))
@@ -103,8 +121,13 @@ def render(view: MapView, *, title: str | None, fmt: str = "png", lang: str = "z
         for (lo, hi), color in zip(view.classes.ranges(), colors, strict=True):
             handles.append(Patch(facecolor=color, edgecolor="#777777"))
             names.append(f"{lo:,.{ind.decimals}f} – {hi:,.{ind.decimals}f}")
-    handles.append(Patch(facecolor=NO_DATA, edgecolor="#777777"))
-    names.append(no_data_label or t("map.no_data", lang))
+    if view.min_count is None or view.categories:
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="#777777"))
+        names.append(t("map.no_data", lang))
+    else:  # as the cells are drawn above
+        handles += [Patch(facecolor="none", edgecolor="#777777"),
+                    Patch(facecolor=SUPPRESSED, edgecolor="#333333", hatch=SUPPRESSED_HATCH)]
+        names += [t("map.zero", lang), t("map.suppressed", lang, n=view.min_count)]
     legend = fig.legend(handles, names, loc="upper left", bbox_to_anchor=(0.79, 0.88),
                         frameon=False, prop=font, labelcolor=ink,
                         title=f"{t('indicator.' + view.indicator, lang)}\n"
@@ -116,7 +139,4 @@ def render(view: MapView, *, title: str | None, fmt: str = "png", lang: str = "z
                  color=ink)
     fig.text(0.03, 0.025, t("snapshot.footer", lang, date=view.as_of or "—"),
              fontproperties=font, color=ink, alpha=0.8)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=dpi, facecolor=paper)
-    plt.close(fig)
-    return buffer.getvalue()
+    return fig

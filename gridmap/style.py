@@ -5,6 +5,10 @@ TIER_COLORS = {"red": "#d7301f", "orange": "#f28c28", "yellow": "#f2c500", "gree
 # red/orange/yellow/green household points stay readable on top.
 CHOROPLETH = ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d", "#023858"]
 NO_DATA = "#e0e0e0"
+# Suppressed small counts: a mid grey, hatched in print and dash-outlined on the web map,
+# so they never pass for the lightest class or for "no data".
+SUPPRESSED = "#9a9a9a"
+SUPPRESSED_HATCH = "////"
 
 # Hotspot classes (Gi*), hot red to cold blue (ColorBrewer RdBu), and local Moran clusters.
 HOTSPOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7",

@@ -27,9 +27,14 @@ from gridmap import coords, schema
 from gridmap.casework import AGE_CLASSES
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS, Indicator
-from gridmap.mapview import MapView
-from gridmap.style import AGE_COLORS, CHOROPLETH, NO_DATA, TIER_COLORS
+from gridmap.mapview import SUPPRESSED_CLASS, ZERO_CLASS, MapView
+from gridmap.style import AGE_COLORS, CHOROPLETH, NO_DATA, SUPPRESSED, TIER_COLORS
 
+# Units outside the breaks drawn in their own style: a suppressed count grey with a dashed
+# outline (never like the lightest class), a count of 0 empty.
+SUPPRESSED_STYLE = {"fillColor": SUPPRESSED, "fillOpacity": 0.72, "color": "#222",
+                    "weight": 1, "dashArray": "3 3"}
+ZERO_STYLE = {"fillColor": "#ffffff", "fillOpacity": 0, "color": "#999", "weight": 0.4}
 STATIC_URL = "/app/static/vendor"  # where Streamlit serves ./static/vendor
 LEAFLET_JS = f"{STATIC_URL}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{STATIC_URL}/leaflet/leaflet.css"
@@ -183,7 +188,8 @@ class _Layer(_VerbatimScript, folium.map.Layer):
 class UnitsLayer(_Layer):
     """Grids (or areas) filled by class; tooltip from textContent; clicks reach Streamlit.
 
-    Each feature's properties: ``i`` id, ``n`` name, ``c`` class, ``v`` value text,
+    Each feature's properties: ``i`` id, ``n`` name, ``c`` class (below 0: no data, or
+    a suppressed or zero count, drawn in ``special`` styles), ``v`` value text,
     ``r`` counts per tier, ``t`` index of its type label.
     """
 
@@ -194,8 +200,8 @@ var {{ this.get_name() }} = (function () {
   {{ this.text_box }}
   var d = {{ this.data.payload }};
   function style(p) {
-    return {fillColor: p.c < 0 ? d.noData : d.colors[p.c], fillOpacity: 0.72,
-            color: "#555", weight: 0.5};
+    return d.special[p.c] || {fillColor: p.c < 0 ? d.noData : d.colors[p.c],
+                              fillOpacity: 0.72, color: "#555", weight: 0.5};
   }
   // One group holds the tooltip and the hover for all units: no handlers per polygon.
   var layer = L.featureGroup();
@@ -383,9 +389,9 @@ def _fmt(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _swatch(color: str, text: str) -> str:
+def _swatch(color: str, text: str, border: str = "1px solid #777") -> str:
     return (f'<div><span style="display:inline-block;width:14px;height:10px;'
-            f'background:{color};margin-right:5px;border:1px solid #777"></span>'
+            f'background:{color};margin-right:5px;border:{border}"></span>'
             f"{html.escape(text)}</div>")
 
 
@@ -414,9 +420,12 @@ def legend_html(view: MapView, lang: str) -> str:
                         f'background:{color};margin-right:5px;border:1px solid #777"></span>'
                         f"{html.escape(_fmt(lo, ind.decimals))} – "
                         f"{html.escape(_fmt(hi, ind.decimals))}</div>")
-    rows.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
-                f'background:{NO_DATA};margin-right:5px;border:1px solid #777"></span>'
-                f"{html.escape(t('map.no_data', lang))}</div>")
+    if view.min_count is None:
+        rows.append(_swatch(NO_DATA, t("map.no_data", lang)))
+    else:  # the styles of SUPPRESSED_STYLE and ZERO_STYLE
+        rows.append(_swatch("transparent", t("map.zero", lang), "1px solid #999"))
+        rows.append(_swatch(SUPPRESSED, t("map.suppressed", lang, n=view.min_count),
+                            "1px dashed #222"))
     if view.points is not None and len(view.points):
         colors = _DOTS[view.points_kind].colors
         dots = " ".join(
@@ -504,6 +513,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     UnitsLayer(t(f"level.{view.unit_level}", lang), payload={
         "geometry": encode_geometries(_project(units.geometry.values, datum), origin),
         "origin": origin, "properties": properties, "colors": palette, "noData": NO_DATA,
+        "special": {SUPPRESSED_CLASS: SUPPRESSED_STYLE, ZERO_CLASS: ZERO_STYLE},
         "types": types, "typeLabel": t("map.grid_type", lang),
         "workersLabel": t("map.workers", lang),
         "valueLabel": t("indicator." + view.indicator, lang),

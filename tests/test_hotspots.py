@@ -132,3 +132,14 @@ def test_difficulties_between_counts_days_inclusively():
     counts = hotspots.difficulties_between(grids, households, visits, date(2026, 10, 1),
                                            date(2026, 10, 31))
     assert counts.to_dict() == {"a": 2.0, "b": 0.0}
+
+
+def test_results_on_hexagons_show_no_small_count_or_statistic():
+    result = pd.DataFrame({"value": [0.0, 3.0, 12.0], "gi_z": [-0.4, 1.2, 2.9],
+                           "p_value": [0.3, 0.1, 0.002],
+                           "hotspot_class": ["not_significant", "hot_90", "hot_99"]},
+                          index=pd.Index(["h1", "h2", "h3"], name="cell"))
+    shown = hotspots.on_hexagons(result, "hotspot_class", 5)
+    assert shown.columns.tolist() == ["value", "hotspot_class"]  # z and p give counts back
+    assert shown["value"].tolist() == [0, "<5", 12]
+    assert shown.index.tolist() == ["h1", "h2", "h3"]

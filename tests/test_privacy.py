@@ -56,3 +56,31 @@ def test_cli_token_create_list_revoke(small_store, capsys):
     assert cli.main(["token", "revoke", "lobby", *store]) == 0
     assert access.role_for_token(small_store.read("tokens"), token) is None
     assert cli.main(["token", "revoke", "lobby", *store]) == 2
+
+
+def test_nothing_derived_gives_a_suppressed_count_back():
+    # 3 of the week's 76: its share (3.9 %), change and rank would each give it back, and
+    # the other rows' shares give the total (76), from which the shown counts subtract.
+    table = pd.DataFrame({"kind": ["a", "a", "a", "b"], "count": [50, 23, 3, 8],
+                          "previous": [40, 2, 9, 8], "share_pct": [65.8, 30.3, 3.9, 100.0],
+                          "rank": [1, 2, 3, 1], "change": [10, 21, -6, 0]})
+    shown = privacy.suppress_derived(
+        table, 5, {"share_pct": ("count",), "rank": ("count",),
+                   "change": ("count", "previous")}, shares=("share_pct",), by="kind")
+    H = privacy.HIDDEN
+    assert shown["count"].tolist() == [50, 23, "<5", 8]
+    assert shown["previous"].tolist() == [40, "<5", 9, 8]
+    assert shown.loc[2, ["share_pct", "rank", "change"]].tolist() == [H, H, H]
+    assert shown.loc[1, "change"] == H  # against a suppressed count
+    assert shown["share_pct"].tolist() == [H, H, H, 100.0]  # kind b has no small count
+    assert shown.loc[[0, 1, 3], "rank"].tolist() == [1, 2, 1]
+    assert shown.loc[[0, 3], "change"].tolist() == [10, 0]
+    assert table.loc[2, "share_pct"] == 3.9  # the original is untouched
+
+
+def test_a_breakdown_is_withheld_where_any_part_is_suppressed():
+    # Beside a total of 12, "red <5, green 9" would give red = 3.
+    parts = pd.DataFrame({"red": [3, 5, 0], "orange": [0, 7, 0], "green": [9, 10, 0]})
+    shown = privacy.suppress_breakdown(parts, 5)
+    assert shown.loc[0].tolist() == [privacy.HIDDEN] * 3
+    assert shown.loc[1].tolist() == [5, 7, 10] and shown.loc[2].tolist() == [0, 0, 0]

@@ -5,7 +5,9 @@ from datetime import date
 import pandas as pd
 
 from gridmap import schema, screen
+from gridmap.casework import FUNNEL_STEPS, hot_list
 from gridmap.policy import Policy
+from gridmap.privacy import HIDDEN
 
 D = date(2026, 11, 20)
 
@@ -45,5 +47,65 @@ def test_figures_week_on_week_and_suppressed():
     assert figs["open_cases"].shown(5) == "0"
     big = screen.Figure("visits", 1234, 1200)
     assert (big.shown(5), big.change(5)) == ("1,234", "+34")
-    pct = screen.Figure("coverage", 3.0, 4.5, percent=True)
-    assert (pct.shown(5), pct.change(5)) == ("3.0%", "-1.5%")  # never suppressed
+    pct = screen.Figure("coverage", 3.0, 4.5, percent=True, base=200, previous_base=180)
+    assert (pct.shown(5), pct.change(5)) == ("3.0%", "-1.5%")
+
+
+def test_a_percentage_of_few_households_is_withheld():
+    figs = {f.key: f for f in screen.figures(**frames(), policy=Policy(), as_of=D)}
+    assert figs["coverage"].base == 3  # 2 of 3 covered: 66.7 % would give both back
+    assert figs["coverage"].shown(5) == HIDDEN and figs["coverage"].change(5) is None
+    small_before = screen.Figure("coverage", 50.0, 25.0, percent=True, base=80,
+                                 previous_base=4)
+    assert small_before.shown(5) == "50.0%" and small_before.change(5) is None
+
+
+def _reported(per_category: dict[str, tuple[int, int]], column: str) -> pd.DataFrame:
+    """Reports per category: (this week, last week) on 19 and 12 November."""
+    rows = [(category, day) for category, weeks in per_category.items()
+            for day, n in zip(("2026-11-19", "2026-11-12"), weeks, strict=True)
+            for _ in range(n)]
+    return pd.DataFrame({"category": [c for c, _ in rows],
+                         column: pd.to_datetime([d for _, d in rows])})
+
+
+def test_the_hot_list_gives_no_small_count_back():
+    # 76 this week; 住房困难 has 3 (3.9 %) and 因残 4; 意外事故 had 2 last week.
+    cases = _reported({"因病": (40, 30), "失业": (19, 19), "意外事故": (10, 2), "因残": (4, 6),
+                       "住房困难": (3, 7), "儿童监护": (0, 5)}, "reported_at")
+    needs = _reported({"助学": (6, 0), "家用电器": (9, 5)}, "posted_at")
+    table = screen.shown_hot_list(hot_list(cases, needs, week_end=D), 5)
+    hard = table[table["kind"] == "difficulty"].set_index("category")
+    # Ranked rows first; the suppressed ones by category, not by count (4 before 3 would
+    # rank them); none this week last.
+    assert hard.index.tolist() == ["因病", "失业", "意外事故", "住房困难", "因残", "儿童监护"]
+    for small in ("住房困难", "因残"):
+        assert hard.loc[small, ["rank", "count", "share", "change"]].tolist() == [
+            HIDDEN, "<5", HIDDEN, HIDDEN]
+    assert hard["rank"].tolist()[:3] == ["1", "2", "3"]
+    assert hard.loc["因病", "change"] == "+10" and hard.loc["儿童监护", "change"] == "-5"
+    assert hard.loc["意外事故", "change"] == HIDDEN  # against last week's 2
+    # Their shares would give the total, 76, and 76 - 40 - 19 - 10 - 4 = 3.
+    assert (hard["share"] == HIDDEN).all()
+    need = table[table["kind"] == "need"]
+    assert need["share"].tolist() == ["60.0%", "40.0%"]  # no small count among needs
+
+
+def test_a_funnel_step_below_the_minimum_has_no_percentage():
+    steps = pd.DataFrame({"step": FUNNEL_STEPS, "cases": [76, 60, 3, 0, 8]})
+    steps["pct"] = (100.0 * steps["cases"] / 76).round(1)
+    shown = screen.shown_funnel(steps, 5).set_index("step")
+    assert shown.loc["enrolled", ["cases", "pct", "bar"]].tolist() == ["<5", HIDDEN, 0.0]
+    assert shown.loc["discovered", ["cases", "pct"]].tolist() == ["76", "100%"]
+    assert shown.loc["followed_up", ["cases", "pct"]].tolist() == ["0", "0%"]
+    assert shown.loc["helped_in_difficulty", "bar"] == steps["pct"].iloc[4]
+    few = steps.assign(cases=[4, 4, 2, 0, 0], pct=[100.0, 100.0, 50.0, 0.0, 0.0])
+    assert (screen.shown_funnel(few, 5)["pct"] == HIDDEN).all()  # "of 4" gives them back
+
+
+def test_lowest_coverage_leaves_out_areas_of_few_households():
+    table = pd.DataFrame({"name": ["甲", "乙", "丙", "丁"], "households": [3, 200, 0, 50],
+                          "coverage_pct": [0.0, 40.0, float("nan"), 80.0]})
+    shown = screen.lowest_coverage(table, 5)
+    assert shown["name"].tolist() == ["乙", "丁"]
+    assert shown["text"].tolist() == ["40.0%", "80.0%"]
