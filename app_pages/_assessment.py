@@ -13,7 +13,8 @@ from app_pages._forms import household_staff, pick_household
 from gridmap import assessment, stages, survey
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
-from gridmap.reasons import error_text, reason_text
+from gridmap.reasons import reason_text
+from gridmap.sanitize import display_name, plain
 
 
 @st.cache_resource
@@ -24,11 +25,11 @@ def config() -> assessment.Config:
 
 def _widget(ind: assessment.Indicator, key: str):
     if ind.type == "bool":
-        return st.checkbox(ind.name, key=key)
+        return st.checkbox(plain(ind.name), key=key)
     if ind.type == "choice":
         options = list(ind.values)
-        return st.selectbox(ind.name, options, index=len(options) - 1, key=key)
-    return st.number_input(ind.name, min_value=0.0, value=0.0, key=key)
+        return st.selectbox(plain(ind.name), options, index=len(options) - 1, key=key)
+    return st.number_input(plain(ind.name), min_value=0.0, value=0.0, key=key)
 
 
 def records(answers: pd.DataFrame, scored: pd.DataFrame, ids, assessor: str) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
     answers = {}
     with left:
         for dim in cfg.dimensions:
-            with st.expander(dim.name, expanded=dim.key == cfg.dimensions[0].key):
+            with st.expander(plain(dim.name), expanded=dim.key == cfg.dimensions[0].key):
                 for ind in (i for i in cfg.indicators if i.dimension == dim.key):
                     answers[ind.key] = _widget(ind, f"gridmap.assess.{ind.key}")
     row = assessment.score_one(answers, cfg)
@@ -72,11 +73,11 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
         names = {i.key: i.name for i in cfg.indicators}
         drivers = [f"{names[k]}：{v}" for k, _, v in
                    (d.partition("=") for d in row["drivers"].split(";") if d)]
-        st.caption(t("assess.drivers", lang) + "；".join(drivers))
+        st.caption(t("assess.drivers", lang) + plain("；".join(drivers)))
         if row["vetoes"]:
-            st.warning(t("assess.vetoes", lang) + row["vetoes"])
+            st.warning(t("assess.vetoes", lang) + plain(row["vetoes"]))
         if row["suggested_items"]:
-            st.info(t("assess.items", lang) + row["suggested_items"].replace(";", "、"))
+            st.info(t("assess.items", lang) + plain(row["suggested_items"].replace(";", "、")))
         if not ui.may("save_assessments"):
             return
         staff = household_staff(households, household)
@@ -87,7 +88,7 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
                 ui.store().save_assessments(records(frame, assessment.score_table(frame, cfg),
                                                     [household], assessor))
             except GridmapError as exc:
-                st.error(t("cases.error", lang, error=error_text(exc, lang)))
+                ui.show_error(exc, lang, "cases.error")
             else:
                 st.success(t("assess.saved", lang, n=1))
 
@@ -104,10 +105,11 @@ def batch(lang: str) -> None:
         answers, problems = survey.parse_answers(survey.read_table(upload, upload.name), cfg,
                                                  name=upload.name)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=error_text(exc, lang)))
+        ui.show_error(exc, lang, "cases.error")
         return
     if problems:
-        st.error(t("assess.problems", lang, n=len(problems), name=upload.name))
+        st.error(plain(t("assess.problems", lang, n=len(problems),
+                         name=display_name(upload.name))))
         table = pd.DataFrame([p.__dict__ for p in problems])
         table["reason"] = [reason_text(r, lang) for r in table["reason"]]
         st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch")
@@ -120,6 +122,6 @@ def batch(lang: str) -> None:
             n = ui.store().save_assessments(records(answers, scored, answers["household_id"],
                                                     upload.name))
         except GridmapError as exc:
-            st.error(t("cases.error", lang, error=error_text(exc, lang)))
+            ui.show_error(exc, lang, "cases.error")
         else:
             st.success(t("assess.saved", lang, n=n))

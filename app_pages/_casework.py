@@ -14,7 +14,7 @@ from app_pages._forms import grid_staff, household_staff, pick_household
 from gridmap import schema, stages
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
-from gridmap.reasons import error_text
+from gridmap.sanitize import plain
 
 FLASH_KEY = "gridmap.casework.flash"
 
@@ -23,7 +23,7 @@ def flash() -> None:
     """Show the message a save left before the page reran."""
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message)
+        st.success(plain(message))
 
 
 def _saved(message: str) -> None:
@@ -112,14 +112,14 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     """One case: what it is, its history, and the form for its next step."""
     row = state.set_index("case_id").loc[case_id]
     hh = households.set_index("household_id").loc[row["household_id"]]
-    st.subheader(t("cases.detail", lang, case=case_id) + f" · {hh['alias']}")
+    st.subheader(plain(t("cases.detail", lang, case=case_id) + f" · {hh['alias']}"))
     ui.audit_once("view_household", row["household_id"], case=case_id)
     facts = [(t("cases.source", lang), label(row["source"], lang)),
              (t("cases.category", lang), row["category"]),
              (t("cases.urgency", lang), label(row["urgency"], lang)),
              (t("map.col.due_on", lang), row["due_on"].date().isoformat()),
              (t("map.col.stage", lang), label(row["stage"], lang))]
-    st.markdown(" · ".join(f"**{k}** {v}" for k, v in facts))
+    st.markdown(" · ".join(f"**{k}** {plain(v)}" for k, v in facts))
     st.text(row["description"])  # text, never markup
     events = ui.read("case_events")
     history = events[events["case_id"] == case_id].sort_values("happened_at")
@@ -174,7 +174,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
         ui.store().advance_case(case_id, target, actor=actor, at=at, tier=tier,
                                 tier_reason=reason or None, **fields)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=error_text(exc, lang)))
+        ui.show_error(exc, lang, "cases.error")
     else:
         _saved(t("cases.saved", lang, stage=label(target, lang)))
 
@@ -231,7 +231,7 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
             urgency=urgency, description=description, reported_by=reporter, reported_at=at,
             policy=ui.policy())
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=error_text(exc, lang)))
+        ui.show_error(exc, lang, "cases.error")
         return
     due = ui.store().read("cases").set_index("case_id").loc[case_id, "due_on"]
     _saved(t("cases.saved_new", lang, due=due.date().isoformat()))
@@ -266,7 +266,8 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
         return
     target = options[0]
     key = f"gridmap.need.{need_id}.{target}"
-    st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · {row['description']}")
+    st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · "
+                f"{plain(row['description'])}")
     if not ui.may("advance_need"):
         return
     with st.form(key):
@@ -294,7 +295,7 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
     try:
         ui.store().advance_need(need_id, target, actor=actor, at=at, note=note, **fields)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=error_text(exc, lang)))
+        ui.show_error(exc, lang, "cases.error")
     else:
         _saved(t("cases.saved", lang, stage=label(target, lang)))
 
@@ -318,6 +319,6 @@ def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
         ui.store().post_need(household_id=household, category=category,
                              description=description, posted_by=poster, posted_at=at)
     except GridmapError as exc:
-        st.error(t("cases.error", lang, error=error_text(exc, lang)))
+        ui.show_error(exc, lang, "cases.error")
     else:
         _saved(t("needs.saved", lang))

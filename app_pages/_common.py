@@ -20,6 +20,8 @@ from gridmap.access import Principal
 from gridmap.demo import build_demo, default_as_of
 from gridmap.guard import GuardedStore
 from gridmap.i18n import label, normalise_language, t
+from gridmap.reasons import error_text
+from gridmap.sanitize import plain
 from gridmap.settings import store_url
 from gridmap.store import Area, Store, open_store
 from gridmap.style import TIER_COLORS
@@ -117,7 +119,7 @@ def ready_store(language: str) -> Store:
         return s
     path = getattr(s, "path", None)
     if path is not None and path.exists():  # never overwrite a file that is not ours
-        st.error(t("app.store_error", language, error=f"{path} is not a gridmap store"))
+        st.error(plain(t("app.store_error", language, error=f"{path} is not a gridmap store")))
         st.stop()
     with st.status(t("app.building_demo", language), expanded=True) as status:
         bar = st.progress(0.0)
@@ -293,7 +295,8 @@ def breadcrumb(area: Area | None, language: str) -> None:
     cols = st.columns(len(steps) + 2, gap="small")
     for i, (col, (target, name)) in enumerate(zip(cols, steps, strict=False)):
         current = i == len(steps) - 1
-        if col.button(("› " if i else "") + name, key=f"gridmap.crumb.{i}", disabled=current,
+        if col.button(("› " if i else "") + plain(name), key=f"gridmap.crumb.{i}",
+                      disabled=current,
                       type="tertiary"):
             go_to(target)
 
@@ -516,6 +519,13 @@ def coverage_table(level: str, as_of: date) -> pd.DataFrame:
     """``coverage.coverage_table`` for every area of ``level``, cached."""
     s = store()
     return _coverage_table(s.url, s.version(), level, as_of)
+
+
+def show_error(error: Exception, language: str, key: str | None = None) -> None:
+    """An error as a page shows it: where and why in ``language`` (inside the message
+    ``key``'s ``{error}`` if given), as plain text: it carries values from data."""
+    text = error_text(error, language)
+    st.error(plain(t(key, language, error=text) if key else text))
 
 
 def audit_once(action: str, target: str, **detail) -> None:

@@ -8,27 +8,25 @@ from datetime import date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import labelled, policy, read, store
-from gridmap import schema
+from app_pages._common import labelled, policy, read, show_error, store
+from gridmap import schema, spreadsheet
 from gridmap._errors import GridmapError
 from gridmap.coverage import household_status
 from gridmap.i18n import label, t
-from gridmap.reasons import error_text
+from gridmap.sanitize import download_name, plain
 from gridmap.store import Area
 
 
 def downloads(table: pd.DataFrame, name: str, language: str) -> None:
-    """CSV (UTF-8 with BOM, opens in Excel) and Excel download buttons for a table."""
-    import io
-
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel download buttons for a table; no
+    cell of either can be a formula."""
     left, right = st.columns(2)
     left.download_button(t("coverage.download_csv", language),
-                         table.to_csv(index=False).encode("utf-8-sig"),
-                         file_name=f"{name}.csv", mime="text/csv")
-    buffer = io.BytesIO()
-    table.to_excel(buffer, index=False)
-    right.download_button(t("coverage.download_xlsx", language), buffer.getvalue(),
-                          file_name=f"{name}.xlsx",
+                         spreadsheet.csv_text(table).encode("utf-8-sig"),
+                         file_name=download_name(name, ".csv"), mime="text/csv")
+    right.download_button(t("coverage.download_xlsx", language),
+                          spreadsheet.xlsx_bytes({"Sheet1": table}),
+                          file_name=download_name(name, ".xlsx"),
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -88,14 +86,14 @@ def visit_form(households: pd.DataFrame, language: str, as_of: date) -> None:
                        visited_at=datetime.combine(day, when), method=method,
                        note=note.strip() or None, found_difficulty=found)
     except GridmapError as exc:
-        st.error(t("coverage.error", language, error=error_text(exc, language)))
+        show_error(exc, language, "coverage.error")
         return
     grid = Area("grid", row["grid_id"])
     mine = s.read("households", area=grid)
     status = household_status(mine, s.read("visits", area=grid), policy(), as_of=as_of)
     due = status.loc[mine["household_id"] == household, "due"].iloc[0]
-    st.success(t("coverage.saved_visit", language, alias=row["alias"],
-                 due=due.date().isoformat()))
+    st.success(plain(t("coverage.saved_visit", language, alias=row["alias"],
+                       due=due.date().isoformat())))
 
 
 def tier_form(households: pd.DataFrame, language: str) -> None:
@@ -117,10 +115,10 @@ def tier_form(households: pd.DataFrame, language: str) -> None:
         try:
             store().change_tier(household, new, reason=reason, changed_by=by)
         except GridmapError as exc:
-            st.error(t("coverage.error", language, error=error_text(exc, language)))
+            show_error(exc, language, "coverage.error")
         else:
-            st.success(t("coverage.saved_tier", language, alias=row["alias"],
-                         tier=label(new, language)))
+            st.success(plain(t("coverage.saved_tier", language, alias=row["alias"],
+                               tier=label(new, language))))
     history = read("tier_changes", Area("grid", row["grid_id"]))
     history = history[history["household_id"] == household].sort_values("changed_at",
                                                                          ascending=False)
@@ -138,7 +136,7 @@ def print_buttons(view, title: str, name: str, language: str) -> None:
         col.download_button(t(f"map.print_{fmt}", language),
                             lambda f=fmt: snapshot.render(view, title=title, fmt=f,
                                                           lang=language),
-                            file_name=f"{name}.{fmt}", mime=mime, on_click="ignore",
+                            file_name=download_name(name, f".{fmt}"), mime=mime, on_click="ignore",
                             key=f"gridmap.print.{fmt}")
 
 
@@ -147,13 +145,13 @@ def ledger_button(households, status, grids, workers, assignments, helpers, name
     """The ledger (台账) of these households as Excel. Personal fields as the role sees
     them (in full, or masked for leaders); an export with them in full is audited."""
     from gridmap import ledger
-    from gridmap.access import FULL, NONE
+    from gridmap.access import FULL
 
     who = store()
-    personal = who.principal.households != NONE
+    personal = who.principal.lists_households
 
     def build() -> bytes:
-        return ledger.ledger_bytes(ledger.ledger_sheets(
+        return spreadsheet.xlsx_bytes(ledger.ledger_sheets(
             households, status, grids, workers, assignments, helpers, personal=personal,
             lang=language))
 
@@ -162,6 +160,7 @@ def ledger_button(households, status, grids, workers, assignments, helpers, name
             who.audit("export_personal", name, households=len(households))
 
     st.download_button(
-        t("map.ledger", language), build, file_name=f"{name}.xlsx", on_click=audited,
+        t("map.ledger", language), build, file_name=download_name(name, ".xlsx"),
+        on_click=audited,
         key="gridmap.ledger",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

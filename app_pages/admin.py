@@ -6,7 +6,7 @@ from app_pages import _common as ui
 from app_pages._forms import downloads
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
-from gridmap.reasons import error_text
+from gridmap.sanitize import plain
 
 lang = ui.lang()
 st.title(t("admin.title", lang))
@@ -15,7 +15,7 @@ st.caption(t("admin.tokens_caption", lang))
 
 if created := st.session_state.pop("gridmap.admin.created", None):
     name, token = created
-    st.success(t("admin.created", lang, name=name))
+    st.success(plain(t("admin.created", lang, name=name)))
     st.code(f"/screen?token={token}", language=None)
 
 with st.form("gridmap.admin.new_token", clear_on_submit=True):
@@ -24,7 +24,7 @@ with st.form("gridmap.admin.new_token", clear_on_submit=True):
         try:
             token = ui.store().create_token(name, "screen")
         except GridmapError as exc:
-            st.error(error_text(exc, lang))
+            ui.show_error(exc, lang)
         else:
             st.session_state["gridmap.admin.created"] = (name.strip(), token)
             st.rerun()
@@ -49,6 +49,10 @@ st.dataframe(ui.labelled(shown.head(2000), lang), hide_index=True, width="stretc
 downloads(shown, "audit", lang)
 st.subheader(t("admin.accounts", lang))
 st.dataframe(ui.labelled(ui.read("accounts")[["username", "role", "scope", "worker_id",
-                                              "failed_logins", "locked_until", "disabled"]],
-                         lang), hide_index=True, width="stretch")
+                                              "disabled"]], lang),
+             hide_index=True, width="stretch")
 st.caption(t("admin.accounts_caption", lang))
+st.subheader(t("admin.login_failures", lang))
+st.dataframe(ui.labelled(ui.read("login_failures").sort_values("locked_until",
+                                                               ascending=False), lang),
+             hide_index=True, width="stretch")

@@ -1,5 +1,6 @@
 """Import: boundaries and ledgers from files, checked row by row, all or nothing, undoable."""
 
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -11,13 +12,14 @@ from app_pages import _common as ui
 from gridmap import boundaries, importing
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
-from gridmap.reasons import error_text, reason_text
+from gridmap.reasons import reason_text
+from gridmap.sanitize import display_name, plain, upload_suffix
 
 lang = ui.lang()
 st.title(t("import.title", lang))
 st.caption(t("import.intro", lang))
 if flash := st.session_state.pop("gridmap.import.flash", None):
-    st.success(flash)
+    st.success(plain(flash))
 
 KINDS = ("households", "workers", "visits", "grids", "areas")
 left, right = st.columns([1, 2])
@@ -26,7 +28,8 @@ kind = left.selectbox(t("import.kind", lang), KINDS,
 spatial = kind in ("grids", "areas")
 upload = right.file_uploader(
     t("import.file", lang), key=f"gridmap.import.file.{kind}",
-    type=["geojson", "json", "gpkg", "zip", "shp"] if spatial else ["xlsx", "csv"])
+    type=[x.lstrip(".") for x in (boundaries.UPLOAD_SUFFIXES if spatial
+                                   else importing.UPLOAD_SUFFIXES)])
 options = {}
 if spatial:
     c1, c2, c3 = st.columns(3)
@@ -42,23 +45,30 @@ saved = st.file_uploader(t("import.mapping_file", lang), type=["json"],
                          key=f"gridmap.import.mapping.{kind}")
 
 if upload is not None:
-    folder = Path(tempfile.mkdtemp(prefix="gridmap-import-"))
-    path = folder / upload.name
-    path.write_bytes(upload.getvalue())
-    mapping = json.loads(saved.getvalue().decode("utf-8")) if saved is not None else None
-    edited = st.session_state.get(f"gridmap.import.edited.{kind}.{upload.name}")
+    # The upload's own name is a label only (shown, escaped); the bytes are read from
+    # memory, or for boundaries written under a generated name in a private folder.
+    name = display_name(upload.name)
+    edited = st.session_state.get(f"gridmap.import.edited.{kind}.{name}")
     try:
+        mapping = importing.mapping_from_bytes(saved.getvalue(), display_name(saved.name)) \
+            if saved is not None else None
         if spatial:
-            prepared = boundaries.prepare_boundaries(kind, path, store=ui.store(),
-                                                     mapping=edited or mapping, **options)
+            suffix = upload_suffix(upload.name, boundaries.UPLOAD_SUFFIXES)
+            with tempfile.TemporaryDirectory(prefix="gridmap-import-") as folder:
+                path = Path(folder) / f"upload{suffix}"
+                path.write_bytes(upload.getvalue())
+                prepared = boundaries.prepare_boundaries(kind, path, store=ui.store(), name=name,
+                                                         mapping=edited or mapping, **options)
         else:
+            upload_suffix(upload.name, importing.UPLOAD_SUFFIXES)
             bar = st.progress(0.0)
-            prepared = importing.prepare(kind, path, upload.name, store=ui.store(),
-                                         mapping=edited or mapping, as_of=ui.today(),
+            prepared = importing.prepare(kind, io.BytesIO(upload.getvalue()), name,
+                                         store=ui.store(), mapping=edited or mapping,
+                                         as_of=ui.today(),
                                          progress=lambda f, m: bar.progress(min(f, 1.0), m))
             bar.empty()
     except GridmapError as exc:
-        st.error(error_text(exc, lang))
+        ui.show_error(exc, lang)
         st.stop()
     # The mapping, adjustable: file header -> schema column.
     st.subheader(t("import.mapping", lang))
@@ -70,12 +80,12 @@ if upload is not None:
         column_config={"header": st.column_config.TextColumn(t("import.header", lang)),
                        "column": st.column_config.SelectboxColumn(
                            t("import.column", lang), options=columns)},
-        key=f"gridmap.import.editor.{kind}.{upload.name}")
+        key=f"gridmap.import.editor.{kind}.{name}")
     new_mapping = {h: c for h, c in zip(changed["header"], changed["column"], strict=True)
                    if h and c}
     a, b = st.columns(2)
     if a.button(t("import.apply_mapping", lang)):
-        st.session_state[f"gridmap.import.edited.{kind}.{upload.name}"] = new_mapping
+        st.session_state[f"gridmap.import.edited.{kind}.{name}"] = new_mapping
         st.rerun()
     b.download_button(t("import.save_mapping", lang),
                       json.dumps(prepared.mapping, ensure_ascii=False, indent=1),
@@ -99,7 +109,7 @@ if upload is not None:
             import_id = importing.commit(ui.store(), prepared, by=ui.principal().username,
                                          progress=lambda f, m: bar.progress(min(f, 1.0), m))
         except GridmapError as exc:
-            st.error(error_text(exc, lang))
+            ui.show_error(exc, lang)
         else:
             st.session_state["gridmap.import.flash"] = t("import.done", lang, id=import_id)
             st.rerun()
@@ -115,7 +125,7 @@ if live:
         try:
             ui.store().undo_import(which)
         except GridmapError as exc:
-            st.error(error_text(exc, lang))
+            ui.show_error(exc, lang)
         else:
             st.session_state["gridmap.import.flash"] = t("import.undone", lang, id=which)
             st.rerun()

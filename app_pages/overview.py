@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import _common as ui
 from gridmap.i18n import label, t
+from gridmap.sanitize import plain
 from gridmap.style import TIER_COLORS
 from gridmap.summary import overview
 
@@ -15,7 +16,7 @@ ov = overview(ui.read("grids", area), ui.read("households", area), ui.read("work
               ui.read("visits", area), as_of=as_of)
 
 st.title(t("overview.title", lang))
-st.caption(t("overview.scope", lang, scope=ui.scope_name(area, lang)) + " · "
+st.caption(t("overview.scope", lang, scope=plain(ui.scope_name(area, lang))) + " · "
            + t("overview.as_of", lang, date=as_of.isoformat()))
 
 st.subheader(t("overview.households", lang))

@@ -10,7 +10,6 @@ from app_pages import _forms as forms
 from gridmap import mapview, rebalance, schema, workload
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
-from gridmap.reasons import error_text
 from gridmap.style import WORKLOAD_COLORS
 from gridmap.webmap import build_map, tiles_from_env
 
@@ -130,7 +129,7 @@ else:  # rebalance
                 st.session_state[PROPOSAL_KEY] = (token, rebalance.solve(
                     instance, max_moves=token[2], time_limit=TIME_LIMIT[scope.kind]))
             except GridmapError as exc:
-                st.error(error_text(exc, lang))
+                ui.show_error(exc, lang)
     kept = st.session_state.get(PROPOSAL_KEY)
     if not kept or kept[0] != token:
         st.stop()
@@ -182,7 +181,7 @@ else:  # rebalance
             try:
                 n = ui.store().reassign(proposal.moves, scope=str(scope), accepted_by=who)
             except GridmapError as exc:
-                st.error(error_text(exc, lang))
+                ui.show_error(exc, lang)
             else:
                 st.session_state.pop(PROPOSAL_KEY, None)
                 st.session_state["gridmap.workload.flash"] = t("workload.accepted", lang, n=n)

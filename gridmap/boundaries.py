@@ -26,6 +26,7 @@ from gridmap._errors import ValidationError
 from gridmap.importing import Prepared, _header_key, _problem
 
 BOUNDARY_KINDS = ("areas", "grids")
+UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 HEADERS = {
     "areas": {"area_id": ("编码", "区划代码", "代码", "area_id", "code", "id"),
               "name": ("名称", "name"),
@@ -60,10 +61,10 @@ def _has_cpg(path: Path) -> bool:
         return any(n.lower().endswith(".cpg") for n in z.namelist())
 
 
-def read_file(path: str | Path, *, encoding: str | None = None) -> tuple[gpd.GeoDataFrame,
-                                                                             str | None]:
+def read_file(path: str | Path, *, encoding: str | None = None,
+              name: str | None = None) -> tuple[gpd.GeoDataFrame, str | None]:
     """The file's first layer and the encoding used for its attributes (detected for a
-    Shapefile without ``.cpg``)."""
+    Shapefile without ``.cpg``). ``name`` labels the file in messages."""
     path = Path(path)
     if _is_shapefile(path) and encoding is None and not _has_cpg(path):
         raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1")  # bytes kept as they are
@@ -81,7 +82,7 @@ def read_file(path: str | Path, *, encoding: str | None = None) -> tuple[gpd.Geo
             pyogrio.read_dataframe(path)
     except Exception as exc:
         raise ValidationError(f"cannot read it as GeoJSON, GeoPackage or Shapefile ({exc})",
-                              source=path.name) from exc
+                              source=name or path.name) from exc
     return frame, encoding
 
 
@@ -113,14 +114,17 @@ def _unswap(frame: gpd.GeoDataFrame, prepared: Prepared) -> gpd.GeoDataFrame:
 
 def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None = None,
                        crs: str | None = None, encoding: str | None = None,
-                       mapping: dict[str, str] | None = None) -> Prepared:
-    """Read and check a boundary file; nothing is written."""
+                       mapping: dict[str, str] | None = None,
+                       name: str | None = None) -> Prepared:
+    """Read and check a boundary file; nothing is written. ``name`` labels the file in
+    messages (an upload's own name; default: the path's)."""
     path = Path(path)
+    name = name or path.name
     if kind not in BOUNDARY_KINDS:
         raise ValidationError(f"unknown boundaries {kind!r}; use areas or grids")
     if kind == "areas" and level not in ("district", "street", "community"):
         raise ValidationError("areas need --level district, street or community")
-    frame, used = read_file(path, encoding=encoding)
+    frame, used = read_file(path, encoding=encoding, name=name)
     headers = [c for c in frame.columns if c != "geometry"]
     if mapping is None:
         known = {_header_key(n): col for col, names in HEADERS[kind].items() for n in names}
@@ -129,7 +133,9 @@ def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None 
             column = known.get(_header_key(h))
             if column and column not in mapping.values():
                 mapping[h] = column
-    prepared = Prepared(kind, path.name, mapping, 1, rows_read=len(frame))
+    if frame.empty:
+        raise ValidationError("the file has no features", source=name)
+    prepared = Prepared(kind, name, mapping, 1, rows_read=len(frame))
     if used:
         prepared.problems.append(_note(prepared, f"attributes read as {used}"))
     key = "area_id" if kind == "areas" else "grid_id"
@@ -137,7 +143,7 @@ def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None 
     missing = [c for c in needed if c not in mapping.values()]
     if missing:
         raise ValidationError(f"no column for {', '.join(missing)} (columns: "
-                              f"{', '.join(headers)})", source=path.name)
+                              f"{', '.join(headers)})", source=name)
     frame = _unswap(_to_wgs84(frame, crs, prepared), prepared)
     rows = gpd.GeoDataFrame({column: frame[h].astype(object).where(frame[h].notna(), None)
                              .map(lambda v: str(v).strip() if v is not None else None)

@@ -44,9 +44,12 @@ def _open(args):
     from gridmap.access import LoginRefused, authenticate
     from gridmap.guard import GuardedStore
     try:
-        who = authenticate(store, args.as_user, _password(), load_policy(), session="cli")
+        who = authenticate(store, args.as_user, _password(), load_policy(), source="cli",
+                           session="cli")
     except LoginRefused as refused:
-        raise GridmapError(f"login refused for {args.as_user!r}: {refused.reason}") from None
+        until = f" until {refused.until:%Y-%m-%d %H:%M}" if refused.until is not None else ""
+        raise GridmapError(f"login refused for {args.as_user!r}: {refused.reason}{until}"
+                           ) from None
     return GuardedStore(store, who)
 
 
@@ -191,10 +194,14 @@ def _export(args) -> int:
     as_of = args.as_of or date.today()
     policy = load_policy()
     if args.export == "ledger":
-        from gridmap import ledger
+        from gridmap import ledger, spreadsheet
         area = Area.parse(args.scope)
         if area.level not in ("community", "grid"):
             raise GridmapError("a ledger is per community or grid: --scope community:ID|grid:ID")
+        who = getattr(store, "principal", None)
+        if who is not None and not who.lists_households:
+            raise GridmapError(f"the {who.role} role sees aggregates only, not a ledger of "
+                               "households")
         households = store.read("households", area=area)
         if households.empty:
             raise GridmapError(f"no households in {area}")
@@ -204,7 +211,9 @@ def _export(args) -> int:
             households, status, store.read("grids", area=area), store.read("workers"),
             store.read("assignments", area=area), store.read("household_helpers", area=area),
             personal=args.personal)
-        ledger.write_xlsx(sheets, args.out)
+        spreadsheet.write_xlsx(sheets, args.out)
+        if args.personal:
+            _audit_export(store, str(area), len(households), args.out)
         print(f"wrote {len(households)} households to {args.out}")
         return 0
     from gridmap import mapview, snapshot
@@ -230,6 +239,25 @@ def _export(args) -> int:
     Path(args.out).write_bytes(snapshot.render(view, title=title, fmt=fmt, lang=args.lang))
     print(f"wrote {args.out}")
     return 0
+
+
+def _audit_export(store, scope: str, households: int, out: str) -> None:
+    """An export with personal fields leaves an audit row: the account with ``--as``,
+    else the operator (the OS user running the command)."""
+    if hasattr(store, "principal"):  # a GuardedStore: the account, its session
+        store.audit("export_personal", scope, households=households, file=Path(out).name,
+                    via="cli")
+        return
+    import getpass
+    import json
+
+    import pandas as pd
+    store.append_audit([{"at": pd.Timestamp.now().floor("s"),
+                         "username": f"operator:{getpass.getuser()}", "session": "cli",
+                         "action": "export_personal", "target": scope,
+                         "detail": json.dumps({"households": households,
+                                               "file": Path(out).name, "via": "cli"},
+                                              ensure_ascii=False)}])
 
 
 def _password() -> str:
@@ -282,8 +310,8 @@ def _import(args) -> int:
 def _user(args) -> int:
     store = open_store(args.store)
     if args.user == "list":
-        print(store.read("accounts")[["username", "role", "scope", "worker_id", "disabled"]]
-              .to_csv(index=False), end="")
+        _write_table(store.read("accounts")[["username", "role", "scope", "worker_id",
+                                             "disabled"]], "csv", None)
         return 0
     role = "admin" if args.user == "create-admin" else args.role
     store.create_account(args.username, role, _password(),
@@ -306,8 +334,8 @@ def _token(args) -> int:
         store.revoke_token(args.name)
         print(f"revoked {args.name!r}", file=sys.stderr)
     else:
-        print(store.read("tokens")[["name", "role", "created_at", "revoked_at"]]
-              .to_csv(index=False), end="")
+        _write_table(store.read("tokens")[["name", "role", "created_at", "revoked_at"]], "csv",
+                     None)
     return 0
 
 
@@ -325,7 +353,7 @@ def _rebalance(args) -> int:
     if args.format == "json":
         print(json.dumps(proposal.to_json(), ensure_ascii=False, indent=1))
     else:
-        print(proposal.moves.to_csv(index=False), end="")
+        _write_table(proposal.moves, "csv", None)
     if args.apply:
         n = store.reassign(proposal.moves, scope=str(scope), accepted_by=args.by)
         print(f"applied {n} moves to {store.url}", file=sys.stderr)
@@ -337,15 +365,17 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def _write_table(table, fmt: str, out: str | None) -> None:
+    """A report to ``out`` (or standard output); CSV and Excel cells never formulas."""
+    from gridmap import spreadsheet
     if fmt == "xlsx":
         if not out:
             raise GridmapError("--format xlsx needs --out FILE.xlsx")
-        table.to_excel(out, index=False)
+        spreadsheet.write_xlsx({"report": table}, out)
     elif fmt == "json":
         text = table.to_json(orient="records", force_ascii=False, indent=1)
         Path(out).write_text(text, encoding="utf-8") if out else print(text)
     else:
-        text = table.to_csv(index=False)
+        text = spreadsheet.csv_text(table)
         Path(out).write_text(text, encoding="utf-8-sig") if out else print(text, end="")
 
 

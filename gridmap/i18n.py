@@ -59,6 +59,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.heat": ("热力图（按应访频次加权）", "Heatmap (weighted by required visits)"),
     "map.basemap": ("底图", "Basemap"),
     "map.no_data": ("无数据", "No data"),
+    "map.zero": ("0（无）", "0 (none)"),
+    "map.suppressed": ("少于{n}户（隐去）", "Fewer than {n} (hidden)"),
     "map.grid_type": ("类型", "Type"),
     "map.workers": ("网格员", "Workers"),
     "map.last_visit": ("最近走访", "Last visit"),
@@ -469,8 +471,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
     "login.wrong": ("用户名或密码不正确。", "Wrong user name or password."),
-    "login.locked": ("密码错误次数过多，账号已锁定至 {until}。",
-                     "Too many wrong passwords: the account is locked until {until}."),
+    "login.locked": ("此用户名从这里登录失败次数过多，{until} 前暂停登录。",
+                     "Too many failed logins with this user name from here: try again after "
+                     "{until}."),
     "login.disabled": ("该账号已停用。", "This account is disabled."),
     "login.expired": ("登录已过期，请重新登录。", "Your session expired; please log in again."),
     "login.demo_hint": ("演示数据（仅供演示）：用户名为角色名（admin、leader、chief、worker、"
@@ -548,6 +551,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.audit_user": ("按用户筛选", "Filter by user"),
     "admin.audit_everyone": ("全部用户", "Everyone"),
     "admin.accounts": ("账号", "Accounts"),
+    "admin.login_failures": ("登录失败（按用户名和来源）",
+                             "Failed logins (by user name and source)"),
     "admin.accounts_caption": ("新建账号：python -m gridmap user create 用户名 --role 角色 "
                                "[--scope 层级:编号] [--worker 人员编号]",
                                "New accounts: python -m gridmap user create NAME --role ROLE "
@@ -584,7 +589,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "screen.view.coverage": ("走访覆盖率最低的街道/镇", "Streets with the lowest coverage"),
     "screen.view.hot_list": ("本周新发现困难排行", "This week's new difficulties"),
     "screen.view.funnel": ("近90天闭环进度", "The closed loop, last 90 days"),
-    "screen.suppressed": ("少于{n}户（隐去）", "Fewer than {n} (hidden)"),
     "screen.hot.rank": ("排名", "Rank"),
     "screen.hot.category": ("类别", "Category"),
     "screen.hot.count": ("件数", "Count"),

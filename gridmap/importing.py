@@ -27,6 +27,7 @@ from gridmap import schema
 from gridmap._errors import ValidationError
 
 KINDS = ("households", "workers", "visits")
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
 # File headers (as people write them) per schema column.
 HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -134,6 +135,8 @@ def read_cells(source, name: str) -> pd.DataFrame:
     UTF-8, UTF-8 with BOM or GBK. Excel keeps numbers as numbers, so a long ID number
     typed as a number can be recognised (and refused) later."""
     raw = Path(source).read_bytes() if isinstance(source, str | Path) else source.read()
+    if not raw.strip():
+        raise ValidationError("the file is empty", source=name)
     if name.lower().endswith((".xlsx", ".xlsm")):
         try:
             return pd.read_excel(io.BytesIO(raw), header=None, dtype=object)
@@ -187,7 +190,21 @@ def guess_mapping(headers, kind: str) -> dict[str, str]:
 
 
 def load_mapping(path: str | Path) -> dict[str, str]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """A saved header mapping (JSON: file header -> column)."""
+    return mapping_from_bytes(Path(path).read_bytes(), Path(path).name)
+
+
+def mapping_from_bytes(raw: bytes, name: str) -> dict[str, str]:
+    """A header mapping from a JSON file's bytes; anything but an object of texts is
+    refused, naming the file."""
+    try:
+        mapping = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        mapping = None
+    if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise ValidationError("not a mapping file (JSON: file header -> column)", source=name)
+    return mapping
 
 
 def save_mapping(mapping: dict[str, str], path: str | Path) -> None:
@@ -248,6 +265,8 @@ def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | No
     body = cells.iloc[header + 1:].reset_index(drop=True)
     body.columns = headers
     body = body.dropna(how="all")
+    if body.empty:
+        raise ValidationError("the file has a header row but no data rows", source=name)
     mapping = dict(mapping) if mapping else guess_mapping(headers, kind)
     unknown = [h for h in mapping if h not in headers]
     if unknown:

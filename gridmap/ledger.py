@@ -4,9 +4,6 @@ only for a role allowed to see them; otherwise the household is known by its ali
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import pandas as pd
 
 from gridmap import schema
@@ -46,26 +43,3 @@ def ledger_sheets(households: pd.DataFrame, status: pd.DataFrame, grids: pd.Data
         sheets[label(tier, lang)] = part.rename(
             columns={c: t(f"ledger.col.{c}", lang) for c in part.columns})
     return sheets
-
-
-def write_xlsx(sheets: dict[str, pd.DataFrame], out: str | Path | io.BytesIO) -> None:
-    """The workbook: one sheet per entry, header bold and frozen, columns sized to fit."""
-    from openpyxl.styles import Font
-
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            sheet.freeze_panes = "A2"
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            for i, column in enumerate(frame.columns, start=1):
-                width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-                sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(
-                    4 + 1.6 * width, 60)
-
-
-def ledger_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    buffer = io.BytesIO()
-    write_xlsx(sheets, buffer)
-    return buffer.getvalue()

@@ -108,9 +108,10 @@ def chromium_page(*, width: int = 1400, height: int = 1000, block: bool = True):
             browser.close()
 
 
-def open_as(page, url: str, role: str = "admin", password: str | None = None) -> None:
+def open_as(page, url: str, role: str = "admin", password: str | None = None, *,
+            ready: str = '[data-testid="stMain"] h1') -> None:
     """Open ``url`` and log in there as the demo account of ``role`` (each page load is
-    a new session, so every ``goto`` logs in again)."""
+    a new session, so every ``goto`` logs in again); done when ``ready`` shows."""
     page.goto(url)
     english = "lang=en" in url
     page.get_by_role("textbox", name="User name" if english else "用户名").fill(role)
@@ -120,12 +121,14 @@ def open_as(page, url: str, role: str = "admin", password: str | None = None) ->
     page.wait_for_selector('[data-testid="stSidebar"] button:has-text("退出登录"), '
                            '[data-testid="stSidebar"] button:has-text("Log out")',
                            state="attached", timeout=60_000)
-    wait_for_app(page)
+    wait_for_app(page, selector=ready)
 
 
-def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has drawn the page and finished running the script."""
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
+def wait_for_app(page, timeout_ms: int = 60_000, *,
+                 selector: str = '[data-testid="stMain"] h1') -> None:
+    """Wait until Streamlit has drawn the page (``selector`` shows) and finished running
+    the script."""
+    page.wait_for_selector(selector, timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
     page.wait_for_timeout(300)

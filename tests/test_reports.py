@@ -7,7 +7,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gridmap import cli, ledger, snapshot
+from gridmap import cli, ledger, snapshot, spreadsheet
 from gridmap.coverage import household_status
 from gridmap.policy import Policy
 from gridmap.store import Area
@@ -26,7 +26,7 @@ def test_ledger_has_a_sheet_per_tier_with_chinese_headers(small_store):
     args = (households, status, small_store.read("grids"), small_store.read("workers"),
             small_store.read("assignments"), small_store.read("household_helpers"))
     workbook = openpyxl.load_workbook(io.BytesIO(
-        ledger.ledger_bytes(ledger.ledger_sheets(*args, personal=False))))
+        spreadsheet.xlsx_bytes(ledger.ledger_sheets(*args, personal=False))))
     assert workbook.sheetnames == ["红色", "橙色", "黄色", "绿色"]
     headers = [c.value for c in workbook["红色"][1]]
     assert headers == ["代号", "救助类别", "颜色等级", "所属网格", "最近走访", "应访日期",
@@ -40,7 +40,7 @@ def test_ledger_has_a_sheet_per_tier_with_chinese_headers(small_store):
     assert not any(n in text for n in households["head_name"])
     assert not any(n in text for n in households["id_number"])
     full = openpyxl.load_workbook(io.BytesIO(
-        ledger.ledger_bytes(ledger.ledger_sheets(*args, personal=True))))
+        spreadsheet.xlsx_bytes(ledger.ledger_sheets(*args, personal=True))))
     assert [c.value for c in full["绿色"][1]][-4:] == ["户主姓名", "身份证号", "联系电话", "住址"]
 
 
