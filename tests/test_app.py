@@ -6,10 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["app_pages/overview.py", "app_pages/map.py", "app_pages/coverage.py",
-         "app_pages/hotspots.py", "app_pages/cases.py", "app_pages/needs.py",
-         "app_pages/assessment.py", "app_pages/workload.py", "app_pages/screen.py",
-         "app_pages/admin.py", "app_pages/import.py"]
+PAGES = ["pages/overview.py", "pages/map.py", "pages/coverage.py",
+         "pages/hotspots.py", "pages/cases.py", "pages/needs.py",
+         "pages/assessment.py", "pages/workload.py", "pages/screen.py",
+         "pages/admin.py", "pages/import.py"]
 
 
 def as_user(at: AppTest, role: str = "admin", **fields) -> AppTest:
@@ -98,12 +98,12 @@ def test_every_page_runs(page, app):
 
 def test_first_run_builds_the_demo_store(tmp_path, monkeypatch):
     import gridmap.demo
-    from app_pages import _common
+    from pages.shared import common
 
     path = tmp_path / "fresh.gpkg"
     monkeypatch.setenv("GRIDMAP_STORE", str(path))
     small = gridmap.demo.build_demo
-    monkeypatch.setattr(_common, "build_demo", lambda scale, **kw: small("small", **kw))
+    monkeypatch.setattr(common, "build_demo", lambda scale, **kw: small("small", **kw))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     assert not at.exception
@@ -125,7 +125,7 @@ def test_map_page_draws_the_selection(app, small_store, monkeypatch):
     fake = _fake_st_folium(None)
     monkeypatch.setattr(streamlit_folium, "st_folium", fake)
     app.query_params["ind"] = "overdue"
-    app.switch_page("app_pages/map.py").run()
+    app.switch_page("pages/map.py").run()
     assert not app.exception
     assert fake.calls == 1 and "units_layer_" in fake.html and "points_layer_" in fake.html
     assert app.title[0].value == "网格地图"
@@ -138,7 +138,7 @@ def test_clicking_a_grid_drills_down_one_level(app, small_store, monkeypatch):
     from gridmap.store import Area
     grid = small_store.read("grids").iloc[7]
     monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(grid["grid_id"]))
-    app.switch_page("app_pages/map.py").run()
+    app.switch_page("pages/map.py").run()
     assert not app.exception
     assert app.session_state["gridmap.area"] == Area("district", grid["district_id"])
 
@@ -148,7 +148,7 @@ def test_grid_level_shows_the_side_panel_without_names(app, small_store, monkeyp
     monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(None))
     grid = small_store.read("grids").iloc[3]
     app.query_params["area"] = f"grid:{grid['grid_id']}"
-    app.switch_page("app_pages/map.py").run()
+    app.switch_page("pages/map.py").run()
     assert not app.exception
     tables = [df.value for df in app.dataframe]
     hh = small_store.read("households")
@@ -170,7 +170,7 @@ def _coverage_of_first_grid(app, store, monkeypatch):
     _no_map(monkeypatch)
     households = store.read("households")
     app.query_params["area"] = f"grid:{households['grid_id'].iloc[0]}"
-    app.switch_page("app_pages/coverage.py").run()
+    app.switch_page("pages/coverage.py").run()
     return households
 
 
@@ -182,7 +182,7 @@ def test_coverage_page_figures_equal_the_cli_report(app, small_store, monkeypatc
     _no_map(monkeypatch)
     street = small_store.read("areas").query("level == 'street'").iloc[1]
     app.query_params["area"] = f"street:{street['area_id']}"
-    app.switch_page("app_pages/coverage.py").run()
+    app.switch_page("pages/coverage.py").run()
     assert not app.exception
     table = coverage_table(small_store.read("households"), small_store.read("visits"),
                            small_store.read("grids"), small_store.read("areas"), load_policy(),
@@ -250,7 +250,7 @@ def test_a_failed_save_shows_an_error_and_changes_nothing(app, small_store, monk
 
 def test_overdue_list_shows_warning_levels(app, small_store, monkeypatch):
     _no_map(monkeypatch)
-    app.switch_page("app_pages/coverage.py").run()
+    app.switch_page("pages/coverage.py").run()
     table = next(df.value for df in app.dataframe if "预警等级" in df.value.columns)
     assert set(table["预警等级"]) <= {0, 1, 2, 3} and len(table) > 0
 
@@ -260,7 +260,7 @@ def test_hotspot_methods_run(app, small_store, monkeypatch, method):
     import streamlit_folium
     fake = _fake_st_folium(None)
     monkeypatch.setattr(streamlit_folium, "st_folium", fake)
-    app.switch_page("app_pages/hotspots.py").run()
+    app.switch_page("pages/hotspots.py").run()
     next(box for box in app.selectbox if box.label == "方法").select(method).run()
     assert not app.exception
     assert fake.calls >= 1 and "units_layer_" in fake.html
@@ -274,7 +274,7 @@ def _widget(widgets, text):
 def _case_page(app, small_store, case_id):
     app.query_params["case"] = case_id
     app.run()
-    app.switch_page("app_pages/cases.py").run()
+    app.switch_page("pages/cases.py").run()
     assert not app.exception
 
 
@@ -323,7 +323,7 @@ def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
 def test_reporting_a_case_for_someone_not_yet_registered(app, small_store):
     app.query_params["view"] = "report"
     app.run()
-    app.switch_page("app_pages/cases.py").run()
+    app.switch_page("pages/cases.py").run()
     app.radio(key="gridmap.report.kind").set_value("new").run()
     grid = app.selectbox(key="gridmap.report.grid").value
     _widget(app.text_input, "户主姓名").input("<b>王五</b>")
@@ -343,7 +343,7 @@ def test_a_helper_claims_a_need(app, small_store):
     need = needs[needs["stage"] == "posted"].iloc[0]
     app.query_params["need"] = need["need_id"]
     app.run()
-    app.switch_page("app_pages/needs.py").run()
+    app.switch_page("pages/needs.py").run()
     assert not app.exception
     _widget(app.text_input, "认领人").input("爱心企业甲")
     _widget(app.selectbox, "认领方类型").set_value("organisation")
@@ -364,7 +364,7 @@ def test_assessment_views_run(app, small_store, view):
     from gridmap import assessment
     app.query_params["view"] = view
     app.run()
-    app.switch_page("app_pages/assessment.py").run()
+    app.switch_page("pages/assessment.py").run()
     assert not app.exception
     if view == "mismatch":
         n = len(assessment.mismatches(small_store.read("assessments"),
@@ -374,7 +374,7 @@ def test_assessment_views_run(app, small_store, view):
 
 def test_the_assessment_form_scores_as_it_is_filled_in_and_saves(app, small_store):
     app.run()
-    app.switch_page("app_pages/assessment.py").run()
+    app.switch_page("pages/assessment.py").run()
     before = float(app.metric[0].value)
     app.checkbox(key="gridmap.assess.accident").check().run()
     assert float(app.metric[0].value) == pytest.approx(before + 4, abs=0.01)
@@ -390,7 +390,7 @@ def test_workload_rebalance_is_proposed_and_accepted(app, small_store):
     app.query_params["area"] = f"community:{community}"
     app.query_params["view"] = "rebalance"
     app.run()
-    app.switch_page("app_pages/workload.py").run()
+    app.switch_page("pages/workload.py").run()
     assert not app.exception
     _widget(app.button, "生成调配方案").click().run()
     assert not app.exception
@@ -417,7 +417,7 @@ def test_a_screen_token_opens_the_screen_and_nothing_else(app, small_store):
     assert "社会救助主动发现" in html_text and "gm-fig" in html_text
     assert not app.sidebar.selectbox  # no area selector, no language switch
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        app.switch_page("app_pages/map.py")  # no other page is in a screen's navigation
+        app.switch_page("pages/map.py")  # no other page is in a screen's navigation
     small_store.revoke_token("lobby")
     app.run()
     assert any("令牌无效" in e.value for e in app.error)
@@ -433,7 +433,7 @@ def test_a_wrong_token_shows_nothing(app):
 def test_an_admin_creates_and_revokes_a_screen_token(app, small_store):
     from gridmap.access import role_for_token
     app.run()
-    app.switch_page("app_pages/admin.py").run()
+    app.switch_page("pages/admin.py").run()
     _widget(app.text_input, "大屏名称").input("服务中心")
     app.button[0].click().run()  # the form's submit button
     assert not app.exception
@@ -480,10 +480,10 @@ def test_a_worker_sees_only_their_grid_whatever_the_url_asks(small_store, monkey
     grids_total = next(m.value for m in at.metric if m.label == "合计")
     assert grids_total in ("0", "1")  # their own grid at most, never the other
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("app_pages/workload.py")  # not a worker's page
+        at.switch_page("pages/workload.py")  # not a worker's page
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("app_pages/admin.py")
-    at.switch_page("app_pages/coverage.py").run()
+        at.switch_page("pages/admin.py")
+    at.switch_page("pages/coverage.py").run()
     assert not at.exception
     shown = " ".join(str(df.value.to_csv()) for df in at.dataframe)
     outsiders = hh.loc[~hh["household_id"].isin(mine), "alias"]
@@ -516,7 +516,7 @@ def test_every_page_a_role_may_open_runs_for_it(small_store, monkeypatch, role):
         at = _fresh(small_store, monkeypatch)
         as_user(at, role, scope=p.scope, worker_id=p.worker_id)
         at.run()
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (role, page, at.exception)
 
 
@@ -531,7 +531,7 @@ def test_a_role_sees_only_the_forms_it_may_use(small_store, monkeypatch):
         for key, value in query.items():
             at.query_params[key] = value
         at.run()
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert not at.exception
         return at
 
@@ -554,7 +554,7 @@ def test_a_role_sees_only_the_forms_it_may_use(small_store, monkeypatch):
 def test_a_helper_sees_where_each_need_is_but_not_who(small_store, monkeypatch):
     at = as_user(_fresh(small_store, monkeypatch), "helper")
     at.run()
-    at.switch_page("app_pages/needs.py").run()
+    at.switch_page("pages/needs.py").run()
     assert not at.exception
     board = at.dataframe[0].value
     communities = set(small_store.read("areas").query("level == 'community'")["name"])

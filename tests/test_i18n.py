@@ -28,7 +28,7 @@ def test_chinese_by_default_english_on_request():
 def test_every_key_used_in_the_app_exists():
     import pathlib
     used = set()
-    for path in [pathlib.Path("app.py"), *pathlib.Path("app_pages").glob("*.py")]:
+    for path in [pathlib.Path("app.py"), *pathlib.Path("pages").rglob("*.py")]:
         used |= set(re.findall(r'\bt\(\s*f?"([\w.]+)"', path.read_text(encoding="utf-8")))
     used = {k for k in used if not k.endswith(".")}  # prefixes of keys built at run time
     assert used, "no keys found: the pattern is wrong"

@@ -126,7 +126,7 @@ def test_no_page_hands_data_to_markdown_unescaped(hostile_store, monkeypatch, ro
         for key, value in query.items():
             at.query_params[key] = value
         at.run()
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         texts = _markdown_texts(at._tree)
         checked += len(texts)
@@ -219,7 +219,7 @@ def test_an_upload_name_is_a_label_and_never_a_path(small_store, monkeypatch, tm
     for name in names:
         at = as_user(AppTest.from_file(str(APP), default_timeout=60))
         at.run()
-        at.switch_page("app_pages/import.py").run()
+        at.switch_page("pages/import.py").run()
         at.file_uploader[0].set_value((name, _ledger_csv(small_store), "text/csv"))
         at.run()
         assert not at.exception
@@ -247,7 +247,7 @@ def test_a_boundary_upload_is_written_under_a_generated_name(small_store, monkey
     target.mkdir()
     at = as_user(AppTest.from_file(str(APP), default_timeout=60))
     at.run()
-    at.switch_page("app_pages/import.py").run()
+    at.switch_page("pages/import.py").run()
     at.selectbox[0 if at.selectbox[0].options else 1].set_value("grids").run()
     at.file_uploader[0].set_value((f"../../../..{target}/g.geojson", raw,
                                    "application/geo+json"))
@@ -286,7 +286,7 @@ def test_an_empty_file_is_refused_on_the_page_in_chinese(small_store, monkeypatc
     monkeypatch.setenv("GRIDMAP_STORE", str(small_store.path))
     at = as_user(AppTest.from_file(str(APP), default_timeout=60))
     at.run()
-    at.switch_page("app_pages/import.py").run()
+    at.switch_page("pages/import.py").run()
     at.file_uploader[0].set_value(("名单.csv", b"", "text/csv"))
     at.run()
     assert [_unescape(e.value) for e in at.error] == ["文件 名单.csv：文件是空的"]

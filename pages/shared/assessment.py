@@ -8,13 +8,13 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from app_pages import _common as ui
-from app_pages._forms import household_staff, pick_household
 from gridmap import assessment, stages, survey
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.reasons import reason_text
 from gridmap.sanitize import display_name, plain
+from pages.shared import common as ui
+from pages.shared.forms import household_staff, pick_household
 
 
 @st.cache_resource

@@ -1,11 +1,14 @@
 """Logging in: the login form, sign-in through an identity provider, device tokens and
-the account box. Who is logged in is ``_common.principal``, which every page uses."""
+the account box. Who is logged in is ``common.principal``, which every page uses."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import (
+from gridmap.access import Principal
+from gridmap.i18n import label, t
+from gridmap.sanitize import plain
+from pages.shared.common import (
     EXPIRED_KEY,
     TOKEN_KEY,
     log_in,
@@ -14,9 +17,6 @@ from app_pages._common import (
     principal,
     raw_store,
 )
-from gridmap.access import Principal
-from gridmap.i18n import label, t
-from gridmap.sanitize import plain
 
 
 def token_role(token: str | None) -> str | None:

@@ -9,12 +9,12 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from app_pages import _common as ui
-from app_pages._forms import grid_staff, household_staff, pick_household
 from gridmap import schema, stages
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.sanitize import plain
+from pages.shared import common as ui
+from pages.shared.forms import grid_staff, household_staff, pick_household
 
 FLASH_KEY = "gridmap.casework.flash"
 

@@ -1,17 +1,21 @@
 """Workload: who carries too much, and a better assignment the chief can accept."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import _common as ui
-from app_pages import _forms as forms
 from gridmap import mapview, rebalance, schema, workload
 from gridmap._errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.style import WORKLOAD_COLORS
 from gridmap.webmap import build_map, tiles_from_env
+from pages.shared import common as ui
+from pages.shared import forms as forms
 
 PROPOSAL_KEY = "gridmap.workload.proposal"
 TIME_LIMIT = {"community": 2.0, "chief": 2.0, "street": 10.0}

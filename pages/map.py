@@ -1,14 +1,18 @@
 """The map: grids coloured by an indicator, households by tier, drill-down by click."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import _common as ui
-from app_pages import _forms as forms
 from gridmap import mapview, schema
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS
 from gridmap.webmap import tiles_from_env
+from pages.shared import common as ui
+from pages.shared import forms as forms
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("map.title", lang))

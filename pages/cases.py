@@ -1,17 +1,21 @@
 """The closed loop: discovered difficulties from report to follow-up (/cases)."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 from datetime import timedelta
 
 import altair as alt
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import _casework as cw
-from app_pages import _common as ui
-from app_pages._forms import downloads
 from gridmap import casework, mapview
 from gridmap.i18n import label, t
 from gridmap.webmap import build_map, tiles_from_env
+from pages.shared import casework as cw
+from pages.shared import common as ui
+from pages.shared.forms import downloads
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("cases.title", lang))

@@ -1,14 +1,18 @@
 """Overview: grids, households by tier, workers and recent visits for the chosen area."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import _common as ui
 from gridmap.i18n import label, t
 from gridmap.sanitize import plain
 from gridmap.style import TIER_COLORS
 from gridmap.summary import overview
+from pages.shared import common as ui
 
 lang, area = ui.lang(), ui.current_area()
 as_of = ui.today()
@@ -47,7 +51,7 @@ c3.metric(t("needs.waiting", lang), f"{int((needs['stage'] == 'posted').sum()):,
 posted = len(needs)
 c4.metric(t("needs.match_rate", lang),
           f"{100 * needs['claimed_at'].notna().sum() / posted:.1f}%" if posted else "—")
-st.page_link("app_pages/cases.py", label=t("overview.to_cases", lang),
+st.page_link("pages/cases.py", label=t("overview.to_cases", lang),
              icon=":material/arrow_forward:")
 
 st.subheader(t("overview.tier_chart", lang))

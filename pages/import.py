@@ -1,5 +1,9 @@
 """Import: boundaries and ledgers from files, checked row by row, all or nothing, undoable."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import io
 import json
 import tempfile
@@ -8,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages import _common as ui
 from gridmap import boundaries, importing
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
 from gridmap.reasons import reason_text
 from gridmap.sanitize import display_name, plain, upload_suffix
+from pages.shared import common as ui
 
 lang = ui.lang()
 st.title(t("import.title", lang))

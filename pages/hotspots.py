@@ -1,16 +1,20 @@
 """Hotspots: where need clusters (Getis-Ord Gi*, local Moran's I) on the grid map."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 from datetime import timedelta
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import _common as ui
-from app_pages._forms import downloads
 from gridmap import casework, hexbins, hotspots, mapview
 from gridmap.i18n import label, t
 from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
 from gridmap.webmap import build_map, tiles_from_env
+from pages.shared import common as ui
+from pages.shared.forms import downloads
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("hotspots.title", lang))

@@ -8,13 +8,13 @@ from datetime import date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import labelled, policy, read, show_error, store
 from gridmap import schema, spreadsheet
 from gridmap._errors import GridmapError
 from gridmap.coverage import household_status
 from gridmap.i18n import label, t
 from gridmap.sanitize import download_name, plain
 from gridmap.store import Area
+from pages.shared.common import labelled, policy, read, show_error, store
 
 
 def downloads(table: pd.DataFrame, name: str, language: str) -> None:

@@ -1,14 +1,18 @@
 """Multidimensional assessment (/assessment): score a household, score a survey file,
 review households whose tier disagrees with their score, and area profiles."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import streamlit as st
 
-from app_pages import _assessment as ax
-from app_pages import _common as ui
-from app_pages import _forms as forms
 from gridmap import assessment
 from gridmap.coverage import area_keys
 from gridmap.i18n import label, t
+from pages.shared import assessment as ax
+from pages.shared import common as ui
+from pages.shared import forms as forms
 
 lang, area = ui.lang(), ui.current_area()
 st.title(t("assess.title", lang))

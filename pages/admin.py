@@ -1,12 +1,16 @@
 """Administration: device tokens for presentation screens."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import streamlit as st
 
-from app_pages import _common as ui
-from app_pages._forms import downloads
 from gridmap._errors import GridmapError
 from gridmap.i18n import t
 from gridmap.sanitize import plain
+from pages.shared import common as ui
+from pages.shared.forms import downloads
 
 lang = ui.lang()
 st.title(t("admin.title", lang))

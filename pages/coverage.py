@@ -1,5 +1,9 @@
 """Coverage: who is overdue, how coverage moves, and the visit log (logging visits and tiers)."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 from datetime import timedelta
 
 import altair as alt
@@ -7,12 +11,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import _common as ui
-from app_pages import _forms as forms
 from gridmap import coverage, schema
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
 from gridmap.webmap import tiles_from_env
+from pages.shared import common as ui
+from pages.shared import forms as forms
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 policy = ui.policy()

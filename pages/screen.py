@@ -5,14 +5,18 @@ A screen opened with ``?token=`` re-checks its token on every refresh, so revoki
 it ends the session at the next refresh.
 """
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 from datetime import datetime, timedelta
 
 import streamlit as st
 
-from app_pages import _common as ui
-from app_pages import _login as login
-from app_pages import _screen as screen
 from gridmap.i18n import t
+from pages.shared import common as ui
+from pages.shared import login as login
+from pages.shared import screen as screen
 
 
 def _seconds(param: str, default: int) -> timedelta:

@@ -12,10 +12,10 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from app_pages import _common as ui
-from app_pages._common import CACHE_TTL
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
+from pages.shared import common as ui
+from pages.shared.common import CACHE_TTL
 
 VIEWS = ("map", "coverage", "hot_list", "funnel")
 

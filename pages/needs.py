@@ -1,12 +1,16 @@
 """Needs (微心愿 / 红哨子): post a household's need, helpers claim and deliver (/needs)."""
 
+from pages.shared.shell import enter
+
+enter()  # started alone (the first request after a start): the shell runs this page
+
 import streamlit as st
 
-from app_pages import _casework as cw
-from app_pages import _common as ui
-from app_pages._forms import downloads
 from gridmap import casework, schema
 from gridmap.i18n import label, t
+from pages.shared import casework as cw
+from pages.shared import common as ui
+from pages.shared.forms import downloads
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("needs.title", lang))

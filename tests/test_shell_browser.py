@@ -1,0 +1,59 @@
+"""The very first request after a server start, with ``pages/`` beside ``app.py``:
+Streamlit's legacy multipage mode starts the page by itself, and the page hands over
+to the shell (``pages/shared/shell.py``). Each test starts its own server."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from gridmap.store import open_store
+
+from .browser import (
+    chromium_page,
+    map_frame,
+    require_chromium,
+    streamlit_server,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def fresh_store(_small_store_template, tmp_path):
+    require_chromium()
+    path = tmp_path / "small.gpkg"
+    shutil.copyfile(_small_store_template, path)
+    return path
+
+
+def test_the_first_request_to_a_page_gets_the_shell_and_its_login_works(fresh_store):
+    with streamlit_server(fresh_store) as url, chromium_page() as (page, attempted):
+        page.goto(url + "/map")  # the first request this server sees
+        page.get_by_role("heading", name="登录").wait_for()
+        sidebar = page.get_by_test_id("stSidebar")
+        assert sidebar.get_by_text("English").is_visible()  # the shell's language switch
+        assert page.get_by_test_id("stSidebarNav").count() == 0  # no legacy page list
+        # The login form of that first page works on the first click.
+        page.get_by_role("textbox", name="用户名").fill("admin")
+        page.get_by_role("textbox", name="密码").fill("demo-admin")
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.get_by_role("heading", name="网格地图").wait_for(timeout=30_000)
+        wait_for_app(page)
+        map_frame(page)
+        nav = page.get_by_test_id("stSidebarNav")
+        assert nav.get_by_text("走访覆盖").is_visible() and nav.get_by_text("数据导入").is_visible()
+        assert "/map" in page.url and attempted == []
+
+
+def test_the_first_request_to_a_screen_gets_the_kiosk(fresh_store):
+    token = open_store(fresh_store).create_token("lobby", "screen")
+    with streamlit_server(fresh_store) as url, chromium_page(width=1920, height=1080) as (
+            page, attempted):
+        page.goto(f"{url}/screen?token={token}")  # the first request this server sees
+        page.locator(".gm-title").wait_for(timeout=60_000)
+        assert page.get_by_test_id("stSidebarNav").count() == 0
+        assert page.get_by_role("heading", name="登录").count() == 0
+        assert attempted == []
