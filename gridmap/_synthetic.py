@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gridmap.aliases import aliases as aliases  # re-exported for the demo
+
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
                 "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江"
                 "尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
@@ -13,8 +15,6 @@ SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
 _SURNAME_WEIGHTS = 1.0 / np.arange(1, len(SURNAMES) + 1) ** 0.8
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂建华文玉志春梅海燕国庆红德"
              "凤永琴云莉俊峰林斌宇浩凯鹏辉婷雪慧颖佳欣晨思瑶子轩雨涵")
-ALIAS_WORDS = list("松柏竹梅兰菊荷桂杉桐槐柳枫榆樟桃李杏梨枣橙橘柚")
-ALIAS_WORDS2 = list("园苑庭轩阁舍居坊巷里")
 ROADS = ["解放路", "中山路", "学府路", "长江路", "南徐大道", "古城路", "新民路", "健康路",
          "东吴路", "丁卯桥路", "檀山路", "黄山路", "金润大道", "新村路", "人民路", "建设路"]
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -60,16 +60,6 @@ def phones(rng: np.random.Generator, n: int) -> np.ndarray:
     prefix = rng.choice(["13", "15", "17", "18", "19"], n)
     rest = rng.integers(0, 10**9, n)
     return (pd.Series(prefix) + pd.Series(rest).astype(str).str.zfill(9)).to_numpy(dtype=object)
-
-
-def aliases(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Unique pseudonyms like ``松园-0427``: safe to show, meaningless outside gridmap."""
-    words = np.char.add(np.array(ALIAS_WORDS)[rng.integers(0, len(ALIAS_WORDS), n)],
-                        np.array(ALIAS_WORDS2)[rng.integers(0, len(ALIAS_WORDS2), n)])
-    numbers = rng.permutation(max(n, 10_000))[:n] if n <= 10_000 else np.arange(n)
-    width = max(4, len(str(n)))
-    return (pd.Series(words) + "-" + pd.Series(numbers).astype(str).str.zfill(width)
-            ).to_numpy(dtype=object)
 
 
 def addresses(rng: np.random.Generator, places: np.ndarray) -> np.ndarray:

@@ -23,13 +23,16 @@ import shapely
 
 from gridmap import coords, schema
 from gridmap._errors import ValidationError
-from gridmap.importing import Prepared, _header_key, _problem
+from gridmap.importing import Prepared, header_key, note_problem
 
 BOUNDARY_KINDS = ("areas", "grids")
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 HEADERS = {
-    "areas": {"area_id": ("编码", "区划代码", "代码", "area_id", "code", "id"),
-              "name": ("名称", "name"),
+    # China's land-survey and administrative data name them XZQDM/XZQMC (行政区代码/名称)
+    # and ZLDWDM/ZLDWMC (坐落单位代码/名称).
+    "areas": {"area_id": ("编码", "区划代码", "代码", "行政区代码", "坐落单位代码", "XZQDM",
+                          "ZLDWDM", "area_id", "code", "id"),
+              "name": ("名称", "行政区名称", "坐落单位名称", "XZQMC", "ZLDWMC", "name"),
               "parent_id": ("上级编码", "所属上级", "parent_id", "parent")},
     "grids": {"grid_id": ("网格编码", "网格编号", "编码", "grid_id", "code", "id"),
               "name": ("网格名称", "名称", "name"),
@@ -105,7 +108,7 @@ def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, prepared: Prepared) -> g
 def _unswap(frame: gpd.GeoDataFrame, prepared: Prepared) -> gpd.GeoDataFrame:
     minx, miny, maxx, maxy = frame.total_bounds
     if minx >= 3 and maxx <= 54 and miny >= 73 and maxy <= 136:  # China, axes swapped
-        _problem(prepared, 0, "geometry", "longitude and latitude were swapped; put right",
+        note_problem(prepared, 0, "geometry", "longitude and latitude were swapped; put right",
                  warning=True)
         return frame.set_geometry(shapely.transform(frame.geometry.values,
                                                     lambda xy: xy[:, ::-1]))
@@ -127,10 +130,10 @@ def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None 
     frame, used = read_file(path, encoding=encoding, name=name)
     headers = [c for c in frame.columns if c != "geometry"]
     if mapping is None:
-        known = {_header_key(n): col for col, names in HEADERS[kind].items() for n in names}
+        known = {header_key(n): col for col, names in HEADERS[kind].items() for n in names}
         mapping = {}
         for h in headers:
-            column = known.get(_header_key(h))
+            column = known.get(header_key(h))
             if column and column not in mapping.values():
                 mapping[h] = column
     if frame.empty:
@@ -153,10 +156,10 @@ def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None 
     bad = set()
     for n, geometry in zip(rows["_row"], rows.geometry, strict=True):
         if geometry is None or geometry.is_empty:
-            _problem(prepared, n, "geometry", "empty")
+            note_problem(prepared, n, "geometry", "empty")
             bad.add(n)
         elif not geometry.is_valid:
-            _problem(prepared, n, "geometry", f"invalid ({shapely.is_valid_reason(geometry)}); "
+            note_problem(prepared, n, "geometry", f"invalid ({shapely.is_valid_reason(geometry)}); "
                      "repaired with make_valid", warning=True)
     rows["geometry"] = [shapely.make_valid(g) if g is not None and not g.is_valid else g
                         for g in rows.geometry]
@@ -164,10 +167,10 @@ def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None 
     first = {}
     for n, value in zip(rows["_row"], rows[key], strict=True):
         if not value:
-            _problem(prepared, n, key, "empty")
+            note_problem(prepared, n, key, "empty")
             bad.add(n)
         elif value in first:
-            _problem(prepared, n, key, f"{value!r} repeats feature {first[value]}")
+            note_problem(prepared, n, key, f"{value!r} repeats feature {first[value]}")
             bad.add(n)
         else:
             first[value] = n
@@ -204,10 +207,10 @@ def _areas(rows, prepared, areas, level, bad) -> None:
         for n, parent, geometry in zip(rows["_row"], rows["parent_id"], rows.geometry,
                                        strict=True):
             if parent not in parents.index:
-                _problem(prepared, n, "parent_id", f"unknown {parent_level} {parent!r}")
+                note_problem(prepared, n, "parent_id", f"unknown {parent_level} {parent!r}")
                 bad.add(n)
             elif geometry is not None and _outside(geometry, parents.geometry[parent]):
-                _problem(prepared, n, "geometry", f"lies mostly outside its {parent_level} "
+                note_problem(prepared, n, "geometry", f"lies mostly outside its {parent_level} "
                          f"{parent}", warning=True)
     ok = rows[~rows["_row"].isin(bad)].copy()
     ok["level"] = level
@@ -222,21 +225,21 @@ def _grids(rows, prepared, areas, bad) -> None:
     streets = areas.set_index("area_id")["parent_id"]
     types = []
     for n, value in zip(rows["_row"], rows.get("grid_type", [None] * len(rows)), strict=True):
-        key = _header_key(value or "urban")
+        key = header_key(value or "urban")
         found = next((k for k, words in GRID_TYPE_WORDS.items()
-                      if key in {_header_key(w) for w in words}), None)
+                      if key in {header_key(w) for w in words}), None)
         if found is None:
-            _problem(prepared, n, "grid_type", f"{value!r} is not 城市/农村/专属")
+            note_problem(prepared, n, "grid_type", f"{value!r} is not 城市/农村/专属")
             bad.add(n)
         types.append(found)
     rows["grid_type"] = types
     for n, community, geometry in zip(rows["_row"], rows["community_id"], rows.geometry,
                                       strict=True):
         if community not in communities.index:
-            _problem(prepared, n, "community_id", f"unknown community {community!r}")
+            note_problem(prepared, n, "community_id", f"unknown community {community!r}")
             bad.add(n)
         elif geometry is not None and _outside(geometry, communities.geometry[community]):
-            _problem(prepared, n, "geometry", f"lies mostly outside its community {community}",
+            note_problem(prepared, n, "geometry", f"lies mostly outside its community {community}",
                      warning=True)
     ok = rows[~rows["_row"].isin(bad)].copy()
     # Overlaps between sibling grids, and gaps in each community's cover.
@@ -247,14 +250,14 @@ def _grids(rows, prepared, areas, bad) -> None:
             a, b = ok.geometry.iloc[i], ok.geometry.iloc[j]
             shared = shapely.intersection(a, b).area
             if shared > OVERLAP_SHARE * min(a.area, b.area):
-                _problem(prepared, ok["_row"].iloc[j], "geometry",
+                note_problem(prepared, ok["_row"].iloc[j], "geometry",
                          f"overlaps grid {ok['grid_id'].iloc[i]} by "
                          f"{shared / min(a.area, b.area):.0%}", warning=True)
     for community, part in ok.groupby("community_id"):
         shape = communities.geometry[community]
         gap = shapely.difference(shape, shapely.union_all(part.geometry.values)).area
         if gap > GAP_SHARE * shape.area:
-            _problem(prepared, int(part["_row"].iloc[0]), "geometry",
+            note_problem(prepared, int(part["_row"].iloc[0]), "geometry",
                      f"the grids leave {gap / shape.area:.0%} of community {community} "
                      "uncovered", warning=True)
     ok["street_id"] = ok["community_id"].map(streets)

@@ -8,13 +8,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from gridmap import casework, hotspots, schema
+from gridmap import hotspots, schema
 from gridmap._errors import GridmapError
-from gridmap.coverage import coverage_table, household_status
+from gridmap.coverage import household_status
 from gridmap.demo import SCALES, build_demo, default_as_of
-from gridmap.indicators import INDICATORS, grid_indicators
+from gridmap.indicators import INDICATORS
 from gridmap.mapview import SCHEMES
 from gridmap.policy import load_policy
+from gridmap.readmodel import ReadModel
 from gridmap.store import open_store
 
 log = logging.getLogger("gridmap")
@@ -67,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="last day of the visit history (default: yesterday)")
     _store_arg(p)
 
+    p = sub.add_parser("upgrade", help="bring a store made by an earlier gridmap up to this "
+                       "schema version (the app does it when it starts)")
+    _store_arg(p)
+
     p = sub.add_parser("info", help="row counts per layer and the store's meta data")
     _store_arg(p)
 
@@ -110,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = kinds.add_parser("hotspots", help="Getis-Ord Gi* hotspots per grid")
     p.add_argument("--indicator", required=True, choices=hotspots.INDICATORS)
     p.add_argument("--permutations", type=int, default=999)
-    p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--seed", type=int, default=None,
+                   help="the permutations' random seed (default: the policy's hotspots.seed)")
     p.add_argument("--fdr", action="store_true", help="false-discovery-rate correction")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -216,25 +222,19 @@ def _export(args) -> int:
             _audit_export(store, str(area), len(households), args.out)
         print(f"wrote {len(households)} households to {args.out}")
         return 0
-    from gridmap import mapview, snapshot
+    from gridmap import snapshot
     from gridmap.i18n import t
     fmt = Path(args.out).suffix.lstrip(".").lower()
     if fmt not in snapshot.FORMATS:
         raise GridmapError("--out must end in .png or .pdf")
     area = Area.parse(args.scope) if args.scope else None
-    households, visits, grids = store.read("households"), store.read("visits"), store.read("grids")
-    status = household_status(households, visits, policy, as_of=as_of)
-    open_cases = casework.open_cases_per_grid(store.read("cases"), households, grids, policy,
-                                              as_of=as_of)
-    view = mapview.build_view(
-        areas=store.read("areas"), grids=grids, households=households, status=status,
-        per_grid=grid_indicators(grids, households, status, policy, open_cases), area=area,
-        indicator=args.indicator, scheme=args.scheme, as_of=as_of.isoformat())
+    model = ReadModel(store, policy, as_of)
+    view = model.map_view(area, args.indicator, args.scheme)
     if area is None:
         place = t("overview.whole_city", args.lang)
     else:
         from gridmap import places
-        place = places.name_of(store.read("areas"), grids, area)
+        place = places.name_of(model.frame("areas"), model.frame("grids"), area)
     title = args.title or f"{place} · {t('indicator.' + args.indicator, args.lang)}"
     Path(args.out).write_bytes(snapshot.render(view, title=title, fmt=fmt, lang=args.lang))
     print(f"wrote {args.out}")
@@ -400,18 +400,24 @@ def _assess(args) -> int:
     return 0
 
 
-def _workload(store, households, visits, grids, policy, level: str, as_of):
-    from gridmap import workload
-    loads = workload.household_load(households, grids, visits, store.read("cases"), policy,
-                                    as_of=as_of)
-    table = workload.worker_table(store.read("workers"), store.read("assignments"),
-                                  store.read("household_helpers"), households, loads, grids,
-                                  policy)
-    if level != "worker":
-        return workload.summary(table, policy, level=level)
-    return table[["worker_id", "name", "kind", "capacity", "households", "visits_per_month",
-                  "load_minutes", "utilisation"]].round({"visits_per_month": 2,
-                                                         "load_minutes": 1, "utilisation": 4})
+def _report(model: ReadModel, args):
+    """The table of ``report KIND``: the read model's figure, as the CLI prints it."""
+    if args.report == "coverage":
+        return model.coverage_table(args.level)
+    if args.report == "cases":
+        return model.case_report(args.level)
+    if args.report == "needs":
+        return model.need_report(args.level)
+    if args.report == "workload":
+        if args.level != "worker":
+            return model.workload_summary(args.level)
+        return model.worker_loads()[[
+            "worker_id", "name", "kind", "capacity", "households", "visits_per_month",
+            "load_minutes", "utilisation"]].round({"visits_per_month": 2, "load_minutes": 1,
+                                                   "utilisation": 4})
+    result = model.hotspots(args.indicator, "gi", permutations=args.permutations, fdr=args.fdr,
+                            seed=args.seed)
+    return result.rename_axis("grid_id").reset_index()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -430,6 +436,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"built the {args.scale} demo (seed {args.seed}, as of {as_of}) "
                   f"into {store.url}: {len(frames['grids'])} grids, "
                   f"{len(frames['households'])} households, {len(frames['visits'])} visits")
+        elif args.command == "upgrade":
+            store = open_store(args.store)
+            done = store.upgrade()
+            for step in done:
+                print(f"upgraded to schema version {step}")
+            print(f"the store is at schema version {schema.SCHEMA_VERSION}"
+                  + ("" if done else " already"))
         elif args.command == "info":
             store = open_store(args.store)
             for layer, spec in schema.LAYERS.items():
@@ -452,32 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "schema":
             print(schema.schema_markdown())
         elif args.command == "report":
-            store = _open(args)
-            as_of = args.as_of or date.today()
-            households, visits = store.read("households"), store.read("visits")
-            grids, policy = store.read("grids"), load_policy()
-            if args.report == "coverage":
-                table = coverage_table(households, visits, grids, store.read("areas"), policy,
-                                       level=args.level, as_of=as_of)
-            elif args.report == "cases":
-                table = casework.case_report(store.read("cases"), households, grids,
-                                             store.read("areas"), policy, level=args.level,
-                                             as_of=as_of)
-            elif args.report == "needs":
-                table = casework.need_report(store.read("needs"), households, grids,
-                                             store.read("areas"), policy, level=args.level,
-                                             as_of=as_of)
-            elif args.report == "workload":
-                table = _workload(store, households, visits, grids, policy, args.level, as_of)
-            else:
-                status = household_status(households, visits, policy, as_of=as_of)
-                open_cases = casework.open_cases_per_grid(store.read("cases"), households,
-                                                          grids, policy, as_of=as_of)
-                per_grid = grid_indicators(grids, households, status, policy, open_cases)
-                table = hotspots.hotspot_table(
-                    args.indicator, grids, per_grid, households, visits, policy, as_of=as_of,
-                    permutations=args.permutations, seed=args.seed, fdr=args.fdr)
-            _write_table(table, args.format, args.out)
+            model = ReadModel(_open(args), load_policy(), args.as_of or date.today())
+            _write_table(_report(model, args), args.format, args.out)
     except (GridmapError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

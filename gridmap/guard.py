@@ -2,12 +2,14 @@
 for their role, every write checked and audited.
 
 Pages get a ``GuardedStore`` for the logged-in account, never the raw store, so what a
-role may see is decided here, whichever page (or URL, or export) asks.
+role may see is decided here, whichever page (or URL, or export) asks. What belongs to
+the principal's area is ``gridmap.store.membership``'s one definition (the store's SQL
+area filter uses the same). A write and its audit row are one transaction: both are
+written, or neither.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -15,12 +17,20 @@ import pandas as pd
 
 from gridmap import privacy, schema
 from gridmap._errors import GridmapError, NotFoundError
-from gridmap.access import FULL, MASKED, PERSONAL_COLUMNS, Principal, allowed_grids
-from gridmap.store import Area, Store
+from gridmap.access import FULL, MASKED, PERSONAL_COLUMNS, Principal
+from gridmap.store import (
+    Area,
+    Store,
+    accounts,
+    assessments,
+    assignments,
+    casework,
+    imports,
+    membership,
+    visits,
+)
 
 ADMIN_LAYERS = ("accounts", "audit", "login_failures", "tokens")
-_BY_HOUSEHOLD = ("household_helpers", "visits", "tier_changes", "cases", "needs",
-                 "assessments")
 
 
 class AccessDenied(GridmapError):
@@ -33,40 +43,24 @@ class GuardedStore(Store):
     def __init__(self, store: Store, principal: Principal) -> None:
         self.inner, self.principal = store, principal
         self.url = f"{store.url}#as={principal.key}"
-        self._memo: tuple[str, dict] | None = None
+        self._memo: tuple[str, membership.Reach] | None = None
 
     # -- what this principal covers ------------------------------------------------
-    def _scope(self) -> dict:
-        """Allowed grid, household, case and need ids (None = all), per store version."""
+    def reach(self) -> membership.Reach:
+        """The ids this principal covers (``membership.of_principal``), per version."""
         version = self.inner.version()
         if self._memo and self._memo[0] == version:
             return self._memo[1]
-        p, inner = self.principal, self.inner
-        grids = allowed_grids(p, inner.read("grids", columns=[
-            "grid_id", "community_id", "street_id", "district_id"]),
-            inner.read("workers"), inner.read("assignments"))
-        scope = {"grids": grids, "households": None, "cases": None, "needs": None}
-        if grids is not None:
-            households = inner.read("households", columns=["household_id", "grid_id"])
-            ids = set(households.loc[households["grid_id"].isin(grids), "household_id"])
-            if p.role in ("worker", "chief") and p.worker_id:  # individually assigned (帮包)
-                helpers = inner.read("household_helpers")
-                ids |= set(helpers.loc[helpers["worker_id"] == p.worker_id, "household_id"])
-            scope["households"] = ids
-            cases = inner.read("cases", columns=["case_id", "household_id"])
-            needs = inner.read("needs", columns=["need_id", "household_id"])
-            scope["cases"] = set(cases.loc[cases["household_id"].isin(ids), "case_id"])
-            scope["needs"] = set(needs.loc[needs["household_id"].isin(ids), "need_id"])
-        self._memo = (version, scope)
-        return scope
+        reach = membership.of_principal(
+            self.principal, lambda layer, columns: self.inner.read(layer, columns=columns))
+        self._memo = (version, reach)
+        return reach
 
     def covers_needs(self, households: pd.Series) -> pd.Series:
-        ids = self._scope()["households"]
-        return households.isin(ids) if ids is not None else pd.Series(True, households.index)
+        return self.reach().isin("households", households)
 
     def covers_household(self, household_id: str) -> bool:
-        ids = self._scope()["households"]
-        return ids is None or household_id in ids
+        return self.reach().covers("households", household_id)
 
     # -- reading -------------------------------------------------------------------
     def read(self, layer: str, *, area: Area | None = None,
@@ -76,31 +70,12 @@ class GuardedStore(Store):
             frame = schema.empty(layer)
             return frame[columns] if columns else frame
         frame = self.inner.read(layer, area=area)
-        scope = self._scope()
-        grids, households = scope["grids"], scope["households"]
         if p.role == "helper":
             frame = self._for_helper(layer, frame)
-        elif layer in ("grids", "assignments") and grids is not None:
-            frame = frame[frame["grid_id"].isin(grids)]
-        elif layer in ("households", *_BY_HOUSEHOLD) and households is not None:
-            frame = frame[frame["household_id"].isin(households)]
-        elif layer in ("case_events", "need_events") and households is not None:
-            kind = layer.split("_")[0]
-            frame = frame[frame[f"{kind}_id"].isin(scope[f"{kind}s"])]
-        elif layer == "areas" and grids is not None:
-            known = self.inner.read("grids").query("grid_id in @grids")
-            ids = set(known["district_id"]) | set(known["street_id"]) | set(
-                known["community_id"])
-            frame = frame[frame["area_id"].isin(ids)]
-        elif layer == "workers" and grids is not None:
-            assignments = self.inner.read("assignments")
-            helpers = self.inner.read("household_helpers")
-            ids = (set(assignments.loc[assignments["grid_id"].isin(grids), "worker_id"])
-                   | set(helpers.loc[helpers["household_id"].isin(households), "worker_id"])
-                   | {p.worker_id})
-            frame = frame[frame["worker_id"].isin(ids)]
         elif layer == "reassignments" and p.role not in ("admin", "chief"):
             frame = frame.iloc[0:0]
+        else:
+            frame = self.reach().rows(layer, frame)
         frame = self._mask(layer, frame)
         frame = frame.reset_index(drop=True)
         return frame[columns + (["geometry"] if "geometry" in frame and "geometry" not in
@@ -137,43 +112,55 @@ class GuardedStore(Store):
             blank["alias"] = ""
         return frame.assign(**blank)
 
-    # -- writing: checked, then audited ----------------------------------------------
+    # -- writing: checked, then written with its audit row in one transaction --------
     def _allow(self, write: str, household_id: str | None = None) -> None:
         if not self.principal.may(write):
             raise AccessDenied(f"{self.principal.role} may not {write.replace('_', ' ')}")
         if household_id is not None and not self.covers_household(household_id):
             raise AccessDenied(f"household {household_id} is outside your area")
 
+    def _audit_row(self, action: str, target: str | None = None, **detail) -> dict:
+        return accounts.audit_row(self.principal.username, self.principal.session, action,
+                                   target, **detail)
+
     def audit(self, action: str, target: str | None = None, **detail) -> None:
-        """Record who did what (views of details, exports of personal data, changes)."""
-        self.inner.append_audit([{
-            "at": pd.Timestamp.now().floor("s"), "username": self.principal.username,
-            "session": self.principal.session, "action": action, "target": target,
-            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail
-            else None}])
+        """Record who did what (views of details, exports of personal data)."""
+        with self.inner.transaction() as tx:
+            accounts.append_audit(tx, [self._audit_row(action, target, **detail)])
+
+    def _write(self, action: str, write, *args, target=None, detail=None, **kwargs):
+        """``write(tx, *args, **kwargs)`` and its audit row, in one transaction of the
+        inner store. ``target`` and ``detail`` make the row from the write's result."""
+        with self.inner.transaction() as tx:
+            result = write(tx, *args, **kwargs)
+            accounts.append_audit(tx, [self._audit_row(
+                action, target(result) if callable(target) else target,
+                **(detail(result) if detail else {}))])
+        return result
+
+    def transaction(self):
+        raise AccessDenied("writes go through the guard's checked methods")
 
     def append_visit(self, *, household_id: str, **fields) -> str:
         self._allow("append_visit", household_id)
-        visit_id = self.inner.append_visit(household_id=household_id, **fields)
-        self.audit("append_visit", household_id, visit_id=visit_id)
-        return visit_id
+        return self._write("append_visit", visits.append_visit, household_id=household_id,
+                           target=household_id, detail=lambda v: {"visit_id": v}, **fields)
 
     def change_tier(self, household_id: str, to_tier: str, **fields) -> None:
         self._allow("change_tier", household_id)
-        self.inner.change_tier(household_id, to_tier, **fields)
-        self.audit("change_tier", household_id, to_tier=to_tier)
+        self._write("change_tier", visits.change_tier, household_id, to_tier,
+                    target=household_id, detail=lambda _: {"to_tier": to_tier}, **fields)
 
     def report_case(self, *, household: Mapping | None = None, **fields) -> str:
         if household is not None:
             self._allow("report_case")
-            grids = self._scope()["grids"]
+            grids = self.reach()["grids"]
             if grids is not None and household.get("grid_id") not in grids:
                 raise AccessDenied(f"grid {household.get('grid_id')} is outside your area")
         else:
             self._allow("report_case", fields.get("household_id"))
-        case_id = self.inner.report_case(household=household, **fields)
-        self.audit("report_case", case_id)
-        return case_id
+        return self._write("report_case", casework.report_case, household=household,
+                           target=lambda case_id: case_id, **fields)
 
     def _case_household(self, case_id: str) -> str:
         cases = self.inner.read("cases", columns=["case_id", "household_id"])
@@ -184,14 +171,13 @@ class GuardedStore(Store):
 
     def advance_case(self, case_id: str, to_stage: str, **fields) -> None:
         self._allow("advance_case", self._case_household(case_id))
-        self.inner.advance_case(case_id, to_stage, **fields)
-        self.audit("advance_case", case_id, to_stage=to_stage)
+        self._write("advance_case", casework.advance_case, case_id, to_stage,
+                    target=case_id, detail=lambda _: {"to_stage": to_stage}, **fields)
 
     def post_need(self, **fields) -> str:
         self._allow("post_need", fields.get("household_id"))
-        need_id = self.inner.post_need(**fields)
-        self.audit("post_need", need_id)
-        return need_id
+        return self._write("post_need", casework.post_need, target=lambda need_id: need_id,
+                           **fields)
 
     def advance_need(self, need_id: str, to_stage: str, **fields) -> None:
         needs = self.inner.read("needs", columns=["need_id", "household_id", "stage"])
@@ -204,58 +190,54 @@ class GuardedStore(Store):
                 raise AccessDenied("a helper may claim a need, nothing more")
         else:
             self._allow("advance_need", found["household_id"].iloc[0])
-        self.inner.advance_need(need_id, to_stage, **fields)
-        self.audit("advance_need", need_id, to_stage=to_stage)
+        self._write("advance_need", casework.advance_need, need_id, to_stage,
+                    target=need_id, detail=lambda _: {"to_stage": to_stage}, **fields)
 
     def save_assessments(self, rows: pd.DataFrame) -> int:
         self._allow("save_assessments")
         outside = [h for h in rows["household_id"] if not self.covers_household(h)]
         if outside:
             raise AccessDenied(f"household {outside[0]} is outside your area")
-        n = self.inner.save_assessments(rows)
-        self.audit("save_assessments", None, households=len(rows))
-        return n
+        return self._write("save_assessments", assessments.save_assessments, rows,
+                           detail=lambda _: {"households": len(rows)})
 
     def reassign(self, moves: pd.DataFrame, *, scope: str, accepted_by: str,
                  accepted_at: datetime | None = None) -> int:
         self._allow("reassign")
-        grids = self._scope()["grids"]
+        grids = self.reach()["grids"]
         for move in moves.itertuples(index=False):
             inside = (move.id in grids if move.kind == "grid" and grids is not None
                       else move.kind == "grid" or self.covers_household(move.id))
             if not inside:
                 raise AccessDenied(f"{move.kind} {move.id} is outside your area")
-        n = self.inner.reassign(moves, scope=scope, accepted_by=accepted_by,
-                                accepted_at=accepted_at)
-        self.audit("reassign", scope, moves=n)
-        return n
+        return self._write("reassign", assignments.reassign, moves, scope=scope,
+                           accepted_by=accepted_by, accepted_at=accepted_at, target=scope,
+                           detail=lambda n: {"moves": n})
 
     def create_token(self, name: str, role: str) -> str:
         self._allow("create_token")
-        token = self.inner.create_token(name, role)
-        self.audit("create_token", name, role=role)
-        return token
+        return self._write("create_token", accounts.create_token, name, role, target=name,
+                           detail=lambda _: {"role": role})
 
     def revoke_token(self, name: str) -> None:
         self._allow("revoke_token")
-        self.inner.revoke_token(name)
-        self.audit("revoke_token", name)
+        self._write("revoke_token", accounts.revoke_token, name, target=name)
 
     def create_account(self, username: str, role: str, password: str, **fields) -> None:
         self._allow("create_account")
-        self.inner.create_account(username, role, password, **fields)
-        self.audit("create_account", username, role=role)
+        self._write("create_account", accounts.create_account, username, role, password,
+                    target=username, detail=lambda _: {"role": role}, **fields)
 
     def import_rows(self, frames, *, source: str, by: str, progress=None) -> str:
         self._allow("import_rows")
-        import_id = self.inner.import_rows(frames, source=source, by=by, progress=progress)
-        self.audit("import", import_id, file=source)
-        return import_id
+        prepared, current = imports.prepare(self.inner, frames)
+        return self._write("import", imports.import_rows, prepared, current, source=source,
+                           by=by, progress=progress, target=lambda import_id: import_id,
+                           detail=lambda _: {"file": source})
 
     def undo_import(self, import_id: str) -> None:
         self._allow("undo_import")
-        self.inner.undo_import(import_id)
-        self.audit("undo_import", import_id)
+        self._write("undo_import", imports.undo_import, import_id, target=import_id)
 
     def set_login_state(self, username: str, **fields) -> None:
         raise AccessDenied("login state is kept by the login itself")
@@ -269,6 +251,9 @@ class GuardedStore(Store):
 
     def init(self, frames=None, *, overwrite: bool = False) -> None:
         raise AccessDenied("only the command line may initialise a store")
+
+    def upgrade(self) -> list[str]:
+        raise AccessDenied("only the command line or the app's start may upgrade a store")
 
     def replace(self, frames) -> None:
         raise AccessDenied("only the command line may replace layers")

@@ -3,9 +3,10 @@
 - Neighbours are queen contiguity (grids sharing an edge or a corner); a grid
   with no neighbour (an island, e.g. a river islet) is joined to its nearest
   grid, so every grid is judged against some surroundings.
-- Inference is by conditional permutation with a fixed seed, so a run is
-  repeatable. Classes are Hot/Cold at 99/95/90 % confidence or Not significant,
-  optionally with a false-discovery-rate correction (esda.fdr).
+- Inference is by conditional permutation with a fixed seed (the policy's
+  ``hotspots.seed``), so a run is repeatable. Classes are Hot/Cold at 99/95/90 %
+  confidence or Not significant, optionally with a false-discovery-rate correction
+  (esda.fdr).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from libpysal.weights import KNN, Queen, W, attach_islands
 
-from gridmap.policy import Policy
+from gridmap.policy import DEFAULT_HOTSPOT_SEED
 from gridmap.privacy import suppress
 
 INDICATORS = ("red_orange", "red_orange_rate", "visits_required", "new_difficulties_30d",
@@ -77,8 +78,8 @@ def _significant(p: np.ndarray, alpha: float, fdr: bool) -> np.ndarray:
     return p <= threshold
 
 
-def gi_star(values: pd.Series, w: W, *, permutations: int = 999, seed: int = 12345,
-            fdr: bool = False) -> pd.DataFrame:
+def gi_star(values: pd.Series, w: W, *, permutations: int = 999,
+            seed: int = DEFAULT_HOTSPOT_SEED, fdr: bool = False) -> pd.DataFrame:
     """Getis-Ord Gi* per unit: ``value, gi_z, p_value, hotspot_class`` (index of ``values``).
 
     ``p_value`` is the pseudo p-value of the permutation test (esda's ``p_sim``,
@@ -101,8 +102,9 @@ def gi_star(values: pd.Series, w: W, *, permutations: int = 999, seed: int = 123
                         index=values.index)
 
 
-def local_moran(values: pd.Series, w: W, *, permutations: int = 999, seed: int = 12345,
-                alpha: float = 0.05, fdr: bool = False) -> pd.DataFrame:
+def local_moran(values: pd.Series, w: W, *, permutations: int = 999,
+                seed: int = DEFAULT_HOTSPOT_SEED, alpha: float = 0.05,
+                fdr: bool = False) -> pd.DataFrame:
     """Local Moran's I clusters: high_high, low_low, and the outliers high_low, low_high."""
     y = values.to_numpy(float)
     with warnings.catch_warnings():
@@ -129,17 +131,6 @@ def on_hexagons(result: pd.DataFrame, column: str, min_count: int) -> pd.DataFra
     return pd.DataFrame({"value": counts, column: result[column]}, index=result.index)
 
 
-def hotspot_table(name: str, grids: pd.DataFrame, per_grid: pd.DataFrame,
-                  households: pd.DataFrame, visits: pd.DataFrame, policy: Policy, *,
-                  as_of: date, permutations: int = 999, seed: int = 12345,
-                  fdr: bool = False) -> pd.DataFrame:
-    """One row per grid: ``grid_id, value, gi_z, p_value, hotspot_class`` (the CLI's table)."""
-    del policy  # indicators that need it (open cases' deadlines) are not built yet
-    values = indicator(name, grids, per_grid, households, visits, as_of=as_of)
-    table = gi_star(values, contiguity(grids), permutations=permutations, seed=seed, fdr=fdr)
-    return table.rename_axis("grid_id").reset_index()
-
-
 EMERGING_CLASSES = ("became_hot", "hotter", "no_rise")
 _HEAT = {"cold_99": -3, "cold_95": -2, "cold_90": -1, "not_significant": 0,
          "hot_90": 1, "hot_95": 2, "hot_99": 3}
@@ -158,7 +149,7 @@ def difficulties_between(grids: pd.DataFrame, households: pd.DataFrame,
 
 
 def emerging(before: pd.Series, after: pd.Series, w: W, *, permutations: int = 999,
-             seed: int = 12345, fdr: bool = False) -> pd.DataFrame:
+             seed: int = DEFAULT_HOTSPOT_SEED, fdr: bool = False) -> pd.DataFrame:
     """Gi* classes in two periods and whether each grid's class rose.
 
     ``became_hot``: now a hotspot and not before; ``hotter``: a stronger class than

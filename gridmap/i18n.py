@@ -666,7 +666,37 @@ LABELS: dict[str, tuple[str, str]] = {
     "delivered": ("已送达", "Delivered"), "confirmed": ("已确认", "Confirmed"),
     "organisation": ("爱心单位", "Organisation"), "party_member": ("党员", "Party member"),
     "difficulty": ("新发现困难", "New difficulty"), "need": ("微心愿", "Need"),
+    # Chinese data vocabulary (schema.CATEGORIES, CASE_CATEGORIES, ASSISTANCE,
+    # NEED_CATEGORIES): stored in Chinese, named in English in the English UI.
+    "低保": ("低保", "Minimum living allowance"), "特困": ("特困", "Extreme poverty"),
+    "低保边缘": ("低保边缘", "Near the allowance line"),
+    "支出型困难": ("支出型困难", "Hardship from expenses"),
+    "困境儿童": ("困境儿童", "Children in difficulty"), "孤儿": ("孤儿", "Orphan"),
+    "事实无人抚养": ("事实无人抚养", "Child without a de-facto carer"),
+    "重病重残": ("重病重残", "Severe illness or disability"),
+    "独居老人": ("独居老人", "Elderly living alone"),
+    "因病": ("因病", "Illness"), "因残": ("因残", "Disability"),
+    "因学": ("因学", "Schooling costs"), "失业": ("失业", "Unemployment"),
+    "意外事故": ("意外事故", "Accident"), "住房困难": ("住房困难", "Housing"),
+    "养老照护": ("养老照护", "Elderly care"), "儿童监护": ("儿童监护", "Child guardianship"),
+    "生活困难": ("生活困难", "Daily living"),
+    "特困供养": ("特困供养", "Extreme-poverty support"),
+    "临时救助": ("临时救助", "Temporary assistance"),
+    "医疗救助": ("医疗救助", "Medical assistance"),
+    "教育救助": ("教育救助", "Education assistance"),
+    "住房救助": ("住房救助", "Housing assistance"),
+    "就业救助": ("就业救助", "Employment assistance"),
+    "残疾人补贴": ("残疾人补贴", "Disability allowance"),
+    "慈善帮扶": ("慈善帮扶", "Charity help"), "服务类帮扶": ("服务类帮扶", "Services"),
+    "家用电器": ("家用电器", "Household appliances"), "生活用品": ("生活用品", "Daily necessities"),
+    "助学": ("助学", "Schooling"), "就业": ("就业", "Work"),
+    "医疗康复": ("医疗康复", "Medical rehabilitation"),
+    "陪伴照料": ("陪伴照料", "Company and care"),
+    "维修改造": ("维修改造", "Repairs and adaptations"),
+    "文体活动": ("文体活动", "Culture and sport"),
 }
+# Columns that hold several vocabulary values joined by schema.CATEGORY_SEPARATOR.
+LISTS = ("categories", "assistance", "referrals", "suggested_items")
 
 
 def normalise_language(value: str | None) -> str:
@@ -687,13 +717,21 @@ def label(value: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return pair[LANGUAGES.index(normalise_language(lang))] if pair else value
 
 
+def label_list(value: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Several schema values joined by ';' (``低保;独居老人``), each named in ``lang``."""
+    parts = [label(v.strip(), lang) for v in value.split(";") if v.strip()]
+    return ("、" if normalise_language(lang) == "zh" else ", ").join(parts)
+
+
 def localise_frame(frame, lang: str = DEFAULT_LANGUAGE, *, prefix: str = "col."):
     """A copy of ``frame`` for display: headers from ``prefix + column``, schema values
     (tiers, kinds, roles, ...) named in ``lang``."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or str(out[column].dtype) in ("str", "string"):
-            out[column] = out[column].map(lambda v: label(v, lang) if isinstance(v, str) else v)
+            name = label_list if column in LISTS else label
+            out[column] = out[column].map(lambda v, f=name: f(v, lang) if isinstance(v, str)
+                                          else v)
             out[column] = out[column].where(out[column].notna(), "")
     return out.rename(columns={c: t(prefix + c, lang) for c in out.columns
                                if prefix + c in MESSAGES})

@@ -83,8 +83,8 @@ ROLE_WORDS = {"primary": ("主责", "专职", "primary"), "backup": ("协助", "
 KIND_WORDS = {"full_time": ("专职", "专职网格员", "full_time"),
               "part_time": ("兼职", "兼职网格员", "part_time"),
               "volunteer": ("志愿者", "volunteer")}
-_YES = {"是", "有", "1", "true", "yes", "√"}
-_NO = {"否", "无", "0", "false", "no", "", "×"}
+YES_WORDS = frozenset({"是", "有", "1", "true", "yes", "y", "√", "对"})
+NO_WORDS = frozenset({"否", "无", "没有", "0", "false", "no", "n", "×", "不是"})
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -156,7 +156,14 @@ def decode_text(raw: bytes, name: str) -> str:
     raise ValidationError("not UTF-8 or GBK text", source=name)
 
 
-def _header_key(value) -> str:
+def yes_no(value) -> bool | None:
+    """A yes/no cell (是/否, 有/无, 对/不是, 1/0, √/×, yes/no): True or False, ``None`` when it
+    is neither."""
+    key = header_key(value).removesuffix(".0")
+    return True if key in YES_WORDS else False if key in NO_WORDS else None
+
+
+def header_key(value) -> str:
     return re.sub(r"\s+", "", str(value)).lower() if pd.notna(value) else ""
 
 
@@ -165,10 +172,10 @@ def find_header(cells: pd.DataFrame, kind: str, *, search: int = 15,
     """The row holding the headers: the first of the top rows with two or more known
     headers, or of the mapping's (title rows, merged cells and blank rows above it are
     skipped)."""
-    known = ({_header_key(h) for h in mapping} if mapping else
-             {_header_key(h) for names in HEADERS[kind].values() for h in names})
+    known = ({header_key(h) for h in mapping} if mapping else
+             {header_key(h) for names in HEADERS[kind].values() for h in names})
     for i in range(min(search, len(cells))):
-        if sum(_header_key(v) in known for v in cells.iloc[i]) >= 2:
+        if sum(header_key(v) in known for v in cells.iloc[i]) >= 2:
             return i
     raise ValidationError(f"no header row found in the first {search} rows (expected "
                           f"headers such as {', '.join(REQUIRED[kind])})")
@@ -179,10 +186,10 @@ def guess_mapping(headers, kind: str) -> dict[str, str]:
     by_key = {}
     for column, names in HEADERS[kind].items():
         for name in names:
-            by_key.setdefault(_header_key(name), column)
+            by_key.setdefault(header_key(name), column)
     mapping, taken = {}, set()
     for header in headers:
-        column = by_key.get(_header_key(header))
+        column = by_key.get(header_key(header))
         if column and column not in taken:
             mapping[str(header)] = column
             taken.add(column)
@@ -218,9 +225,9 @@ _LOOKUPS: dict[int, dict[str, str]] = {}
 def _word(value, words: dict[str, tuple[str, ...]]) -> str | None:
     lookup = _LOOKUPS.get(id(words))
     if lookup is None:
-        lookup = _LOOKUPS[id(words)] = {_header_key(n): k for k, names in words.items()
+        lookup = _LOOKUPS[id(words)] = {header_key(n): k for k, names in words.items()
                                         for n in names}
-    return lookup.get(_header_key(value).removesuffix(".0"))
+    return lookup.get(header_key(value).removesuffix(".0"))
 
 
 def parse_when(value) -> pd.Timestamp | None:
@@ -286,7 +293,7 @@ def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | No
     return prepared
 
 
-def _problem(prepared: Prepared, row: int, column: str, reason: str, *, warning=False):
+def note_problem(prepared: Prepared, row: int, column: str, reason: str, *, warning=False):
     prepared.problems.append(Problem(prepared.file, int(row), column, reason,
                                      "warning" if warning else "error"))
 
@@ -295,7 +302,7 @@ def _filled(prepared: Prepared, record: dict, kind: str) -> bool:
     """Whether a row has every required column; an "empty" problem for each that lacks."""
     empty = [c for c in REQUIRED[kind] if not _text(record.get(c))]
     for column in empty:
-        _problem(prepared, record["_row"], column, "empty")
+        note_problem(prepared, record["_row"], column, "empty")
     return not empty
 
 
@@ -305,7 +312,7 @@ def _duplicates(prepared: Prepared, ids: pd.Series, rows: pd.Series, column: str
         if value is None:
             continue
         if value in first:
-            _problem(prepared, row, column, f"{value!r} repeats row {first[value]}")
+            note_problem(prepared, row, column, f"{value!r} repeats row {first[value]}")
         else:
             first[value] = row
 
@@ -330,7 +337,7 @@ def _flag(prepared: Prepared, bad: set, rows: pd.Series, mask, column: str, reas
     mask = np.asarray(mask, dtype=bool)
     reasons = reason[mask] if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
     for n, text in zip(rows[mask], reasons, strict=True):
-        _problem(prepared, n, column, text, warning=warning)
+        note_problem(prepared, n, column, text, warning=warning)
         if not warning:
             bad.add(int(n))
 
@@ -370,7 +377,7 @@ def _households(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> N
     _flag(prepared, bad, number, shaped & ~check_ok, "id_number",
           ids.map(lambda v: f"{v!r} fails its check digit"))
     # Tiers, categories, members.
-    lookup = {_header_key(n): k for k, names in TIER_WORDS.items() for n in names}
+    lookup = {header_key(n): k for k, names in TIER_WORDS.items() for n in names}
     keys = cell["tier"].str.replace(" ", "", regex=False).str.replace("\u3000", "",
                                                                        regex=False).str.lower()
     tier = keys.map(lookup).astype(object)
@@ -499,31 +506,31 @@ def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None
         ok = _filled(prepared, record, "workers")
         kind = _word(record.get("kind"), KIND_WORDS)
         if _text(record.get("kind")) and kind is None:
-            _problem(prepared, n, "kind", f"{record.get('kind')!r} is not 专职/兼职/志愿者")
+            note_problem(prepared, n, "kind", f"{record.get('kind')!r} is not 专职/兼职/志愿者")
             ok = False
         capacity = _text(record.get("capacity"))
         default = {"full_time": 1.0, "part_time": 0.4, "volunteer": 0.5}.get(kind, 1.0)
         try:
             capacity = float(capacity) if capacity else default
         except ValueError:
-            _problem(prepared, n, "capacity", f"{capacity!r} is not a number")
+            note_problem(prepared, n, "capacity", f"{capacity!r} is not a number")
             ok = False
         chief = _text(record.get("chief_id"))
         if chief and chief not in known | in_file:
-            _problem(prepared, n, "chief_id", f"no worker {chief!r} in the store or the file")
+            note_problem(prepared, n, "chief_id", f"no worker {chief!r} in the store or the file")
             ok = False
         worker, grid = _text(record.get("worker_id")), _text(record.get("grid_id"))
         if grid:
             role = (_word(record.get("role"), ROLE_WORDS) if _text(record.get("role")) else
                     "primary" if kind == "full_time" else "backup")
             if role is None:
-                _problem(prepared, n, "role", f"{record.get('role')!r} is not 主责/协助")
+                note_problem(prepared, n, "role", f"{record.get('role')!r} is not 主责/协助")
                 ok = False
             elif grid not in grids:
-                _problem(prepared, n, "grid_id", f"no grid {grid!r} in the store")
+                note_problem(prepared, n, "grid_id", f"no grid {grid!r} in the store")
                 ok = False
             elif role == "primary" and primary_of.get(grid, worker) != worker:
-                _problem(prepared, n, "grid_id", f"grid {grid} already has the primary worker "
+                note_problem(prepared, n, "grid_id", f"grid {grid} already has the primary worker "
                          f"{primary_of[grid]}: import this one as 协助, or rebalance")
                 ok = False
             else:
@@ -551,30 +558,31 @@ def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
         ok = _filled(prepared, record, "visits")
         household, worker = _text(record.get("household_id")), _text(record.get("worker_id"))
         if household and household not in households:
-            _problem(prepared, n, "household_id", f"no household {household!r} in the store")
+            note_problem(prepared, n, "household_id", f"no household {household!r} in the store")
             ok = False
         if worker and worker not in workers:
-            _problem(prepared, n, "worker_id", f"no worker {worker!r} in the store")
+            note_problem(prepared, n, "worker_id", f"no worker {worker!r} in the store")
             ok = False
         when = parse_when(record.get("visited_at"))
         if _text(record.get("visited_at")) and when is None:
-            _problem(prepared, n, "visited_at", f"{record.get('visited_at')!r} is not a date")
+            note_problem(prepared, n, "visited_at", f"{record.get('visited_at')!r} is not a date")
             ok = False
         method = _word(record.get("method"), METHOD_WORDS)
         if _text(record.get("method")) and method is None:
-            _problem(prepared, n, "method", f"{record.get('method')!r} is not 上门/电话/网络/"
+            note_problem(prepared, n, "method", f"{record.get('method')!r} is not 上门/电话/网络/"
                      "志愿者")
             ok = False
-        found = _header_key(record.get("found_difficulty") or "")
-        if found not in _YES | _NO:
-            _problem(prepared, n, "found_difficulty", f"{found!r} is not 是/否")
+        found_text = header_key(record.get("found_difficulty"))
+        found = yes_no(found_text) if found_text else False  # empty: nothing found
+        if found is None:
+            note_problem(prepared, n, "found_difficulty", f"{found_text!r} is not 是/否")
             ok = False
         if ok:
             visit_id = _text(record.get("visit_id")) or "V" + hashlib.sha1(
                 f"{household}|{worker}|{when}|{method}".encode()).hexdigest()[:12].upper()
             out.append({"visit_id": visit_id, "household_id": household, "worker_id": worker,
                         "visited_at": when, "method": method,
-                        "note": _text(record.get("note")), "found_difficulty": found in _YES,
+                        "note": _text(record.get("note")), "found_difficulty": found,
                         "_row": n})
     frame = pd.DataFrame(out)
     if frame.empty:

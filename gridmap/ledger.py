@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from gridmap import schema
-from gridmap.coverage import responsible
 from gridmap.i18n import label, t
+from gridmap.teams import responsible
 
 COLUMNS = ("alias", "categories", "tier", "grid", "last_visit", "due", "days_overdue",
            "worker")

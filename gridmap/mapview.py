@@ -10,6 +10,7 @@ Household points are included only when the view holds few enough of them.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import warnings
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,20 @@ class Classes:
         """(from, to) of each class."""
         edges = (self.lower, *self.bins)
         return list(itertools.pairwise(edges))
+
+    def labels(self, decimals: int) -> list[str]:
+        """Each class's range as a legend shows it. Counts (``decimals == 0``) get
+        non-overlapping whole numbers: a class holds the integers above the previous
+        upper bound up to its own ("0", "1–2", "3–5"), and a class of one value reads as
+        that value. Other values read "from – to"."""
+        if decimals:
+            return [f"{lo:,.{decimals}f} – {hi:,.{decimals}f}" for lo, hi in self.ranges()]
+        out = []
+        for i, (lo, hi) in enumerate(self.ranges()):
+            first = math.ceil(lo) if i == 0 else math.floor(lo) + 1
+            last = math.floor(hi)
+            out.append(f"{first:,}" if first >= last else f"{first:,}–{last:,}")
+        return out
 
 
 @dataclass

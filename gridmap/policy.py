@@ -74,6 +74,18 @@ class Accounts:
     lock_minutes: int = 15
 
 
+DEFAULT_HOTSPOT_SEED = 12345
+_MAX_SEED = 2**32 - 1  # numpy's seeds
+
+
+@dataclass(frozen=True)
+class Hotspots:
+    """How hotspots are tested (``/hotspots``, ``report hotspots``)."""
+
+    # The permutation tests' random seed: the same data and seed give the same classes.
+    seed: int = DEFAULT_HOTSPOT_SEED
+
+
 @dataclass(frozen=True)
 class Policy:
     """Rules in force. Defaults match the shipped ``data/policy.toml``."""
@@ -87,6 +99,7 @@ class Policy:
     casework: Casework = field(default_factory=Casework)
     workload: Workload = field(default_factory=Workload)
     accounts: Accounts = field(default_factory=Accounts)
+    hotspots: Hotspots = field(default_factory=Hotspots)
 
     def visits_per_month(self, tier: str) -> float:
         """Required visits in a 30-day month for a household of ``tier``."""
@@ -154,7 +167,8 @@ def policy_from_dict(raw: dict[str, Any], *, source: str = "policy") -> Policy:
                   min_count=min_count, warnings=warnings,
                   casework=_casework(raw.get("cases", {}), raw.get("needs", {}), fail),
                   workload=_workload(raw.get("workload", {}), fail),
-                  accounts=_accounts(raw.get("accounts", {}), fail))
+                  accounts=_accounts(raw.get("accounts", {}), fail),
+                  hotspots=_hotspots(raw.get("hotspots", {}), fail))
 
 
 def _casework(cases: dict, needs: dict, fail) -> Casework:
@@ -207,6 +221,13 @@ def _accounts(raw: dict, fail) -> Accounts:
         if not _positive_int(value):
             fail(f"accounts.{key}", f"must be a positive whole number, not {value!r}")
     return Accounts(**values)
+
+
+def _hotspots(raw: dict, fail) -> Hotspots:
+    seed = raw.get("seed", DEFAULT_HOTSPOT_SEED)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= _MAX_SEED:
+        fail("hotspots.seed", f"must be a whole number from 0 to {_MAX_SEED}, not {seed!r}")
+    return Hotspots(seed=seed)
 
 
 def _positive_number(value) -> bool:

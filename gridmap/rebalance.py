@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 
 from gridmap import schema
 from gridmap._errors import ValidationError
-from gridmap.coverage import responsible
+from gridmap.teams import responsible
 from gridmap.workload import capacity_minutes, distance_km
 
 SCOPE_KINDS = ("community", "street", "chief")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from gridmap._errors import ValidationError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # meta.schema_version; gridmap.store.upgrades brings older stores up
 CRS = "EPSG:4326"
 
 TIERS = ("red", "orange", "yellow", "green")  # most urgent first
@@ -433,7 +433,9 @@ def split_categories(value: str | None) -> list[str]:
 def schema_markdown() -> str:
     """The schema as a Markdown reference (what docs/schema.md holds)."""
     lines = ["# The store's schema", "",
-             f"Schema version {SCHEMA_VERSION}. All geometry is in {CRS} (WGS84; CGCS2000 is "
+             f"Schema version {SCHEMA_VERSION} (kept in `meta` as `schema_version`; "
+             "`python -m gridmap upgrade` brings a store made by an earlier gridmap up to "
+             f"it). All geometry is in {CRS} (WGS84; CGCS2000 is "
              "treated as equal at this scale). Dates are ISO 8601; times are local "
              "(Asia/Shanghai).",
              ""]

@@ -26,7 +26,7 @@ from gridmap._errors import GridmapError
 from gridmap.i18n import t
 from gridmap.mapview import SUPPRESSED_CLASS, ZERO_CLASS, MapView
 from gridmap.style import NO_DATA, SUPPRESSED, SUPPRESSED_HATCH
-from gridmap.webmap import _indicator, view_colors
+from gridmap.webmap import view_colors, view_indicator
 
 FONT_CANDIDATES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",
                    "NotoSansCJK-Regular.otf", "wqy-microhei.ttc", "wqy-zenhei.ttc")
@@ -111,16 +111,16 @@ def draw(view: MapView, *, title: str | None, lang: str = "zh",
                                                     "lw": 1.5})
 
     # Legend: the classes with their ranges and unit, as on screen.
-    ind = _indicator(view)
+    ind = view_indicator(view)
     handles, names = [], []
     if view.categories:
         for key, color in view.categories:
             handles.append(Patch(facecolor=color, edgecolor="#777777"))
             names.append(t(f"class.{key}", lang))
     elif view.classes:
-        for (lo, hi), color in zip(view.classes.ranges(), colors, strict=True):
+        for text, color in zip(view.classes.labels(ind.decimals), colors, strict=True):
             handles.append(Patch(facecolor=color, edgecolor="#777777"))
-            names.append(f"{lo:,.{ind.decimals}f} – {hi:,.{ind.decimals}f}")
+            names.append(text)
     if view.min_count is None or view.categories:
         handles.append(Patch(facecolor=NO_DATA, edgecolor="#777777"))
         names.append(t("map.no_data", lang))

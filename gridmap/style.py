@@ -20,5 +20,6 @@ EMERGING_COLORS = {"became_hot": "#b2182b", "hotter": "#f4a582", "no_rise": "#f0
 # Open cases by days since the report: light to dark, the oldest darkest.
 AGE_COLORS = {"age_0_7": "#fdd49e", "age_8_30": "#fc8d59", "age_31_90": "#d7301f",
               "age_over_90": "#7f0000"}
-# Workers' utilisation (policy [workload]): blue to purple, so tier dots stay readable.
-WORKLOAD_COLORS = {"overloaded": "#54278f", "ok": "#6baed6", "idle": "#deebf7"}
+# Workers' utilisation (policy [workload]): overloaded in a warning colour (a deep
+# orange that reads as "too much" without passing for a red household), the rest blue.
+WORKLOAD_COLORS = {"overloaded": "#e6550d", "ok": "#6baed6", "idle": "#deebf7"}

@@ -16,11 +16,9 @@ import pandas as pd
 
 from gridmap._errors import ValidationError
 from gridmap.assessment import Config
-from gridmap.importing import decode_text
+from gridmap.importing import decode_text, yes_no
 
 HOUSEHOLD = "户编号"
-_YES = {"是", "有", "1", "1.0", "true", "yes", "y", "√", "对"}
-_NO = {"否", "无", "没有", "0", "0.0", "false", "no", "n", "×", "不是"}
 
 
 @dataclass(frozen=True)
@@ -85,12 +83,10 @@ def _value(cell, ind) -> tuple[object, str | None]:
         return None, "empty"
     text = str(cell).strip()
     if ind.type == "bool":
-        low = text.lower()
-        if low in _YES:
-            return True, None
-        if low in _NO:
-            return False, None
-        return None, f"{text!r} is not yes or no (是/否)"
+        answer = yes_no(text)
+        if answer is None:
+            return None, f"{text!r} is not yes or no (是/否)"
+        return answer, None
     if ind.type == "choice":
         if text in ind.values:
             return text, None

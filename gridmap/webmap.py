@@ -398,14 +398,14 @@ def _swatch(color: str, text: str, border: str = "1px solid #777") -> str:
 _DERIVED = {"hot_grids": Indicator("hot_grids", "unit.grids")}  # shown, never chosen
 
 
-def _indicator(view: MapView) -> Indicator:
+def view_indicator(view: MapView) -> Indicator:
     return (INDICATORS.get(view.indicator) or _DERIVED.get(view.indicator)
             or Indicator(view.indicator, "unit.value", decimals=2))
 
 
 def legend_html(view: MapView, lang: str) -> str:
     """The legend: indicator, unit, one swatch per class with its range, tier colours."""
-    ind = _indicator(view)
+    ind = view_indicator(view)
     rows = [f"<b>{html.escape(t('indicator.' + view.indicator, lang))}</b>"]
     if view.categories:
         rows += [_swatch(color, t("class." + key, lang)) for key, color in view.categories]
@@ -415,11 +415,8 @@ def legend_html(view: MapView, lang: str) -> str:
                 f"{html.escape(t('scheme.' + view.classes.scheme, lang) if view.classes else '')}"
                 "</div>")
     if view.classes:
-        for (lo, hi), color in zip(view.classes.ranges(), palette, strict=True):
-            rows.append(f'<div><span style="display:inline-block;width:14px;height:10px;'
-                        f'background:{color};margin-right:5px;border:1px solid #777"></span>'
-                        f"{html.escape(_fmt(lo, ind.decimals))} – "
-                        f"{html.escape(_fmt(hi, ind.decimals))}</div>")
+        rows += [_swatch(color, text) for text, color in
+                 zip(view.classes.labels(ind.decimals), palette, strict=True)]
     if view.min_count is None:
         rows.append(_swatch(NO_DATA, t("map.no_data", lang)))
     else:  # the styles of SUPPRESSED_STYLE and ZERO_STYLE
@@ -493,7 +490,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
             (sx, nx), (sy, ny) = coords.wgs84_to_gcj02([minx, maxx], [miny, maxy])
             sw, ne = [sy, sx], [ny, nx]
         m.fit_bounds([sw, ne])
-    ind = _indicator(view)
+    ind = view_indicator(view)
     units = view.units
     origin = (round(minx, 2), round(miny, 2))
     types = [label(v, lang) for v in schema.GRID_TYPES]

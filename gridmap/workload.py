@@ -21,8 +21,8 @@ import pandas as pd
 
 from gridmap import schema
 from gridmap.casework import case_state
-from gridmap.coverage import responsible
 from gridmap.policy import Policy
+from gridmap.teams import responsible
 
 MIX_DAYS = 180  # the window over which a household's visit-method mix is observed
 _IN_PERSON = ("door", "volunteer")

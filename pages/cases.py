@@ -21,7 +21,7 @@ lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("cases.title", lang))
 ui.breadcrumb(area, lang)
 cw.flash()
-state = ui.case_state(area, as_of)
+state = ui.read_model(as_of).case_state(area)
 households = ui.read("households", area)
 
 shown = ui.view_choice(["board", "map", "funnel"]
@@ -34,7 +34,7 @@ if shown == "board":
 
 elif shown == "map":  # built only when shown: a map drawn hidden in a tab has no size
     st.caption(t("cases.map_caption", lang))
-    view = ui.map_view(area, "open_cases", "natural_breaks", (), (), as_of)
+    view = ui.read_model(as_of).map_view(area, "open_cases", "natural_breaks", (), ())
     painted = mapview.with_cases(view, state[state["is_open"]], households)
     st_folium(build_map(painted, lang=lang, tiles=tiles_from_env()), height=560,
               use_container_width=True, render=False, returned_objects=[],

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridmap import coverage, schema
+from gridmap import coverage, schema, teams
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
 from gridmap.webmap import tiles_from_env
@@ -20,7 +20,7 @@ from pages.shared import forms as forms
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 policy = ui.policy()
-households, status = ui.area_households(area, as_of)
+households, status = ui.read_model(as_of).area_households(area)
 st.title(t("coverage.title" if ui.may("append_visit") else "coverage.title_read", lang))
 ui.breadcrumb(area, lang)
 
@@ -48,7 +48,7 @@ with tabs["map"]:
                          tiles_from_env(), unit_level=level)
     st_folium(fmap, height=520, use_container_width=True, render=False, returned_objects=[],
               key="gridmap.coverage.map")
-    by_area = ui.coverage_table(level, as_of)
+    by_area = ui.read_model(as_of).coverage_table(level)
     if area is not None:
         by_area = by_area[by_area["area_id"].isin(
             ui.read("grids", area)[schema.LEVEL_COLUMN[level]])]
@@ -57,7 +57,7 @@ with tabs["map"]:
         forms.downloads(ui.labelled(by_area, lang), f"coverage-{level}-{as_of}", lang)
 
 with tabs["overdue"]:
-    workers = coverage.responsible_workers(households, ui.read("assignments"),
+    workers = teams.responsible_workers(households, ui.read("assignments"),
                                            ui.read("household_helpers"), ui.read("workers"))
     late = coverage.overdue_list(households, status, ui.read("grids").set_index("grid_id")["name"],
                                  workers)
@@ -78,7 +78,7 @@ with tabs["overdue"]:
     forms.downloads(ui.labelled(shown, lang), f"overdue-{as_of}", lang)
 
 with tabs["trend"]:
-    trend = ui.weekly_trend(area, as_of)
+    trend = ui.read_model(as_of).weekly_trend(area)
     trend = trend.assign(tier_name=trend["tier"].map(lambda k: label(k, lang)))
     colors = [*TIER_COLORS.values(), "#333333"]
     domain = [label(k, lang) for k in (*schema.TIERS, "all")]

@@ -34,7 +34,8 @@ unit = left.radio(t("hotspots.unit", lang), ["grid", "hex"], horizontal=True,
                   format_func=lambda u: t("hotspots.unit." + u, lang, n=min_count))
 heat = right.toggle(t("hotspots.heat", lang))
 
-view = ui.map_view(area, "red_orange", "quantiles", (), (), as_of)
+model = ui.read_model(as_of)
+view = model.map_view(area, "red_orange", "quantiles", (), ())
 grids = ui.read("grids", area)
 if fdr and permutations < 9999:
     st.warning(t("hotspots.fdr_note", lang, n=f"{len(grids):,}"))
@@ -48,14 +49,15 @@ if method == "emerging":
                                 key="gridmap.hotspots.period") or 30
 on_hexagons = unit == "hex" and method != "emerging" and name in ("red_orange", "households")
 if on_hexagons:
-    counts, polygons, weights = ui.hex_data(area, hexbins.resolution_for(area))
-    values = counts[name].astype(float)
-    analyse = hotspots.gi_star if method == "gi" else hotspots.local_moran
-    result = analyse(values, weights, permutations=permutations, fdr=fdr)
+    res = hexbins.resolution_for(area)
+    counts, polygons, _ = model.hex_data(area, res)
+    result = model.hex_hotspots(name, method, area, res=res, permutations=permutations,
+                                fdr=fdr)
     painted = mapview.hex_view(view, counts, polygons, name, min_count=min_count,
                                classes=result[column], categories=tuple(colors.items()))
 else:  # grids (the other indicators are rates or need the grid's records)
-    result = ui.hotspot_result(area, name, method, permutations, fdr, as_of, days)
+    result = model.hotspots(name, method, area, permutations=permutations, fdr=fdr,
+                            days=days)
     shown = "new_difficulties_30d" if method == "emerging" else name
     if view.unit_level == "grid":
         painted = mapview.with_categories(view, shown, result["value"], result[column],
@@ -69,7 +71,7 @@ if method == "emerging":
 else:
     hot = result[column].astype(str).str.startswith(("hot", "high_high")).sum()
     cold = result[column].astype(str).str.startswith(("cold", "low_low")).sum()
-    st.caption(t("hotspots.summary", lang, hot=f"{hot:,}", cold=f"{cold:,}", seed=12345))
+    st.caption(t("hotspots.summary", lang, hot=f"{hot:,}", cold=f"{cold:,}", seed=model.seed))
 heat_data = mapview.heat_points(ui.read("households", area), ui.policy()) if heat else None
 st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), heat=heat_data), height=600,
           use_container_width=True, render=False, returned_objects=[],

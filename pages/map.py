@@ -32,7 +32,7 @@ categories = c4.multiselect(t("map.categories", lang), schema.CATEGORIES)
 st.query_params.update({"ind": indicator, "scheme": scheme})
 ui.grid_search(lang)
 
-view = ui.map_view(area, indicator, scheme, tuple(tiers), tuple(categories), as_of)
+view = ui.read_model(as_of).map_view(area, indicator, scheme, tuple(tiers), tuple(categories))
 fmap = ui.folium_map(area, indicator, scheme, tuple(tiers), tuple(categories), as_of, lang,
                     tiles_from_env())
 if view.points_hidden:
@@ -53,7 +53,7 @@ if clicked.get("i") and clicked != st.session_state.get("gridmap.map.handled"):
 
 if panel_col is not None:
     households, workers = mapview.grid_panel(
-        area.id, ui.read("households"), ui.household_status(as_of),
+        area.id, ui.read("households"), ui.read_model(as_of).status(),
         ui.read("workers", area), ui.read("assignments", area))
     with panel_col:
         st.subheader(t("map.panel.households", lang))
@@ -66,7 +66,7 @@ with st.expander(t("map.print", lang)):
     forms.print_buttons(view, f"{scope} · {t('indicator.' + indicator, lang)}",
                         f"map-{indicator}-{as_of}", lang)
     if area is not None and area.level in ("community", "grid"):
-        households, status = ui.area_households(area, as_of)
+        households, status = ui.read_model(as_of).area_households(area)
         forms.ledger_button(households, status, ui.read("grids", area), ui.read("workers"),
                             ui.read("assignments", area), ui.read("household_helpers", area),
                             f"ledger-{area.id}-{as_of}", lang)

@@ -16,7 +16,7 @@ lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("needs.title", lang))
 ui.breadcrumb(area, lang)
 cw.flash()
-state = ui.need_state(area, as_of)
+state = ui.read_model(as_of).need_state(area)
 households = ui.read("households", area)
 policy = ui.policy()
 

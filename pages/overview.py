@@ -43,7 +43,8 @@ with right:
     st.metric(t("overview.visited_households", lang), f"{ov.households_visited_last_30_days:,}")
 
 st.subheader(t("overview.loop", lang))
-cases, needs = ui.case_state(area, as_of), ui.need_state(area, as_of)
+model = ui.read_model(as_of)
+cases, needs = model.case_state(area), model.need_state(area)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("cases.open_cases", lang), f"{int(cases['is_open'].sum()):,}")
 c2.metric(t("overview.cases_overdue", lang), f"{int(cases['overdue'].sum()):,}")

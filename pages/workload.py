@@ -27,7 +27,7 @@ ui.breadcrumb(area, lang)
 if flash := st.session_state.pop("gridmap.workload.flash", None):
     st.success(flash)
 
-table = ui.worker_loads(area, as_of)
+table = ui.read_model(as_of).worker_loads(area)
 chiefs = table[table["chief_id"].isna() & (table["grids"] > 0)]
 chief = None
 if area is not None and area.level in ("street", "community"):
@@ -73,8 +73,8 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 def territory_map(holder: pd.Series, util: pd.DataFrame, key: str, height: int = 460):
     """Grids of the scope coloured by their primary worker's utilisation."""
-    base = ui.map_view(area, "households", "quantiles", schema.TIERS, (), as_of,
-                       unit_level="grid")
+    base = ui.read_model(as_of).map_view(area, "households", "quantiles", schema.TIERS, (),
+                                         unit_level="grid")
     painted = mapview.with_workload(base, holder, util["name"], util["utilisation"],
                                     util["status"], WORKLOAD_COLORS)
     st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), height=height),
@@ -102,7 +102,7 @@ if view == "load":
         assignments = ui.read("assignments", area)
         holder = assignments[assignments["role"] == "primary"].drop_duplicates(
             "grid_id").set_index("grid_id")["worker_id"]
-        territory_map(holder, ui.worker_loads(None, as_of).set_index("worker_id"),
+        territory_map(holder, ui.read_model(as_of).worker_loads().set_index("worker_id"),
                       "gridmap.workload.map")
         st.caption(t("workload.map_caption", lang))
 

@@ -151,6 +151,36 @@ def test_writes_outside_the_area_are_refused_and_change_nothing(any_store):
             household_id=inside, worker_id=worker, visited_at=datetime.now(), method="door")
 
 
+def test_a_write_whose_audit_row_fails_is_not_written(any_store, monkeypatch):
+    """The guard writes the audit row in the write's own transaction: no audit, no write."""
+    from gridmap.store import accounts
+    store = guarded(any_store, "worker")
+    inside = sorted(expected_households(any_store, "worker"))[0]
+    worker = principal_of(any_store, "worker").worker_id
+    tier = any_store.read("households").set_index("household_id").loc[inside, "tier"]
+    before = fingerprint(any_store)
+
+    def broken(tx, rows):
+        raise OSError("audit log unwritable")
+
+    monkeypatch.setattr(accounts, "append_audit", broken)
+    for attempt in (
+            lambda: store.append_visit(household_id=inside, worker_id=worker,
+                                       visited_at=datetime(2026, 11, 21, 9), method="door"),
+            lambda: store.change_tier(inside, "red" if tier != "red" else "green",
+                                      reason="x", changed_by=worker),
+            lambda: store.post_need(household_id=inside, category="家用电器",
+                                    description="一台洗衣机", posted_by=worker,
+                                    posted_at=datetime(2026, 11, 21, 9))):
+        with pytest.raises(OSError, match="audit log"):
+            attempt()
+        assert fingerprint(any_store) == before
+    monkeypatch.undo()
+    store.append_visit(household_id=inside, worker_id=worker,
+                       visited_at=datetime(2026, 11, 21, 9), method="door")
+    assert list(any_store.read("audit")["action"]) == ["append_visit"]
+
+
 def test_login_locks_after_wrong_passwords(any_store):
     policy = Policy()
     who = authenticate(any_store, "worker", "demo-worker", policy, source="10.0.0.1",

@@ -234,14 +234,14 @@ def test_a_failed_save_shows_an_error_and_changes_nothing(app, small_store, monk
     import hashlib
 
     from gridmap._errors import StoreError
-    from gridmap.store import GeoPackageStore
+    from gridmap.store import Transaction
     _coverage_of_first_grid(app, small_store, monkeypatch)
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
 
-    def broken(con, layer, row):
+    def broken(tx, layer, row, **kw):
         raise StoreError("disk full")  # inside the transaction, after the checks
 
-    monkeypatch.setattr(GeoPackageStore, "_insert", staticmethod(broken))
+    monkeypatch.setattr(Transaction, "insert", broken)
     next(b for b in app.button if b.label == "保存走访").click().run()
     assert not app.exception
     assert any("disk full" in e.value for e in app.error)

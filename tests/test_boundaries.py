@@ -140,3 +140,20 @@ def test_cli_import_areas_needs_a_level_and_reports(small_store, tmp_path, capsy
     assert "1 rows read" in capsys.readouterr().err
     assert cli.main([*args, "--level", "street"]) == 0
     assert "新街道" in set(small_store.read("areas")["name"])
+
+
+@pytest.mark.parametrize("code, name", [("XZQDM", "XZQMC"), ("ZLDWDM", "ZLDWMC")])
+def test_land_survey_field_names_need_no_mapping(small_store, tmp_path, code, name):
+    """China's land-survey and administrative data: 行政区代码/名称 (XZQDM/XZQMC) and
+    坐落单位代码/名称 (ZLDWDM/ZLDWMC) are recognised as they come."""
+    areas = small_store.read("areas")
+    district = areas[areas["level"] == "district"].iloc[0]
+    frame = gpd.GeoDataFrame({code: ["999002"], name: ["新镇"],
+                              "上级编码": [district["area_id"]]},
+                             geometry=[district.geometry.buffer(-0.01)], crs=schema.CRS)
+    path = tmp_path / "towns.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    prepared = prepare_boundaries("areas", path, store=small_store, level="street")
+    assert prepared.mapping == {code: "area_id", name: "name", "上级编码": "parent_id"}
+    assert not prepared.errors
+    assert list(prepared.frames["areas"]["name"]) == ["新镇"]

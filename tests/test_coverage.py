@@ -166,7 +166,7 @@ def test_warning_levels_from_health_family_and_recent_difficulties():
 
 
 def test_the_overdue_list_names_the_same_responsible_worker_as_the_workload():
-    from gridmap.coverage import responsible_workers
+    from gridmap.teams import responsible_workers
     households = pd.DataFrame({"household_id": ["H1", "H2"], "grid_id": ["G", "G"]})
     assignments = pd.DataFrame({"worker_id": ["W", "B"], "grid_id": ["G", "G"],
                                 "role": ["primary", "backup"]})

@@ -4,7 +4,7 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
-from gridmap._gpkg import _parse, register_functions
+from gridmap.store._gpkg import _parse, register_functions
 
 
 def test_parse_reads_envelope_and_emptiness(tmp_path):

@@ -140,5 +140,5 @@ def test_suppressed_cells_have_their_own_style_on_the_web_map(town):
     legend = legend_html(view, "zh")
     assert "少于5户（隐去）" in legend and "dashed" in legend and "0（无）" in legend
     assert "无数据" not in legend
-    lows = [float(x) for x in re.findall(r"</span>([\d.,]+) – ", legend)]
+    lows = [float(x) for x in re.findall(r"</span>([\d,]+)(?:–[\d,]+)?</div>", legend)]
     assert lows and min(lows) == 5  # no "0 – 0" or "0 – 7"

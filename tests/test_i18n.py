@@ -46,3 +46,21 @@ def test_keys_built_at_run_time_exist():
         assert f"level.{level}" in i18n.MESSAGES
     for level in schema.AREA_LEVELS:
         assert f"map.outline.{level}" in i18n.MESSAGES
+
+
+def test_chinese_data_vocabulary_is_named_in_english():
+    from gridmap import schema
+    for vocabulary in (schema.CATEGORIES, schema.CASE_CATEGORIES, schema.ASSISTANCE,
+                       schema.NEED_CATEGORIES):
+        for value in vocabulary:
+            assert i18n.label(value, "zh") == value
+            english = i18n.label(value, "en")
+            assert english != value and english.isascii(), value
+
+
+def test_lists_of_values_are_named_one_by_one():
+    import pandas as pd
+    frame = pd.DataFrame({"categories": ["低保;独居老人", None], "tier": ["red", "green"]})
+    en = i18n.localise_frame(frame, "en")
+    assert en["categories"].tolist() == ["Minimum living allowance, Elderly living alone", ""]
+    assert i18n.localise_frame(frame, "zh")["categories"].iloc[0] == "低保、独居老人"

@@ -232,8 +232,8 @@ def test_workers_with_their_grids(small_store, tmp_path):
 
 
 def test_large_files_report_progress(small_store, tmp_path, monkeypatch):
-    from gridmap.store import SqlStore
-    monkeypatch.setattr(SqlStore, "_chunk", 5_000)  # written in chunks, reported
+    from gridmap.store import Transaction
+    monkeypatch.setattr(Transaction, "chunk", 5_000)  # written in chunks, reported
     grid = small_store.read("grids")["grid_id"].iloc[0]
     lines = ["户主姓名,身份证号,住址,所属网格,颜色等级"]
     lines += [f"户{i},{valid_id(100 + i)},地址,{grid},绿" for i in range(12_000)]

@@ -7,8 +7,9 @@ import pytest
 
 from gridmap import mapview
 from gridmap.indicators import aggregate
-from gridmap.mapview import classify, drill_target, grid_panel, search_grids
+from gridmap.mapview import Classes, classify, drill_target, grid_panel, search_grids
 from gridmap.store import Area
+from gridmap.webmap import legend_html
 
 from .conftest import view_of
 
@@ -145,3 +146,26 @@ def test_hot_counts_colour_areas_when_grids_are_too_many(town):
     assert painted.indicator == "hot_grids" and painted.categories is None
     assert painted.units.set_index("id").loc["C1", "cls"] > painted.units.set_index(
         "id").loc["C2", "cls"]
+
+
+@pytest.mark.parametrize("lower, bins, expected", [
+    (0.0, (0.0, 2.0, 5.0), ["0", "1–2", "3–5"]),  # counts: whole, non-overlapping
+    (1.0, (2.5, 4.0, 9.0), ["1–2", "3–4", "5–9"]),  # fractional quantile breaks
+    (3.0, (3.0, 4.0), ["3", "4"]),  # a class of one value reads as that value
+    (0.0, (1200.0,), ["0–1,200"]),
+])
+def test_count_classes_read_as_whole_numbers(lower, bins, expected):
+    assert Classes("quantiles", bins, lower).labels(0) == expected
+
+
+def test_rates_keep_their_decimals():
+    assert Classes("quantiles", (50.0, 87.25), 12.5).labels(1) == ["12.5 – 50.0",
+                                                                    "50.0 – 87.2"]
+
+
+def test_count_legends_have_no_overlapping_classes(town):
+    view = view_of(town, area=None, indicator="households", scheme="quantiles")
+    text = legend_html(view, "zh")
+    for label_ in view.classes.labels(0):
+        assert label_ in text
+    assert "0 – 0" not in text and "0 – 1" not in text

@@ -1,6 +1,8 @@
+import contextlib
 import hashlib
 import sqlite3
 from datetime import datetime
+from pathlib import Path
 
 import geopandas.testing
 import pandas as pd
@@ -9,8 +11,8 @@ import pytest
 
 from gridmap import schema
 from gridmap._errors import NotFoundError, StoreError, ValidationError
-from gridmap._gpkg import register_functions
-from gridmap.store import Area, SqlStore, open_store
+from gridmap.store import Area, Transaction, open_store
+from gridmap.store._gpkg import register_functions
 
 from .conftest import fingerprint
 
@@ -130,10 +132,10 @@ def test_failed_tier_change_rolls_back(any_store, monkeypatch):
     target = hh[hh["tier"] == "green"].iloc[0]["household_id"]
     digest = fingerprint(any_store)
 
-    def broken_insert(self, con, layer, row, **kw):
+    def broken_insert(self, layer, row, **kw):
         raise OSError("disk full")  # after the UPDATE ran, before the history row
 
-    monkeypatch.setattr(SqlStore, "_insert", broken_insert)
+    monkeypatch.setattr(Transaction, "insert", broken_insert)
     with pytest.raises(OSError):
         any_store.change_tier(target, "red", reason="test", changed_by="W1")
     assert any_store.read("households").set_index("household_id").loc[target, "tier"] == "green"
@@ -215,22 +217,6 @@ def test_version_sees_edits_made_outside_gridmap(small_store):
         con.execute("INSERT INTO audit (at, username, action) VALUES ('2026-11-01', 'x', 'y')")
     con.close()
     assert small_store.version() == v1
-
-
-def test_store_from_before_the_data_version_gets_it(small_store):
-    with sqlite3.connect(small_store.path) as con:
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                   "AND name LIKE 'gridmap_bump_%'").fetchall():
-            con.execute(f'DROP TRIGGER "{name}"')
-        con.execute("DROP TABLE gridmap_version")
-    con.close()
-    fresh = open_store(small_store.path)
-    assert fresh.exists()
-    v0 = fresh.version()
-    hh = fresh.read("households").iloc[0]["household_id"]
-    fresh.change_tier(hh, "red", reason="test", changed_by="admin",
-                      changed_at=datetime(2026, 11, 2))
-    assert fresh.version() != v0
 
 
 def test_open_store_rejects_non_store_and_reports_postgis(tmp_path):
@@ -368,19 +354,6 @@ def test_a_need_is_claimed_delivered_and_confirmed(any_store):
                                  helper_kind="volunteer")
 
 
-def test_a_store_from_an_earlier_version_gets_its_missing_layers(small_store):
-    import sqlite3
-    con = sqlite3.connect(small_store.path)
-    con.execute("DROP TABLE tokens")
-    con.execute("DELETE FROM gpkg_contents WHERE table_name = 'tokens'")
-    con.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = 'tokens'")
-    con.commit()
-    con.close()
-    households = len(small_store.read("households"))  # upgrades on the way
-    assert small_store.read("tokens").empty
-    assert len(small_store.read("households")) == households
-
-
 def test_version_works_for_any_file_name(tmp_path, small_frames):
     folder = tmp_path / "网格 #1 ?x %20"
     folder.mkdir()
@@ -392,3 +365,145 @@ def test_version_works_for_any_file_name(tmp_path, small_frames):
     store.change_tier(hh, "red" if store.read("households").iloc[0]["tier"] != "red"
                       else "green", reason="test", changed_by="admin")
     assert store.version() != v0
+
+
+# -- schema upgrades: explicit and versioned ---------------------------------------
+
+def _as_previous_schema(store):
+    """``store`` as the gridmap before schema versions were counted left it: meta says
+    version 1, and (an early one) it lacks a later layer and the data version counter.
+    Returns the store opened afresh."""
+    if hasattr(store, "path"):
+        with contextlib.closing(sqlite3.connect(store.path)) as con:
+            con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+            for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                       "AND name LIKE 'gridmap_bump_%'").fetchall():
+                con.execute(f'DROP TRIGGER "{name}"')
+            con.execute("DROP TABLE gridmap_version")
+            con.execute("DROP TABLE tokens")
+            con.execute("DELETE FROM gpkg_contents WHERE table_name = 'tokens'")
+            con.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = 'tokens'")
+            con.commit()
+        return open_store(store.path)
+    con = store._connection()
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    for layer in sorted(schema.LAYERS.keys() - schema.BOOKKEEPING):
+        con.execute(f"DROP TRIGGER gridmap_bump ON {layer}")
+    con.execute("DROP TABLE gridmap_version")
+    con.execute("DROP TABLE tokens")
+    return open_store(store.url)
+
+
+def test_a_store_of_the_previous_schema_is_refused_until_upgraded(any_store):
+    households = any_store.read("households")
+    old = _as_previous_schema(any_store)
+    before = _digest(old.path) if hasattr(old, "path") else None
+    assert old.exists() and old.schema_version() == 1  # exists() only answers
+    hh, worker = households["household_id"].iloc[0], any_store.read("workers")["worker_id"][0]
+    for attempt in (lambda: old.read("households"),
+                    lambda: old.append_visit(household_id=hh, worker_id=worker,
+                                             visited_at=datetime(2026, 11, 2), method="door"),
+                    lambda: old.replace({"households": households})):
+        with pytest.raises(StoreError, match=r"schema version 1, this gridmap needs 2: run "
+                                             r"`python -m gridmap upgrade --store "):
+            attempt()
+    if before is not None:
+        assert _digest(old.path) == before  # nothing written on the way
+    assert old.upgrade() == ["2: every layer present (those missing added empty) and the "
+                             "data version counted by triggers"]
+    assert old.schema_version() == 2 and old.meta()["schema_version"] == "2"
+    assert old.read("tokens").empty
+    geopandas.testing.assert_geodataframe_equal(old.read("households"), households)
+    v0 = old.version()
+    assert not v0.endswith(":None")
+    old.change_tier(hh, "red" if households["tier"].iloc[0] != "red" else "green",
+                    reason="test", changed_by="admin")
+    assert old.version() != v0  # the data version is counted again
+    assert old.upgrade() == []
+    again = open_store(getattr(old, "path", old.url))
+    assert again.upgrade() == [] and again.schema_version() == 2
+    if not hasattr(old, "path"):
+        old._connection().close()
+        again._connection().close()
+
+
+def test_a_store_from_a_newer_gridmap_is_refused(small_store):
+    with contextlib.closing(sqlite3.connect(small_store.path)) as con:
+        con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        con.commit()
+    newer = open_store(small_store.path)
+    assert newer.exists()
+    for attempt in (lambda: newer.read("grids"), newer.upgrade):
+        with pytest.raises(StoreError, match="schema version 99, newer than this gridmap's 2"):
+            attempt()
+
+
+def test_replacing_meta_keeps_the_schema_version(any_store):
+    any_store.replace({"meta": pd.DataFrame({"key": ["x"], "value": ["y"]})})
+    assert any_store.meta() == {"schema_version": schema.SCHEMA_VERSION, "x": "y"}
+
+
+def test_the_command_line_upgrades_explicitly(small_store, capsys):
+    from gridmap import cli
+    old = _as_previous_schema(small_store)
+    store = ["--store", str(old.path)]
+    assert cli.main(["info", *store]) == 2
+    assert "run `python -m gridmap upgrade --store" in capsys.readouterr().err
+    assert cli.main(["upgrade", *store]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "upgraded to schema version 2: every layer present (those missing added empty) and "
+        "the data version counted by triggers", "the store is at schema version 2"]
+    assert cli.main(["info", *store]) == 0 and "meta.schema_version = 2" in (
+        capsys.readouterr().out)
+    assert cli.main(["upgrade", *store]) == 0
+    assert capsys.readouterr().out == "the store is at schema version 2 already\n"
+
+
+def test_the_app_upgrades_a_store_of_the_previous_schema_when_it_starts(small_store,
+                                                                        monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    old = _as_previous_schema(small_store)
+    monkeypatch.setenv("GRIDMAP_STORE", str(old.path))
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert open_store(old.path).schema_version() == 2
+    assert len(open_store(old.path).read("households")) == len(small_store.read("households"))
+
+
+# -- one definition of what belongs to an area -----------------------------------
+
+def test_the_sql_area_filter_is_the_membership_rules(any_store):
+    """Every layer read for an area (SQL) holds exactly the rows the same rules give over
+    frames (what the guard uses), at every level."""
+    from gridmap.store import membership
+
+    def frames(layer, columns):
+        return any_store.read(layer, columns=columns)
+    grids = any_store.read("grids").iloc[0]
+    for level in schema.LEVELS:
+        area = Area(level, grids[schema.LEVEL_COLUMN[level]])
+        reach = membership.of_area(area, frames)
+        assert reach["households"], area
+        for layer in schema.LAYERS:
+            whole = any_store.read(layer)
+            expected = reach.rows(layer, whole).reset_index(drop=True)
+            got = any_store.read(layer, area=area)
+            key = list(schema.LAYERS[layer].key)
+            assert (sorted(map(tuple, got[key].astype(str).values.tolist()))
+                    == sorted(map(tuple, expected[key].astype(str).values.tolist()))), (
+                area, layer)
+    street = Area("street", grids["street_id"])
+    assert membership.of_area(street, frames)["areas"] == {
+        street.id, *any_store.read("grids").query("street_id == @street.id")["community_id"]}
+
+
+def test_the_store_imports_no_demo_code():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", (
+        "import sys, gridmap.store, gridmap.guard; "
+        "print(sorted(m for m in sys.modules if m in ('gridmap.demo', 'gridmap._synthetic', "
+        "'gridmap._demo_casework', 'gridmap._demo_assessment')))")],
+        capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,5 +1,6 @@
 """Streamlit-side helpers shared by the pages: language, who is logged in, the store,
-caching, the area selector. (The login itself is in ``_login``.)
+the read model and the one caching decorator (``data_cache``), the area selector. (The
+login itself is in ``login``.)
 
 This is the only place that keeps gridmap's state in ``st.session_state``; the
 keys it uses are the constants below.
@@ -8,7 +9,9 @@ keys it uses are the constants below.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -20,6 +23,7 @@ from gridmap.access import Principal
 from gridmap.demo import build_demo, default_as_of
 from gridmap.guard import GuardedStore
 from gridmap.i18n import label, normalise_language, t
+from gridmap.readmodel import ReadModel
 from gridmap.reasons import error_text
 from gridmap.sanitize import plain
 from gridmap.settings import store_url
@@ -37,6 +41,7 @@ PRINCIPAL_KEY, LOGIN_AT_KEY, EXPIRED_KEY = "gridmap.principal", "gridmap.login_a
 # Data caches are keyed by the store's version: old versions age out, and the caps
 # bound memory while data keep changing (bench/bench_screen.py measures it).
 CACHE_TTL = timedelta(minutes=10)
+READ_MODELS = 4  # read models kept at once: (principal, data version, day)
 
 
 def lang() -> str:
@@ -113,9 +118,16 @@ def store() -> GuardedStore:
 
 
 def ready_store(language: str) -> Store:
-    """The store, building the city demo into it first if it is empty (first run)."""
+    """The store, brought up to this gridmap's schema if an earlier one made it (the
+    explicit upgrade, ``Store.upgrade``), or with the city demo built into it first if it
+    is empty (first run)."""
     s = raw_store()
     if s.exists():
+        try:
+            s.upgrade()  # nothing to do, quickly, once it is current
+        except GridmapError as exc:
+            st.error(plain(t("app.store_error", language, error=str(exc))))
+            st.stop()
         return s
     path = getattr(s, "path", None)
     if path is not None and path.exists():  # never overwrite a file that is not ours
@@ -130,21 +142,59 @@ def ready_store(language: str) -> Store:
     return s
 
 
-# Frames are shared between reruns and sessions, not copied (cache_resource, not
-# cache_data): pages treat them as read-only and build new frames from them.
-@st.cache_resource(show_spinner=False, max_entries=24, ttl=CACHE_TTL)
-def _read(url: str, version: str, layer: str, area: str | None) -> pd.DataFrame:
-    # ``url`` names the principal too (GuardedStore.url): one cache entry per principal.
-    return store().read(layer, area=Area.parse(area) if area else None)
+def data_cache(*, max_entries: int, ttl: timedelta = CACHE_TTL) -> Callable:
+    """Cache a function of the data the logged-in principal sees: its key is the
+    function's arguments plus the guarded store's url (which names the principal) and
+    the data version, so a change to the data starts new entries and old ones age out
+    (``ttl``, ``max_entries`` bound memory). Nothing in it depends on the session, so
+    the caches outlive a login.
+
+    Values are shared between reruns and sessions, not copied (``cache_resource``, not
+    ``cache_data``): callers treat them as read-only and build new frames from them.
+    """
+    def decorate(fn: Callable) -> Callable:
+        def keyed(url: str, version: str, *args, **kwargs):
+            return fn(*args, **kwargs)
+        # Streamlit names a cache by module, qualified name and source: one per function.
+        keyed.__module__, keyed.__qualname__ = fn.__module__, f"{fn.__qualname__}.keyed"
+        cached = st.cache_resource(show_spinner=False, max_entries=max_entries,
+                                   ttl=ttl)(keyed)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            s = store()
+            return cached(s.url, s.version(), *args, **kwargs)
+        wrapper.clear = cached.clear
+        return wrapper
+    return decorate
+
+
+@data_cache(max_entries=24)
+def _read(layer: str, area: Area | None) -> pd.DataFrame:
+    return store().read(layer, area=area)
 
 
 def read(layer: str, area: Area | None = None) -> pd.DataFrame:
     """One layer for ``area``, cached until the data change. Read-only: do not modify.
-    Tokens, accounts and audit are read fresh (their changes leave the version alone)."""
-    s = store()
+    Tokens, accounts, audit and login failures are read fresh (their changes leave the
+    version alone)."""
     if layer in schema.BOOKKEEPING:
-        return s.read(layer, area=area)
-    return _read(s.url, s.version(), layer, str(area) if area else None)
+        return store().read(layer, area=area)
+    return _read(layer, area)
+
+
+class _CachedReads:
+    """The app's reader for the read model: the cached reads above."""
+
+    def read(self, layer: str, *, area: Area | None = None) -> pd.DataFrame:
+        return read(layer, area)
+
+
+@data_cache(max_entries=READ_MODELS)
+def read_model(as_of: date) -> ReadModel:
+    """Every figure of the data the logged-in principal sees on ``as_of``
+    (``gridmap.readmodel``), each computed once per data version. Read-only."""
+    return ReadModel(_CachedReads(), policy(), as_of)
 
 
 def current_area() -> Area | None:
@@ -247,33 +297,6 @@ def today() -> date:
     return date.today()
 
 
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _status(url: str, version: str, as_of: date) -> pd.DataFrame:
-    from gridmap.coverage import household_status
-    return household_status(read("households"), read("visits"), policy(), as_of=as_of)
-
-
-def household_status(as_of: date) -> pd.DataFrame:
-    """Due dates and overdue flags of every household (row order of ``read('households')``)."""
-    s = store()
-    return _status(s.url, s.version(), as_of)
-
-
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _per_grid(url: str, version: str, as_of: date) -> pd.DataFrame:
-    from gridmap.casework import open_cases_per_grid
-    from gridmap.indicators import grid_indicators
-    grids, households = read("grids"), read("households")
-    open_cases = open_cases_per_grid(read("cases"), households, grids, policy(), as_of=as_of)
-    return grid_indicators(grids, households, household_status(as_of), policy(), open_cases)
-
-
-def grid_indicators(as_of: date) -> pd.DataFrame:
-    """Every indicator for every grid, cached until the store changes."""
-    s = store()
-    return _per_grid(s.url, s.version(), as_of)
-
-
 @st.cache_resource
 def policy():
     """The policy file in force (``data/policy.toml``)."""
@@ -326,33 +349,11 @@ def grid_search(language: str) -> None:
                     on_change=_search_changed, args=(grids,))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
-def _view(url: str, version: str, area: str | None, indicator: str, scheme: str,
-          tiers: tuple, categories: tuple, as_of: date, unit_level: str | None = None):
-    from gridmap.mapview import build_view, grid_workers
-    return build_view(areas=read("areas"), grids=read("grids"), households=read("households"),
-                      workers_by_grid=grid_workers(read("assignments"), read("workers")),
-                      status=household_status(as_of), per_grid=grid_indicators(as_of),
-                      area=Area.parse(area) if area else None, indicator=indicator,
-                      scheme=scheme, as_of=as_of.isoformat(), tiers=tiers,
-                      categories=categories, unit_level=unit_level)
-
-
-def map_view(area: Area | None, indicator: str, scheme: str, tiers: tuple, categories: tuple,
-             as_of: date, unit_level: str | None = None):
-    """The data of a map view, computed once per choice and store version."""
-    s = store()
-    return _view(s.url, s.version(), str(area) if area else None, indicator, scheme, tiers,
-                 categories, as_of, unit_level)
-
-
-
-@st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
-def _folium_map(url: str, version: str, area: str | None, indicator: str, scheme: str,
-                tiers: tuple, categories: tuple, as_of: date, language: str, tiles,
-                unit_level: str | None):
+@data_cache(max_entries=8)
+def _folium_map(area: Area | None, indicator: str, scheme: str, tiers: tuple,
+                categories: tuple, as_of: date, language: str, tiles, unit_level: str | None):
     from gridmap.webmap import build_map
-    view = _view(url, version, area, indicator, scheme, tiers, categories, as_of, unit_level)
+    view = read_model(as_of).map_view(area, indicator, scheme, tiers, categories, unit_level)
     return build_map(view, lang=language, tiles=tiles)
 
 
@@ -365,121 +366,8 @@ def folium_map(area: Area | None, indicator: str, scheme: str, tiers: tuple,
     so the cached original must never be handed over.
     """
     import copy
-    s = store()
-    return copy.deepcopy(_folium_map(s.url, s.version(), str(area) if area else None, indicator,
-                                     scheme, tiers, categories, as_of, language, tiles,
-                                     unit_level))
-
-
-def area_households(area: Area | None, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The households of ``area`` and their coverage status, aligned row by row."""
-    everyone, status = read("households"), household_status(as_of)
-    if area is None:
-        return everyone, status
-    mask = everyone["grid_id"].isin(read("grids", area)["grid_id"]).to_numpy()
-    return (everyone[mask].reset_index(drop=True), status[mask].reset_index(drop=True))
-
-
-
-
-@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
-def _trend(url: str, version: str, area: str | None, as_of: date) -> pd.DataFrame:
-    from gridmap.coverage import weekly_trend
-    a = Area.parse(area) if area else None
-    return weekly_trend(read("households", a), read("visits", a), policy(), as_of=as_of)
-
-
-def weekly_trend(area: Area | None, as_of: date) -> pd.DataFrame:
-    """Coverage per tier per week in ``area``, cached until the store changes."""
-    s = store()
-    return _trend(s.url, s.version(), str(area) if area else None, as_of)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
-def _hotspots(url: str, version: str, area: str | None, name: str, method: str,
-              permutations: int, fdr: bool, as_of: date, days: int) -> pd.DataFrame:
-    from datetime import timedelta
-
-    from gridmap import hotspots
-    a = Area.parse(area) if area else None
-    grids, households, visits = read("grids", a), read("households", a), read("visits", a)
-    w = hotspots.contiguity(grids)
-    if method == "emerging":  # new difficulties: the last `days` against the `days` before
-        after = hotspots.difficulties_between(grids, households, visits,
-                                              as_of - timedelta(days=days - 1), as_of)
-        before = hotspots.difficulties_between(grids, households, visits,
-                                               as_of - timedelta(days=2 * days - 1),
-                                               as_of - timedelta(days=days))
-        return hotspots.emerging(before, after, w, permutations=permutations, fdr=fdr)
-    values = hotspots.indicator(name, grids, grid_indicators(as_of), households, visits,
-                                as_of=as_of)
-    if method == "gi":
-        return hotspots.gi_star(values, w, permutations=permutations, fdr=fdr)
-    return hotspots.local_moran(values, w, permutations=permutations, fdr=fdr)
-
-
-def hotspot_result(area: Area | None, name: str, method: str, permutations: int, fdr: bool,
-                   as_of: date, days: int = 30) -> pd.DataFrame:
-    """Gi* classes or Moran clusters per grid of ``area`` (or, for ``emerging``, the
-    change between the last ``days`` and the ``days`` before), cached until the store
-    changes."""
-    s = store()
-    return _hotspots(s.url, s.version(), str(area) if area else None, name, method,
-                     permutations, fdr, as_of, days)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
-def _hexes(url: str, version: str, area: str | None, res: int):
-    from gridmap import hexbins
-    a = Area.parse(area) if area else None
-    if a is None:
-        shape = read("areas").query("level == 'district'").union_all()
-    elif a.level == "grid":
-        shape = read("grids").set_index("grid_id").geometry[a.id]
-    else:
-        shape = read("areas").set_index("area_id").geometry[a.id]
-    counts = hexbins.hex_counts(read("households", a), shape, res)
-    return counts, hexbins.hex_polygons(counts.index), hexbins.hex_weights(counts.index)
-
-
-def hex_data(area: Area | None, res: int):
-    """Hexagon counts over a full cover of ``area``, their outlines and neighbour graph."""
-    s = store()
-    return _hexes(s.url, s.version(), str(area) if area else None, res)
-
-
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _cases(url: str, version: str, as_of: date) -> pd.DataFrame:
-    from gridmap.casework import case_state
-    return case_state(read("cases"), policy(), as_of=as_of)
-
-
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _needs(url: str, version: str, as_of: date) -> pd.DataFrame:
-    from gridmap.casework import need_state
-    return need_state(read("needs"), policy(), as_of=as_of)
-
-
-def _in_area(frame: pd.DataFrame, area: Area | None) -> pd.DataFrame:
-    if area is None:
-        return frame
-    if "community_id" in frame:  # a helper's needs: where, never who
-        communities = read("grids", area)["community_id"]
-        return frame[frame["community_id"].isin(communities).to_numpy()].reset_index(drop=True)
-    mine = read("households", area)["household_id"]
-    return frame[frame["household_id"].isin(mine).to_numpy()].reset_index(drop=True)
-
-
-def case_state(area: Area | None, as_of: date) -> pd.DataFrame:
-    """Cases of ``area`` as they stood on ``as_of`` (``casework.case_state``), cached."""
-    s = store()
-    return _in_area(_cases(s.url, s.version(), as_of), area)
-
-
-def need_state(area: Area | None, as_of: date) -> pd.DataFrame:
-    """Needs of ``area`` as they stood on ``as_of`` (``casework.need_state``), cached."""
-    s = store()
-    return _in_area(_needs(s.url, s.version(), as_of), area)
+    return copy.deepcopy(_folium_map(area, indicator, scheme, tuple(tiers), tuple(categories),
+                                     as_of, language, tiles, unit_level))
 
 
 def child_level(area: Area | None) -> str:
@@ -487,38 +375,6 @@ def child_level(area: Area | None) -> str:
     if area is None:
         return "district"
     return schema.LEVELS[min(schema.LEVELS.index(area.level) + 1, len(schema.LEVELS) - 1)]
-
-
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _workers(url: str, version: str, as_of: date) -> pd.DataFrame:
-    from gridmap import workload
-    households, grids = read("households"), read("grids")
-    loads = workload.household_load(households, grids, read("visits"), read("cases"), policy(),
-                                    as_of=as_of)
-    return workload.worker_table(read("workers"), read("assignments"), read("household_helpers"),
-                                 households, loads, grids, policy())
-
-
-def worker_loads(area: Area | None, as_of: date) -> pd.DataFrame:
-    """``workload.worker_table`` for the workers whose home grid lies in ``area``, cached."""
-    s = store()
-    table = _workers(s.url, s.version(), as_of)
-    if area is None:
-        return table
-    return table[table[schema.LEVEL_COLUMN[area.level]] == area.id].reset_index(drop=True)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
-def _coverage_table(url: str, version: str, level: str, as_of: date) -> pd.DataFrame:
-    from gridmap.coverage import coverage_table
-    return coverage_table(read("households"), read("visits"), read("grids"), read("areas"),
-                          policy(), level=level, as_of=as_of)
-
-
-def coverage_table(level: str, as_of: date) -> pd.DataFrame:
-    """``coverage.coverage_table`` for every area of ``level``, cached."""
-    s = store()
-    return _coverage_table(s.url, s.version(), level, as_of)
 
 
 def show_error(error: Exception, language: str, key: str | None = None) -> None:

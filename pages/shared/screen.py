@@ -10,12 +10,9 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
-import streamlit as st
-
 from gridmap.i18n import label, t
 from gridmap.style import TIER_COLORS
 from pages.shared import common as ui
-from pages.shared.common import CACHE_TTL
 
 VIEWS = ("map", "coverage", "hot_list", "funnel")
 
@@ -51,20 +48,11 @@ KIOSK_CSS = """
 """
 
 
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _figures(url: str, version: str, as_of: date):
-    from gridmap import screen
-    return screen.figures(households=ui.read("households"), visits=ui.read("visits"),
-                          tier_changes=ui.read("tier_changes"), cases=ui.read("cases"),
-                          needs=ui.read("needs"), policy=ui.policy(), as_of=as_of)
-
-
 def figures_html(as_of: date, lang: str) -> str:
     """Two rows of large figures, each with its change against last week."""
-    s = ui.store()
     minimum = ui.policy().min_count
     cards = []
-    for fig in _figures(s.url, s.version(), as_of):
+    for fig in ui.read_model(as_of).screen_figures():
         color = TIER_COLORS.get(fig.key, "#4a6fa5")
         name = label(fig.key, lang) if fig.key in TIER_COLORS else t(f"screen.fig.{fig.key}",
                                                                      lang)
@@ -78,8 +66,9 @@ def figures_html(as_of: date, lang: str) -> str:
             f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[6:])}</div>')
 
 
-@st.cache_resource(show_spinner=False, max_entries=3, ttl=CACHE_TTL)
-def _map_png(url: str, version: str, as_of: date, lang: str) -> bytes:
+@ui.data_cache(max_entries=3)
+def map_png(as_of: date, lang: str) -> bytes:
+    """The city map of hexagons (red and orange households) as an image."""
     import geopandas as gpd
 
     from gridmap import hexbins, mapview, snapshot
@@ -88,17 +77,12 @@ def _map_png(url: str, version: str, as_of: date, lang: str) -> bytes:
                            indicator="red_orange", classes=None,
                            outlines={"district": districts[["geometry"]]},
                            bounds=tuple(districts.total_bounds), as_of=as_of.isoformat())
-    counts, polygons, _ = ui.hex_data(None, hexbins.resolution_for(None))
+    counts, polygons, _ = ui.read_model(as_of).hex_data(None, hexbins.resolution_for(None))
     minimum = ui.policy().min_count
     view = mapview.hex_view(base, counts, polygons, "red_orange", min_count=minimum,
                             scheme="natural_breaks")
     return snapshot.render(view, title=None, lang=lang, size=(16, 7.2), dpi=120, dark=True,
                            font_scale=1.7)
-
-
-def map_png(as_of: date, lang: str) -> bytes:
-    s = ui.store()
-    return _map_png(s.url, s.version(), as_of, lang)
 
 
 def _bars(rows: list[tuple[str, float, str]]) -> str:
@@ -111,7 +95,7 @@ def _bars(rows: list[tuple[str, float, str]]) -> str:
 
 def coverage_html(as_of: date, lang: str) -> str:
     from gridmap.screen import lowest_coverage
-    table = lowest_coverage(ui.coverage_table("street", as_of), ui.policy().min_count)
+    table = lowest_coverage(ui.read_model(as_of).coverage_table("street"), ui.policy().min_count)
     return _bars(list(zip(table["name"], table["coverage_pct"], table["text"], strict=True)))
 
 

@@ -3,9 +3,10 @@
 Chosen by a URL (``GRIDMAP_STORE=postgresql://user:password@host/db``). Every layer is
 a table of the same name with typed columns and, for spatial layers, a ``geom``
 column in EPSG:4326 with a GiST index. Bulk writes (``init``, ``replace``) happen in
-one transaction, so readers see the old data or the new, never half. Small writes
-share ``SqlStore``'s code; rows they change are locked (``SELECT ... FOR UPDATE``), so
-concurrent tier changes queue instead of overwriting each other.
+one transaction, so readers see the old data or the new, never half. Small writes run
+the same write functions as the GeoPackage's; rows they change are locked
+(``SELECT ... FOR UPDATE``), so concurrent tier changes queue instead of overwriting
+each other.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import shapely
 
 from gridmap import schema
 from gridmap._errors import StoreError
-from gridmap.sqlstore import Area, SqlStore
+from gridmap.store.sql import SqlStore, Transaction, stamped
 
 _TYPES = {"str": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN",
           "date": "DATE", "datetime": "TIMESTAMP"}
@@ -38,11 +39,13 @@ def _bump_trigger(layer: str) -> str:
             f"{layer} FOR EACH STATEMENT EXECUTE FUNCTION gridmap_bump()")
 
 
-class _Connection:
-    """psycopg with the ``?`` placeholders the shared SQL uses."""
+class PostGISTransaction(Transaction):
+    """psycopg's, with the ``?`` placeholders the shared SQL uses; geometries as WKB;
+    rows read to be changed are locked until commit."""
 
-    def __init__(self, con) -> None:
-        self.con = con
+    lock = " FOR UPDATE"
+    geom_placeholder = "ST_GeomFromWKB(?, 4326)"
+    geom_select = "ST_AsBinary(geom)"
 
     def execute(self, sql: str, params=()):
         return self.con.execute(sql.replace("?", "%s"), tuple(params))
@@ -52,26 +55,23 @@ class _Connection:
         cursor.executemany(sql.replace("?", "%s"), rows)
         return cursor
 
+    def geom_param(self, geometry: shapely.Geometry):
+        return shapely.to_wkb(geometry)
+
+    def geometry(self, value) -> shapely.Geometry:
+        return shapely.from_wkb(bytes(value))
+
 
 class PostGISStore(SqlStore):
     """The store in a PostgreSQL database with PostGIS."""
 
-    _lock = " FOR UPDATE"
-    _geom_placeholder = "ST_GeomFromWKB(?, 4326)"
-    _geom_select = "ST_AsBinary(geom)"
+    geom_select = "ST_AsBinary(geom)"
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._local = threading.local()
-        self._triggers_checked = False
-
-    @staticmethod
-    def _geom_param(point: shapely.Point):
-        return shapely.to_wkb(point)
-
-    @staticmethod
-    def _to_geometry(value):
-        return shapely.from_wkb(bytes(value))
+        self._label = self._safe_url
+        self._arg = "URL"
 
     # -- connections -----------------------------------------------------------------
     def _connection(self):
@@ -93,59 +93,31 @@ class PostGISStore(SqlStore):
         return parts._replace(netloc=parts.hostname or "").geturl()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[_Connection]:
+    def transaction(self) -> Iterator[PostGISTransaction]:
         self._require()
         con = self._connection()
         with con.transaction():
-            yield _Connection(con)
+            yield PostGISTransaction(con)
 
-    # -- reading -----------------------------------------------------------------------
+    # -- what the store is -----------------------------------------------------------
     def _tables(self) -> set[str]:
         rows = self._connection().execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = "
             "current_schema()").fetchall()
         return {r[0] for r in rows}
 
-    def exists(self) -> bool:
+    def _probe(self) -> tuple[set[str], str | None]:
         tables = self._tables()
-        missing = [layer for layer in schema.LAYERS if layer not in tables]
-        if missing and "meta" in tables and "households" in tables:
-            self._write({layer: schema.empty(layer) for layer in missing})  # upgrade
-            return True
-        if missing or _VERSION not in tables:
-            return False
-        if not self._triggers_checked:
-            self._upgrade_triggers()
-            self._triggers_checked = True
-        return True
+        found = self._connection().execute(
+            "SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if (
+            "meta" in tables) else None
+        return tables, found[0] if found else None
 
-    def _upgrade_triggers(self) -> None:
-        """Stores from before the data-version triggers get them (idempotent)."""
-        con = self._connection()
-        have = {r[0] for r in con.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname = 'gridmap_bump' AND c.relnamespace = current_schema()::regnamespace"
-        ).fetchall()}
-        lacking = sorted(schema.LAYERS.keys() - schema.BOOKKEEPING - have)
-        if lacking:
-            with con.transaction():
-                con.execute(_BUMP_FUNCTION)
-                for layer in lacking:
-                    con.execute(_bump_trigger(layer))
-                con.execute(f"UPDATE {_VERSION} SET n = n + 1")
-
-    def _require(self) -> None:
-        if not self.exists():
-            raise StoreError(f"{self._safe_url} is not a gridmap store; run "
-                             "`python -m gridmap init --store URL` or `... demo`")
-
-    def read(self, layer: str, *, area: Area | None = None,
-             columns: list[str] | None = None) -> pd.DataFrame:
+    # -- reading -----------------------------------------------------------------------
+    def _fetch(self, spec: schema.Layer, columns: list[str], sql: str) -> pd.DataFrame:
         import geopandas as gpd
-        spec, wanted, sql = self._select(layer, area, columns)
-        cursor = self._connection().execute(sql)
-        rows = cursor.fetchall()
-        names = [*wanted, "geom"] if spec.geometry else wanted
+        rows = self._connection().execute(sql).fetchall()
+        names = [*columns, "geom"] if spec.geometry else columns
         frame = pd.DataFrame.from_records(rows, columns=names)
         if spec.geometry:
             geometry = shapely.from_wkb([bytes(g) if g is not None else None
@@ -154,7 +126,7 @@ class PostGISStore(SqlStore):
         for column in spec.columns:
             if column.name in frame and column.kind == "date":
                 frame[column.name] = pd.to_datetime(frame[column.name])
-        return schema.conform(layer, frame, columns=wanted)
+        return schema.conform(spec.name, frame, columns=columns)
 
     def version(self) -> str:
         row = self._connection().execute(f"SELECT n FROM {_VERSION}").fetchone()
@@ -166,16 +138,22 @@ class PostGISStore(SqlStore):
         if self._tables() & set(schema.LAYERS) and not overwrite:
             raise StoreError(f"{self._safe_url} holds a store; refusing to overwrite it")
         full = {name: schema.empty(name) for name in schema.LAYERS}
-        full["meta"] = pd.DataFrame({"key": ["schema_version"],
-                                     "value": [schema.SCHEMA_VERSION]})
         full.update(frames or {})
+        full["meta"] = stamped(full["meta"])
         self._write(full)
 
     def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
         self._require()
+        frames = dict(frames)
+        if "meta" in frames:
+            frames["meta"] = stamped(frames["meta"])
         self._write(frames)
 
-    def _write(self, frames: Mapping[str, pd.DataFrame]) -> None:
+    def _migrate(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self._write(frames, every_trigger=True)
+
+    def _write(self, frames: Mapping[str, pd.DataFrame], *, every_trigger: bool = False
+               ) -> None:
         prepared = {}
         for layer, frame in frames.items():
             if layer not in schema.LAYERS:
@@ -193,7 +171,19 @@ class PostGISStore(SqlStore):
             for layer, frame in prepared.items():
                 self._create(con, layer)
                 self._copy(con, layer, frame)
+            if every_trigger:  # layers of a store from before the data version
+                self._add_triggers(con)
             con.execute(f"UPDATE {_VERSION} SET n = n + 1")
+
+    @staticmethod
+    def _add_triggers(con) -> None:
+        """The data version's trigger on every data layer that lacks it."""
+        have = {r[0] for r in con.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'gridmap_bump' AND c.relnamespace = current_schema()::regnamespace"
+        ).fetchall()}
+        for layer in sorted(schema.LAYERS.keys() - schema.BOOKKEEPING - have):
+            con.execute(_bump_trigger(layer))
 
     @staticmethod
     def _create(con, layer: str) -> None:

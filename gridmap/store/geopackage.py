@@ -23,8 +23,8 @@ import shapely
 
 from gridmap import schema
 from gridmap._errors import StoreError
-from gridmap._gpkg import geometry_blob, geometry_of, register_functions
-from gridmap.sqlstore import Area, SqlStore
+from gridmap.store._gpkg import geometry_blob, geometry_of, register_functions
+from gridmap.store.sql import SqlStore, Transaction, stamped
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.kind == "date":
             out[c.name] = out[c.name].astype(pd.ArrowDtype(pa.date32()))
     return out
-
 
 
 def _retrying(read, attempts: int = 20, pause: float = 0.05):
@@ -70,49 +69,89 @@ def _install_version(con: sqlite3.Connection, bump: bool) -> None:
         con.execute(f"UPDATE {table} SET n = n + 1")
 
 
+class GeoPackageTransaction(Transaction):
+    """SQLite's: geometries as GeoPackage blobs; large inserts without GDAL's per-row
+    triggers."""
+
+    def geom_param(self, geometry: shapely.Geometry):
+        return geometry_blob(geometry)
+
+    def geom_params(self, geometries) -> list:
+        """Blobs for many geometries: points in one vectorised pass."""
+        points = shapely.get_type_id(geometries) == 0
+        wkb = shapely.to_wkb(geometries, byte_order=1)
+        header = b"GP\x00\x01" + struct.pack("<i", 4326)
+        return [header + w if p else geometry_blob(g)
+                for w, p, g in zip(wkb, points, geometries, strict=True)]
+
+    def geometry(self, value) -> shapely.Geometry:
+        return geometry_of(value)
+
+    def insert_many(self, layer: str, frame: pd.DataFrame, report=None,
+                    chunk: int | None = None) -> None:
+        """Large inserts without GDAL's per-row insert triggers (R-tree and feature
+        count), which are put back afterwards and their work done once, set-wise, in
+        the same transaction."""
+        if len(frame) < 5_000:
+            return super().insert_many(layer, frame, report, chunk)
+        con = self.con
+        triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                               "AND tbl_name = ? AND sql LIKE '%AFTER INSERT%'",
+                               (layer,)).fetchall()
+        for name, _ in triggers:
+            con.execute(f'DROP TRIGGER "{name}"')
+        last = con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
+        super().insert_many(layer, frame, report, chunk)
+        if schema.LAYERS[layer].geometry and con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?",
+                (f"rtree_{layer}_geom",)).fetchone():
+            # The new rows' fids, in insertion order = the frame's order.
+            fids = [f for (f,) in con.execute(f'SELECT fid FROM "{layer}" WHERE fid > ? '
+                                               "ORDER BY fid", (last,))]
+            geoms = frame.geometry.values
+            minx, miny, maxx, maxy = shapely.bounds(geoms).T
+            keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+            con.executemany(f'INSERT INTO "rtree_{layer}_geom" VALUES (?, ?, ?, ?, ?)', [
+                (f, a, b, c, d) for f, a, b, c, d, k in
+                zip(fids, minx, maxx, miny, maxy, keep, strict=True) if k])
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
+                       ).fetchone():
+            con.execute(f'UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM '
+                        f'"{layer}") WHERE lower(table_name) = lower(?)', (layer,))
+        for _, sql in triggers:
+            con.execute(sql)
+        if layer not in schema.BOOKKEEPING:  # the data version's per-row trigger was off
+            con.execute(f"UPDATE {schema.VERSION_TABLE} SET n = n + 1")
+
+
 class GeoPackageStore(SqlStore):
     """The embedded store: one GeoPackage file."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self.url = str(self.path)
-        self._checked: tuple[int, int] | None = None
+        self._label = str(self.path)
         self._version: tuple[tuple, str] | None = None  # (file stat, version) last read
 
-    # -- reading -----------------------------------------------------------
-    def exists(self) -> bool:
-        if not self.path.exists():
-            return False
-        identity = self._identity()
-        if identity == self._checked:  # this very file was checked already
-            return True
-        try:
-            names = {name for name, _ in _retrying(lambda: pyogrio.list_layers(self.path))}
-        except Exception:  # not a GeoPackage at all
-            return False
-        missing = [layer for layer in schema.LAYERS if layer not in names]
-        if missing and "meta" in names and "households" in names:
-            # A store from an earlier version: add the layers it lacks, empty.
-            log.warning("upgrading %s: adding %s", self.path, ", ".join(missing))
-            self._write_atomically({layer: schema.empty(layer) for layer in missing},
-                                   fresh=False)
-            return True
-        if missing:
-            return False
-        if self._counter() is None:  # from before the data version: add it in place
-            with self._transaction(check=False) as con:
-                _install_version(con, bump=True)
-        self._checked = identity
-        return True
-
-    def _counter(self) -> int | None:
-        """The data version's counter (``None`` if the file has none)."""
+    def _connect_ro(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri() + "?mode=ro"  # any path: '#', '?', spaces
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as con:
-            try:
-                return con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
-            except sqlite3.OperationalError:  # no such table
-                return None
+        return sqlite3.connect(uri, uri=True, timeout=30)
+
+    # -- what the store is ---------------------------------------------------------
+    def _probe(self) -> tuple[set[str], str | None]:
+        if not self.path.is_file():
+            return set(), None
+        try:
+            with contextlib.closing(self._connect_ro()) as con:
+                tables = {name for (name,) in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if "gpkg_contents" not in tables:  # a SQLite file, not a GeoPackage
+                    return set(), None
+                found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                                    ).fetchone() if "meta" in tables else None
+        except sqlite3.DatabaseError:  # not a database at all
+            return set(), None
+        return tables, found[0] if found else None
 
     def _identity(self) -> tuple[int, int] | None:
         """The file itself (replaced atomically, a store gets a new inode)."""
@@ -122,18 +161,20 @@ class GeoPackageStore(SqlStore):
             return None
         return stat.st_dev, stat.st_ino
 
-    def _require(self) -> None:
-        if not self.exists():
-            raise StoreError(f"{self.path} is not a gridmap store; run "
-                             f"`python -m gridmap init --store {self.path}` or `... demo`")
+    def _counter(self) -> int | None:
+        """The data version's counter (``None`` if the file has none)."""
+        with contextlib.closing(self._connect_ro()) as con:
+            try:
+                return con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
+            except sqlite3.OperationalError:  # no such table
+                return None
 
-    def read(self, layer: str, *, area: Area | None = None,
-             columns: list[str] | None = None) -> pd.DataFrame:
-        spec, wanted, sql = self._select(layer, area, columns)
+    # -- reading -------------------------------------------------------------------
+    def _fetch(self, spec: schema.Layer, columns: list[str], sql: str) -> pd.DataFrame:
         frame = _retrying(lambda: pyogrio.read_dataframe(self.path, sql=sql, use_arrow=True))
         if spec.geometry and frame.crs is None:
             frame = frame.set_crs(schema.CRS)
-        return schema.conform(layer, frame, columns=wanted)
+        return schema.conform(spec.name, frame, columns=columns)
 
     def version(self) -> str:
         """The file's identity and its data counter: unchanged by logins and audit rows,
@@ -149,20 +190,25 @@ class GeoPackageStore(SqlStore):
         self._version = (key, version)
         return version
 
-    # -- bulk writes: build a copy, then swap it in atomically ---------------
+    # -- bulk writes: build a copy, then swap it in atomically ---------------------
     def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
              overwrite: bool = False) -> None:
         if self.path.exists() and not overwrite:
             raise StoreError(f"{self.path} exists; refusing to overwrite it")
         full = {name: schema.empty(name) for name in schema.LAYERS}
-        full["meta"] = pd.DataFrame({"key": ["schema_version"],
-                                     "value": [schema.SCHEMA_VERSION]})
         full.update(frames or {})
+        full["meta"] = stamped(full["meta"])
         self._write_atomically(full, fresh=True)
 
     def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
         self._require()
+        frames = dict(frames)
+        if "meta" in frames:
+            frames["meta"] = stamped(frames["meta"])
         self._write_atomically(frames, fresh=False)
+
+    def _migrate(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self._write_atomically(frames, fresh=False)  # installs the data version too
 
     def _write_atomically(self, frames: Mapping[str, pd.DataFrame], *, fresh: bool) -> None:
         prepared = {}
@@ -173,7 +219,10 @@ class GeoPackageStore(SqlStore):
             prepared[layer] = _to_gpkg(layer, frame)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # The new file's counter continues the old one's, so no version repeats.
-        counter = (self._counter() or 0) if self.path.exists() and fresh else None
+        counter = None
+        if self.path.exists() and fresh:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                counter = self._counter()
         fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=".tmp-", dir=self.path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -208,69 +257,17 @@ class GeoPackageStore(SqlStore):
 
     # -- small writes: one SQLite transaction (the write lock serialises writers) --
     @contextlib.contextmanager
-    def _transaction(self, *, check: bool = True) -> Iterator[sqlite3.Connection]:
-        if check:
-            self._require()
+    def transaction(self) -> Iterator[GeoPackageTransaction]:
+        self._require()
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         register_functions(con)
         try:
             con.execute("BEGIN IMMEDIATE")
             try:
-                yield con
+                yield GeoPackageTransaction(con)
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
         finally:
             con.close()
-
-    @staticmethod
-    def _geom_param(geometry: shapely.Geometry):
-        return geometry_blob(geometry)
-
-    def _geom_params(self, geometries) -> list:
-        """Blobs for many geometries: points in one vectorised pass."""
-        points = shapely.get_type_id(geometries) == 0
-        wkb = shapely.to_wkb(geometries, byte_order=1)
-        header = b"GP\x00\x01" + struct.pack("<i", 4326)
-        return [header + w if p else geometry_blob(g)
-                for w, p, g in zip(wkb, points, geometries, strict=True)]
-
-    def _insert_many(self, con, layer: str, frame: pd.DataFrame, report=None,
-                     chunk: int | None = None) -> None:
-        """Large inserts without GDAL's per-row insert triggers (R-tree and feature
-        count), which are put back afterwards and their work done once, set-wise, in
-        the same transaction."""
-        if len(frame) < 5_000:
-            return super()._insert_many(con, layer, frame, report, chunk)
-        triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                               "AND tbl_name = ? AND sql LIKE '%AFTER INSERT%'",
-                               (layer,)).fetchall()
-        for name, _ in triggers:
-            con.execute(f'DROP TRIGGER "{name}"')
-        last = con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
-        super()._insert_many(con, layer, frame, report, chunk)
-        if schema.LAYERS[layer].geometry and con.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = ?",
-                (f"rtree_{layer}_geom",)).fetchone():
-            # The new rows' fids, in insertion order = the frame's order.
-            fids = [f for (f,) in con.execute(f'SELECT fid FROM "{layer}" WHERE fid > ? '
-                                               "ORDER BY fid", (last,))]
-            geoms = frame.geometry.values
-            minx, miny, maxx, maxy = shapely.bounds(geoms).T
-            keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
-            con.executemany(f'INSERT INTO "rtree_{layer}_geom" VALUES (?, ?, ?, ?, ?)', [
-                (f, a, b, c, d) for f, a, b, c, d, k in
-                zip(fids, minx, maxx, miny, maxy, keep, strict=True) if k])
-        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
-                       ).fetchone():
-            con.execute(f'UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM '
-                        f'"{layer}") WHERE lower(table_name) = lower(?)', (layer,))
-        for _, sql in triggers:
-            con.execute(sql)
-        if layer not in schema.BOOKKEEPING:  # the data version's per-row trigger was off
-            con.execute(f"UPDATE {schema.VERSION_TABLE} SET n = n + 1")
-
-    @staticmethod
-    def _to_geometry(value):
-        return geometry_of(value)

@@ -1,0 +1,298 @@
+"""The read model: every figure the pages and the reports show, from one place.
+
+A ``ReadModel`` is the data as one reader sees it (a ``Store``, a ``GuardedStore``, or
+the app's cached reads: anything with ``read(layer, area=...)``), under one policy, on
+one day. Each figure is assembled here once (status → open cases → grid indicators →
+maps and hotspots; coverage, cases, needs, workload) and memoised in the model, so a
+figure that several others need is computed once. The command line builds a model per
+run; the app keeps one per principal, data version and day (``pages/shared/common.py``).
+
+Figures are shared between callers (and, in the app, between sessions): treat them as
+read-only and build new frames from them. The figures that take parameters (map views,
+hotspots, hexagons, trends) keep only the most recently used few of a kind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from gridmap import casework, coverage, indicators, schema
+from gridmap.policy import Policy
+
+if TYPE_CHECKING:
+    from libpysal.weights import W
+
+    from gridmap.mapview import MapView
+    from gridmap.store import Area
+
+# The analysis modules (PySAL, H3, mapclassify) are imported where a figure needs
+# them: the login page and the reports that do not use them start faster.
+
+# How many results of each parameterised figure a model keeps (least recently used go).
+KEEP = {"view": 8, "hotspots": 16, "contiguity": 8, "hex": 4, "hex_hotspots": 16, "trend": 16}
+HEX_INDICATORS = ("red_orange", "households")  # counts, the only values hexagons carry
+
+
+class Reader(Protocol):
+    def read(self, layer: str, *, area: Area | None = None) -> pd.DataFrame: ...
+
+
+class _Memo:
+    """Values by key, each computed once even when threads ask for it at the same time
+    (sessions share a model); at most ``KEEP[kind]`` of a kind are kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, OrderedDict] = {}
+        self._computing: dict[tuple, threading.Lock] = {}
+
+    def get(self, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            values = self._values.setdefault(kind, OrderedDict())
+            if key in values:
+                values.move_to_end(key)
+                return values[key]
+            lock = self._computing.setdefault((kind, key), threading.Lock())
+        with lock:  # one thread computes; the others wait for its value
+            with self._lock:
+                if key in values:
+                    return values[key]
+            try:
+                value = compute()
+                with self._lock:
+                    values[key] = value
+                    while len(values) > KEEP.get(kind, len(values)):
+                        values.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._computing.pop((kind, key), None)
+        return value
+
+
+class ReadModel:
+    """The figures of the data ``reader`` sees, under ``policy``, on the day ``as_of``."""
+
+    def __init__(self, reader: Reader, policy: Policy, as_of: date) -> None:
+        self.reader, self.policy, self.as_of = reader, policy, as_of
+        self._memo = _Memo()
+
+    def _once(self, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+        return self._memo.get(kind, key, compute)
+
+    # -- the data -------------------------------------------------------------------
+    def frame(self, layer: str, area: Area | None = None) -> pd.DataFrame:
+        """One layer, limited to ``area``; whole layers are read once per model."""
+        if area is not None:
+            return self.reader.read(layer, area=area)
+        return self._once("frame", layer, lambda: self.reader.read(layer, area=None))
+
+    @property
+    def seed(self) -> int:
+        """The permutation tests' seed (the policy's ``hotspots.seed``)."""
+        return self.policy.hotspots.seed
+
+    # -- visits and the grid indicators --------------------------------------------
+    def status(self) -> pd.DataFrame:
+        """Due dates and overdue flags of every household (row order of
+        ``frame('households')``)."""
+        return self._once("status", None, lambda: coverage.household_status(
+            self.frame("households"), self.frame("visits"), self.policy, as_of=self.as_of))
+
+    def open_cases(self) -> pd.Series:
+        """Open cases per grid (every grid)."""
+        return self._once("open_cases", None, lambda: casework.open_cases_per_grid(
+            self.frame("cases"), self.frame("households"), self.frame("grids"), self.policy,
+            as_of=self.as_of))
+
+    def grid_indicators(self) -> pd.DataFrame:
+        """Every indicator for every grid (``indicators.grid_indicators``)."""
+        return self._once("grid_indicators", None, lambda: indicators.grid_indicators(
+            self.frame("grids"), self.frame("households"), self.status(), self.policy,
+            self.open_cases()))
+
+    def area_households(self, area: Area | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The households of ``area`` and their status, aligned row by row."""
+        everyone, status = self.frame("households"), self.status()
+        if area is None:
+            return everyone, status
+        mask = everyone["grid_id"].isin(self.frame("grids", area)["grid_id"]).to_numpy()
+        return everyone[mask].reset_index(drop=True), status[mask].reset_index(drop=True)
+
+    def coverage_table(self, level: str) -> pd.DataFrame:
+        """Coverage for every area of ``level`` (``report coverage``)."""
+        return self._once("coverage_table", level, lambda: coverage.coverage_table(
+            self.frame("households"), self.frame("visits"), self.frame("grids"),
+            self.frame("areas"), self.policy, level=level, as_of=self.as_of))
+
+    def weekly_trend(self, area: Area | None = None) -> pd.DataFrame:
+        """Coverage per tier per week in ``area``."""
+        return self._once("trend", area, lambda: coverage.weekly_trend(
+            self.frame("households", area), self.frame("visits", area), self.policy,
+            as_of=self.as_of))
+
+    # -- cases and needs ---------------------------------------------------------------
+    def _in_area(self, frame: pd.DataFrame, area: Area | None) -> pd.DataFrame:
+        if area is None:
+            return frame
+        if "community_id" in frame:  # a helper's needs: where, never who
+            communities = self.frame("grids", area)["community_id"]
+            return frame[frame["community_id"].isin(communities).to_numpy()].reset_index(
+                drop=True)
+        mine = self.frame("households", area)["household_id"]
+        return frame[frame["household_id"].isin(mine).to_numpy()].reset_index(drop=True)
+
+    def case_state(self, area: Area | None = None) -> pd.DataFrame:
+        """Cases of ``area`` as they stood on the day (``casework.case_state``)."""
+        state = self._once("case_state", None, lambda: casework.case_state(
+            self.frame("cases"), self.policy, as_of=self.as_of))
+        return self._in_area(state, area)
+
+    def need_state(self, area: Area | None = None) -> pd.DataFrame:
+        """Needs of ``area`` as they stood on the day (``casework.need_state``)."""
+        state = self._once("need_state", None, lambda: casework.need_state(
+            self.frame("needs"), self.policy, as_of=self.as_of))
+        return self._in_area(state, area)
+
+    def case_report(self, level: str) -> pd.DataFrame:
+        """The closed loop per area of ``level`` (``report cases``)."""
+        return self._once("case_report", level, lambda: casework.case_report(
+            self.frame("cases"), self.frame("households"), self.frame("grids"),
+            self.frame("areas"), self.policy, level=level, as_of=self.as_of))
+
+    def need_report(self, level: str) -> pd.DataFrame:
+        """Needs per area of ``level``, or per ``category`` (``report needs``)."""
+        return self._once("need_report", level, lambda: casework.need_report(
+            self.frame("needs"), self.frame("households"), self.frame("grids"),
+            self.frame("areas"), self.policy, level=level, as_of=self.as_of))
+
+    # -- workload --------------------------------------------------------------------
+    def worker_loads(self, area: Area | None = None) -> pd.DataFrame:
+        """``workload.worker_table`` for the workers whose home grid lies in ``area``."""
+        table = self._once("worker_loads", None, self._worker_table)
+        if area is None:
+            return table
+        return table[table[schema.LEVEL_COLUMN[area.level]] == area.id].reset_index(drop=True)
+
+    def _worker_table(self) -> pd.DataFrame:
+        from gridmap import workload
+        households, grids = self.frame("households"), self.frame("grids")
+        loads = workload.household_load(households, grids, self.frame("visits"),
+                                        self.frame("cases"), self.policy, as_of=self.as_of)
+        return workload.worker_table(self.frame("workers"), self.frame("assignments"),
+                                     self.frame("household_helpers"), households, loads, grids,
+                                     self.policy)
+
+    def workload_summary(self, level: str) -> pd.DataFrame:
+        """Workers' utilisation summed up per area of ``level`` (``workload.summary``)."""
+        from gridmap import workload
+        return workload.summary(self.worker_loads(), self.policy, level=level)
+
+    # -- hotspots --------------------------------------------------------------------
+    def contiguity(self, area: Area | None = None) -> W:
+        """Queen contiguity of the grids of ``area`` (``hotspots.contiguity``)."""
+        from gridmap import hotspots
+        return self._once("contiguity", area,
+                          lambda: hotspots.contiguity(self.frame("grids", area)))
+
+    def hotspots(self, name: str, method: str = "gi", area: Area | None = None, *,
+                 permutations: int = 999, fdr: bool = False, days: int = 30,
+                 seed: int | None = None) -> pd.DataFrame:
+        """Gi* classes (``gi``) or Moran clusters (``moran``) of indicator ``name`` per grid
+        of ``area``; or, for ``emerging``, the change in new difficulties between the last
+        ``days`` and the ``days`` before. The seed is the policy's unless given."""
+        seed = self.seed if seed is None else seed
+        if method not in ("gi", "moran", "emerging"):
+            raise ValueError(f"unknown method {method!r}; use gi, moran or emerging")
+        key = (name, method, area, permutations, fdr, days if method == "emerging" else None,
+               seed)
+        return self._once("hotspots", key, lambda: self._hotspots(
+            name, method, area, permutations=permutations, fdr=fdr, days=days, seed=seed))
+
+    def _hotspots(self, name: str, method: str, area: Area | None, *, permutations: int,
+                  fdr: bool, days: int, seed: int) -> pd.DataFrame:
+        from gridmap import hotspots
+        grids, households = self.frame("grids", area), self.frame("households", area)
+        visits, w = self.frame("visits", area), self.contiguity(area)
+        options = {"permutations": permutations, "fdr": fdr, "seed": seed}
+        if method == "emerging":
+            as_of = self.as_of
+            after = hotspots.difficulties_between(grids, households, visits,
+                                                  as_of - timedelta(days=days - 1), as_of)
+            before = hotspots.difficulties_between(grids, households, visits,
+                                                   as_of - timedelta(days=2 * days - 1),
+                                                   as_of - timedelta(days=days))
+            return hotspots.emerging(before, after, w, **options)
+        values = hotspots.indicator(name, grids, self.grid_indicators(), households, visits,
+                                    as_of=self.as_of)
+        if method == "gi":
+            return hotspots.gi_star(values, w, **options)
+        return hotspots.local_moran(values, w, **options)
+
+    def hex_data(self, area: Area | None = None, res: int | None = None):
+        """Hexagon counts over a full cover of ``area``, their outlines and neighbour graph
+        (``res``: the H3 resolution, by default the one that suits the area)."""
+        from gridmap import hexbins
+        res = hexbins.resolution_for(area) if res is None else res
+        return self._once("hex", (area, res), lambda: self._hexes(area, res))
+
+    def _hexes(self, area: Area | None, res: int):
+        from gridmap import hexbins
+        if area is None:
+            shape = self.frame("areas").query("level == 'district'").union_all()
+        elif area.level == "grid":
+            shape = self.frame("grids").set_index("grid_id").geometry[area.id]
+        else:
+            shape = self.frame("areas").set_index("area_id").geometry[area.id]
+        counts = hexbins.hex_counts(self.frame("households", area), shape, res)
+        return counts, hexbins.hex_polygons(counts.index), hexbins.hex_weights(counts.index)
+
+    def hex_hotspots(self, name: str, method: str = "gi", area: Area | None = None, *,
+                     res: int | None = None, permutations: int = 999, fdr: bool = False,
+                     seed: int | None = None) -> pd.DataFrame:
+        """Gi* (``gi``) or local Moran's I (``moran``) of the households (``name``:
+        ``red_orange`` or ``households``) on the hexagons of ``hex_data``."""
+        from gridmap import hexbins, hotspots
+        if name not in HEX_INDICATORS:
+            raise ValueError(f"hexagons carry counts only: {', '.join(HEX_INDICATORS)}")
+        if method not in ("gi", "moran"):
+            raise ValueError(f"unknown method {method!r} on hexagons; use gi or moran")
+        res = hexbins.resolution_for(area) if res is None else res
+        seed = self.seed if seed is None else seed
+        key = (name, method, area, res, permutations, fdr, seed)
+
+        def compute() -> pd.DataFrame:
+            counts, _, weights = self.hex_data(area, res)
+            analyse = hotspots.gi_star if method == "gi" else hotspots.local_moran
+            return analyse(counts[name].astype(float), weights, permutations=permutations,
+                           fdr=fdr, seed=seed)
+        return self._once("hex_hotspots", key, compute)
+
+    # -- maps and the screen ---------------------------------------------------------
+    def map_view(self, area: Area | None, indicator: str, scheme: str = "quantiles",
+                 tiers: tuple[str, ...] = schema.TIERS, categories: tuple[str, ...] = (),
+                 unit_level: str | None = None) -> MapView:
+        """What a map of ``area`` coloured by ``indicator`` shows (``mapview.build_view``)."""
+        from gridmap import mapview
+        key = (area, indicator, scheme, tuple(tiers), tuple(categories), unit_level)
+        return self._once("view", key, lambda: mapview.build_view(
+            areas=self.frame("areas"), grids=self.frame("grids"),
+            households=self.frame("households"),
+            workers_by_grid=mapview.grid_workers(self.frame("assignments"),
+                                                 self.frame("workers")),
+            status=self.status(), per_grid=self.grid_indicators(), area=area,
+            indicator=indicator, scheme=scheme, as_of=self.as_of.isoformat(),
+            tiers=tuple(tiers), categories=tuple(categories), unit_level=unit_level))
+
+    def screen_figures(self) -> list:
+        """The presentation screen's figures (``screen.figures``)."""
+        from gridmap import screen
+        return self._once("screen", None, lambda: screen.figures(
+            households=self.frame("households"), visits=self.frame("visits"),
+            tier_changes=self.frame("tier_changes"), cases=self.frame("cases"),
+            needs=self.frame("needs"), policy=self.policy, as_of=self.as_of))

@@ -1,0 +1,105 @@
+"""Writes of the closed loop and of needs: a case or need and its history event go in
+together (``stages`` decides what may change). Each takes the transaction it runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import shapely
+
+from gridmap import stages
+from gridmap._errors import NotFoundError, ValidationError
+from gridmap.aliases import new_aliases
+from gridmap.policy import Policy, load_policy
+from gridmap.store.visits import change_tier, household_tier
+
+if TYPE_CHECKING:
+    from gridmap.store.sql import Transaction
+
+
+def new_household(tx: Transaction, fields: Mapping, at: pd.Timestamp, by: str) -> str:
+    """Register a household met through a case: ``head_name, id_number, phone, address,
+    grid_id, tier, categories, members`` and optionally ``lon, lat`` (else it is placed
+    at its grid's representative point and flagged approximate); returns its id."""
+    grid = tx.execute(f"SELECT {tx.geom_select} FROM grids WHERE grid_id = ?",
+                      (fields.get("grid_id"),)).fetchone()
+    if grid is None:
+        raise NotFoundError(f"no grid {fields.get('grid_id')!r}")
+    lon, lat = fields.get("lon"), fields.get("lat")
+    exact = lon is not None and lat is not None
+    if not exact:
+        point = tx.geometry(grid[0]).representative_point()
+        lon, lat = point.x, point.y
+    taken = [a for (a,) in tx.execute("SELECT alias FROM households")]
+    household_id = stages.new_id("H")
+    row = {"household_id": household_id, "alias": new_aliases(taken, 1)[0],
+           "registered_grid_id": None, "tier_since": at, "warning_level": 0,
+           "location_quality": "exact" if exact else "approximate",
+           **{k: fields.get(k) for k in ("head_name", "id_number", "phone", "address",
+                                         "grid_id", "tier", "categories", "members")}}
+    tx.insert("households", row, point=shapely.Point(float(lon), float(lat)))
+    tx.insert("tier_changes", {
+        "household_id": household_id, "changed_at": at, "from_tier": None,
+        "to_tier": row["tier"], "reason": "registered from a case", "changed_by": by})
+    return household_id
+
+
+def report_case(tx: Transaction, *, household: Mapping | None = None,
+                policy: Policy | None = None, **fields) -> str:
+    """Record a new case (``stages.new_case`` fields); returns its id. ``household``
+    registers the household first (``new_household``), for a person not yet known."""
+    policy = policy or load_policy()
+    if household is not None:
+        at = pd.Timestamp(fields.get("reported_at") or datetime.now()).floor("s")
+        fields["household_id"] = new_household(tx, household, at,
+                                                fields.get("reported_by") or "")
+    row, event = stages.new_case(policy=policy, **fields)
+    household_tier(tx, row["household_id"])
+    tx.insert("cases", row)
+    tx.insert("case_events", event)
+    return row["case_id"]
+
+
+def advance_case(tx: Transaction, case_id: str, to_stage: str, *, tier: str | None = None,
+                 tier_reason: str | None = None, **fields) -> None:
+    """Move a case on (``stages.advance_case``) and keep the event. With ``tier`` (on
+    assessment) the household's tier changes too. For ``followed_up`` without
+    ``visit``, the first visit to the household after closing is used."""
+    row = tx.row("cases", "case_id", case_id)
+    if to_stage == "followed_up" and "visit" not in fields and row["stage"] == "closed":
+        found = tx.execute(
+            "SELECT visit_id, visited_at FROM visits WHERE household_id = ? AND "
+            "visited_at > ? ORDER BY visited_at LIMIT 1",
+            (row["household_id"], tx.value("datetime", row["closed_at"]))).fetchone()
+        fields["visit"] = dict(zip(("visit_id", "visited_at"), found,
+                                   strict=True)) if found else None
+    changes, event = stages.advance_case(row, to_stage, **fields)
+    tx.update("cases", "case_id", row, changes)
+    tx.insert("case_events", event)
+    if tier is not None:
+        if to_stage != "assessed":
+            raise ValidationError("a case changes a tier only when it is assessed",
+                                  column="tier")
+        change_tier(tx, row["household_id"], tier,
+                    reason=tier_reason or f"case {case_id} assessed",
+                    changed_by=event["actor"], changed_at=event["happened_at"])
+
+
+def post_need(tx: Transaction, **fields) -> str:
+    """Record a new need (``stages.new_need`` fields); returns its id."""
+    row, event = stages.new_need(**fields)
+    household_tier(tx, row["household_id"])
+    tx.insert("needs", row)
+    tx.insert("need_events", event)
+    return row["need_id"]
+
+
+def advance_need(tx: Transaction, need_id: str, to_stage: str, **fields) -> None:
+    """Move a need on (``stages.advance_need``) and keep the event."""
+    row = tx.row("needs", "need_id", need_id)
+    changes, event = stages.advance_need(row, to_stage, **fields)
+    tx.update("needs", "need_id", row, changes)
+    tx.insert("need_events", event)
