@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from bench.common import table
-from gridmap import importing
 from gridmap.demo import build_demo
+from gridmap.io import importing
 from gridmap.store import open_store
 
 

@@ -26,9 +26,9 @@ from gridmap.demo import build_demo
 from gridmap.indicators import grid_indicators
 from gridmap.mapview import build_view
 from gridmap.policy import Policy
+from gridmap.render.webmap import build_map
 from gridmap.store import open_store
 from gridmap.style import TIER_COLORS
-from gridmap.webmap import build_map
 
 AS_OF = date(2026, 11, 20)
 

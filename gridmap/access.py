@@ -119,7 +119,7 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     from argon2 import PasswordHasher, Type
     from argon2.low_level import hash_secret
     if len(password or "") < 8:
-        from gridmap._errors import ValidationError
+        from gridmap.errors import ValidationError
         raise ValidationError("a password needs at least 8 characters", column="password")
     hasher = PasswordHasher()
     if salt is None:

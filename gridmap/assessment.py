@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.settings import DATA_DIR
 
 DEFAULT_CONFIG = DATA_DIR / "assessment.toml"

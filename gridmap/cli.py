@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 from gridmap import hotspots, schema
-from gridmap._errors import GridmapError
 from gridmap.coverage import household_status
 from gridmap.demo import SCALES, build_demo, default_as_of
+from gridmap.errors import GridmapError
 from gridmap.indicators import INDICATORS
 from gridmap.mapview import SCHEMES
 from gridmap.policy import load_policy
@@ -263,9 +263,10 @@ def _audit_export(store, scope: str, households: int, out: str) -> None:
 def _password() -> str:
     """From $GRIDMAP_PASSWORD (scripts), else asked twice on the terminal."""
     import getpass
-    import os
-    if os.environ.get("GRIDMAP_PASSWORD"):
-        return os.environ["GRIDMAP_PASSWORD"]
+
+    from gridmap.settings import password_from_env
+    if password := password_from_env():
+        return password
     first = getpass.getpass("password: ")
     if getpass.getpass("again: ") != first:
         raise GridmapError("the passwords differ")
@@ -282,7 +283,7 @@ def _import(args) -> int:
     name = Path(args.file).name
     mapping = importing.load_mapping(args.mapping) if args.mapping else None
     if args.kind in ("areas", "grids"):
-        from gridmap.boundaries import prepare_boundaries
+        from gridmap.io.boundaries import prepare_boundaries
         prepared = prepare_boundaries(args.kind, args.file, store=store, level=args.level,
                                       crs=args.crs, encoding=args.encoding, mapping=mapping)
     else:

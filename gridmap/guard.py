@@ -16,8 +16,8 @@ from datetime import datetime
 import pandas as pd
 
 from gridmap import privacy, schema
-from gridmap._errors import GridmapError, NotFoundError
 from gridmap.access import FULL, MASKED, PERSONAL_COLUMNS, Principal
+from gridmap.errors import GridmapError, NotFoundError
 from gridmap.store import (
     Area,
     Store,

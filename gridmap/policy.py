@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.settings import DATA_DIR
 
 DEFAULT_POLICY_FILE = DATA_DIR / "policy.toml"

@@ -37,7 +37,7 @@ from libpysal.weights import Rook
 from ortools.sat.python import cp_model
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.teams import responsible
 from gridmap.workload import capacity_minutes, distance_km
 

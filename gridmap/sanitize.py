@@ -4,7 +4,7 @@
   labels, captions, headers, messages) shows it as written. ``![x](http://…)`` stays
   those characters; it never becomes an image request, a link (not even a bare URL's
   autolink) or bold text.
-- (Spreadsheet cells that could be formulas are made inert in ``gridmap.spreadsheet``.)
+- (Spreadsheet cells that could be formulas are made inert in ``gridmap.io.spreadsheet``.)
 - ``upload_suffix`` / ``download_name``: a file name from outside is a label only; a
   path or a download's name is built from a vetted suffix and safe characters.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 
 # CommonMark lets any ASCII punctuation be backslash-escaped, and Streamlit's own
 # extensions (``:red[…]``, ``:material/…:``, ``$…$``) start with punctuation too.

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 
 SCHEMA_VERSION = "2"  # meta.schema_version; gridmap.store.upgrades brings older stores up
 CRS = "EPSG:4326"

@@ -22,7 +22,7 @@ from datetime import datetime
 import pandas as pd
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.policy import Policy
 from gridmap.workdays import add_working_days
 

@@ -6,7 +6,7 @@ enter()  # started alone (the first request after a start): the shell runs this 
 
 import streamlit as st
 
-from gridmap._errors import GridmapError
+from gridmap.errors import GridmapError
 from gridmap.i18n import t
 from gridmap.sanitize import plain
 from pages.shared import common as ui

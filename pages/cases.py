@@ -12,7 +12,8 @@ from streamlit_folium import st_folium
 
 from gridmap import casework, mapview
 from gridmap.i18n import label, t
-from gridmap.webmap import build_map, tiles_from_env
+from gridmap.render.webmap import build_map
+from gridmap.settings import tiles_from_env
 from pages.shared import casework as cw
 from pages.shared import common as ui
 from pages.shared.forms import downloads

@@ -13,8 +13,8 @@ from streamlit_folium import st_folium
 
 from gridmap import coverage, schema, teams
 from gridmap.i18n import label, t
+from gridmap.settings import tiles_from_env
 from gridmap.style import TIER_COLORS
-from gridmap.webmap import tiles_from_env
 from pages.shared import common as ui
 from pages.shared import forms as forms
 

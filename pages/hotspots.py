@@ -11,8 +11,9 @@ from streamlit_folium import st_folium
 
 from gridmap import casework, hexbins, hotspots, mapview
 from gridmap.i18n import label, t
+from gridmap.render.webmap import build_map
+from gridmap.settings import tiles_from_env
 from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
-from gridmap.webmap import build_map, tiles_from_env
 from pages.shared import common as ui
 from pages.shared.forms import downloads
 

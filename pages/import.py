@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gridmap import boundaries, importing
-from gridmap._errors import GridmapError
+from gridmap.errors import GridmapError
 from gridmap.i18n import t
+from gridmap.io import boundaries, importing
 from gridmap.reasons import reason_text
 from gridmap.sanitize import display_name, plain, upload_suffix
 from pages.shared import common as ui

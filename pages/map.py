@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from gridmap import mapview, schema
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS
-from gridmap.webmap import tiles_from_env
+from gridmap.settings import tiles_from_env
 from pages.shared import common as ui
 from pages.shared import forms as forms
 

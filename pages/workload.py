@@ -10,10 +10,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gridmap import mapview, rebalance, schema, workload
-from gridmap._errors import GridmapError
+from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
+from gridmap.render.webmap import build_map
+from gridmap.settings import tiles_from_env
 from gridmap.style import WORKLOAD_COLORS
-from gridmap.webmap import build_map, tiles_from_env
 from pages.shared import common as ui
 from pages.shared import forms as forms
 

@@ -233,7 +233,7 @@ def test_tier_change_needs_a_reason_and_keeps_history(app, small_store, monkeypa
 def test_a_failed_save_shows_an_error_and_changes_nothing(app, small_store, monkeypatch):
     import hashlib
 
-    from gridmap._errors import StoreError
+    from gridmap.errors import StoreError
     from gridmap.store import Transaction
     _coverage_of_first_grid(app, small_store, monkeypatch)
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()

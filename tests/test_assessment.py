@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridmap import assessment
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 
 NAPKIN = {
     "version": "napkin-1",

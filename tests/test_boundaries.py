@@ -7,9 +7,9 @@ import pytest
 import shapely
 
 from gridmap import cli, coords, schema
-from gridmap._errors import ValidationError
-from gridmap.boundaries import prepare_boundaries
-from gridmap.importing import commit
+from gridmap.errors import ValidationError
+from gridmap.io.boundaries import prepare_boundaries
+from gridmap.io.importing import commit
 
 from .conftest import fingerprint
 

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 
 
 def test_concurrent_visits_and_tier_changes_lose_nothing(any_store):

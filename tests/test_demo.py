@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridmap import schema
-from gridmap._synthetic import id_number_valid
 from gridmap.demo import HISTORY_DAYS, _allocate, build_demo, read_districts
+from gridmap.demo._synthetic import id_number_valid
 
 from .conftest import AS_OF
 

@@ -10,10 +10,11 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridmap import hexbins, privacy, schema, snapshot, webmap
+from gridmap import hexbins, privacy, schema
 from gridmap.mapview import SUPPRESSED_CLASS, ZERO_CLASS, hex_view
+from gridmap.render import snapshot, webmap
+from gridmap.render.webmap import build_map, js_json, legend_html
 from gridmap.style import SUPPRESSED_HATCH
-from gridmap.webmap import build_map, js_json, legend_html
 
 from .conftest import view_of
 

@@ -1,5 +1,5 @@
 """Importing ledgers: row-level reports, normalised values, all or nothing, idempotent,
-undoable (gridmap.importing), on fixtures made here."""
+undoable (gridmap.io.importing), on fixtures made here."""
 
 import io
 import json
@@ -11,8 +11,9 @@ import pyogrio
 import pytest
 import shapely
 
-from gridmap import cli, importing
-from gridmap._errors import ValidationError
+from gridmap import cli
+from gridmap.errors import ValidationError
+from gridmap.io import importing
 
 from .conftest import fingerprint
 

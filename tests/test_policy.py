@@ -1,6 +1,6 @@
 import pytest
 
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.policy import DEFAULT_POLICY_FILE, load_policy, policy_from_dict
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from gridmap import access, privacy
-from gridmap._errors import NotFoundError, ValidationError
+from gridmap.errors import NotFoundError, ValidationError
 
 
 def test_masks():

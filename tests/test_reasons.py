@@ -5,8 +5,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from gridmap import importing, schema, stages
-from gridmap._errors import GridmapError, ValidationError
+from gridmap import schema, stages
+from gridmap.errors import GridmapError, ValidationError
+from gridmap.io import importing
 from gridmap.reasons import error_text, reason_text
 
 

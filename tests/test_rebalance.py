@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import box
 
 from gridmap import cli, rebalance, schema
-from gridmap._errors import StoreError, ValidationError
+from gridmap.errors import StoreError, ValidationError
 from gridmap.policy import Policy
 from gridmap.rebalance import Scope
 from gridmap.store import open_store

@@ -7,9 +7,11 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gridmap import cli, ledger, snapshot, spreadsheet
+from gridmap import cli
 from gridmap.coverage import household_status
+from gridmap.io import ledger, spreadsheet
 from gridmap.policy import Policy
+from gridmap.render import snapshot
 from gridmap.store import Area
 
 AS_OF = date(2026, 11, 20)

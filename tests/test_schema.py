@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 
 
 def _visits(**overrides):

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gridmap import cli, spreadsheet
-from gridmap._errors import ValidationError
+from gridmap import cli
+from gridmap.errors import ValidationError
+from gridmap.io import spreadsheet
 from gridmap.sanitize import display_name, download_name, plain, upload_suffix
 from gridmap.store import open_store
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gridmap import schema, stages
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.policy import Policy
 
 T0 = datetime(2026, 9, 30, 10, 0)

@@ -7,16 +7,15 @@ import pytest
 import shapely
 
 from gridmap import coords
-from gridmap.webmap import (
+from gridmap.render.webmap import (
     LEAFLET_JS,
-    Tiles,
     build_map,
     encode_geometries,
     external_links,
     js_json,
     legend_html,
-    tiles_from_env,
 )
+from gridmap.settings import Tiles, tiles_from_env
 
 from .conftest import view_of
 

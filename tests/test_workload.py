@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from gridmap import coverage, schema, stages, workload
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 from gridmap.policy import Policy, policy_from_dict
 
 AS_OF = date(2026, 11, 20)

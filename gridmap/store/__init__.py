@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from gridmap._errors import NotFoundError, StoreError, ValidationError
+from gridmap.errors import NotFoundError, StoreError, ValidationError
 from gridmap.settings import store_url
 from gridmap.store.base import Store
 from gridmap.store.geopackage import GeoPackageStore

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gridmap import access, schema
-from gridmap._errors import NotFoundError, ValidationError
+from gridmap.errors import NotFoundError, ValidationError
 from gridmap.store.membership import Area
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap import schema
-from gridmap._errors import ValidationError
+from gridmap.errors import ValidationError
 
 if TYPE_CHECKING:
     from gridmap.store.sql import Transaction

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gridmap import schema
-from gridmap._errors import NotFoundError, StoreError, ValidationError
+from gridmap.errors import NotFoundError, StoreError, ValidationError
 
 if TYPE_CHECKING:
     from gridmap.store.sql import Transaction

@@ -11,8 +11,8 @@ import pandas as pd
 import shapely
 
 from gridmap import stages
-from gridmap._errors import NotFoundError, ValidationError
 from gridmap.aliases import new_aliases
+from gridmap.errors import NotFoundError, ValidationError
 from gridmap.policy import Policy, load_policy
 from gridmap.store.visits import change_tier, household_tier
 

@@ -22,7 +22,7 @@ import pyogrio
 import shapely
 
 from gridmap import schema
-from gridmap._errors import StoreError
+from gridmap.errors import StoreError
 from gridmap.store._gpkg import geometry_blob, geometry_of, register_functions
 from gridmap.store.sql import SqlStore, Transaction, stamped
 

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from gridmap import schema, stages
-from gridmap._errors import NotFoundError, ValidationError
+from gridmap.errors import NotFoundError, ValidationError
 from gridmap.store.values import DATE, DATETIME
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gridmap import schema
-from gridmap._errors import ValidationError
 from gridmap.access import allowed_grids
+from gridmap.errors import ValidationError
 
 
 @dataclass(frozen=True)

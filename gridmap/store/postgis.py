@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from gridmap import schema
-from gridmap._errors import StoreError
+from gridmap.errors import StoreError
 from gridmap.store.sql import SqlStore, Transaction, stamped
 
 _TYPES = {"str": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN",

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from gridmap import schema
-from gridmap._errors import NotFoundError, StoreError
+from gridmap.errors import NotFoundError, StoreError
 from gridmap.store import upgrades
 from gridmap.store.base import Store
 from gridmap.store.membership import Area, where

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gridmap import schema, stages
-from gridmap._errors import NotFoundError, ValidationError
+from gridmap.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from gridmap.store.sql import Transaction

@@ -8,9 +8,10 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from gridmap import assessment, stages, survey
-from gridmap._errors import GridmapError
+from gridmap import assessment, stages
+from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
+from gridmap.io import survey
 from gridmap.reasons import reason_text
 from gridmap.sanitize import display_name, plain
 from pages.shared import common as ui

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from gridmap import schema, stages
-from gridmap._errors import GridmapError
+from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.sanitize import plain
 from pages.shared import common as ui

@@ -18,9 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from gridmap import places, schema
-from gridmap._errors import GridmapError
 from gridmap.access import Principal
 from gridmap.demo import build_demo, default_as_of
+from gridmap.errors import GridmapError
 from gridmap.guard import GuardedStore
 from gridmap.i18n import label, normalise_language, t
 from gridmap.readmodel import ReadModel
@@ -352,7 +352,7 @@ def grid_search(language: str) -> None:
 @data_cache(max_entries=8)
 def _folium_map(area: Area | None, indicator: str, scheme: str, tiers: tuple,
                 categories: tuple, as_of: date, language: str, tiles, unit_level: str | None):
-    from gridmap.webmap import build_map
+    from gridmap.render.webmap import build_map
     view = read_model(as_of).map_view(area, indicator, scheme, tiers, categories, unit_level)
     return build_map(view, lang=language, tiles=tiles)
 

@@ -8,10 +8,11 @@ from datetime import date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from gridmap import schema, spreadsheet
-from gridmap._errors import GridmapError
+from gridmap import schema
 from gridmap.coverage import household_status
+from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
+from gridmap.io import spreadsheet
 from gridmap.sanitize import download_name, plain
 from gridmap.store import Area
 from pages.shared.common import labelled, policy, read, show_error, store
@@ -162,5 +163,5 @@ def ledger_button(households, status, grids, workers, assignments, helpers, name
     st.download_button(
         t("map.ledger", language), build, file_name=download_name(name, ".xlsx"),
         on_click=audited,
-        key="gridmap.ledger",
+        key="gridmap.io.ledger",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

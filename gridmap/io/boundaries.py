@@ -22,8 +22,8 @@ import pyogrio
 import shapely
 
 from gridmap import coords, schema
-from gridmap._errors import ValidationError
-from gridmap.importing import Prepared, header_key, note_problem
+from gridmap.errors import ValidationError
+from gridmap.io.importing import Prepared, header_key, note_problem
 
 BOUNDARY_KINDS = ("areas", "grids")
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
@@ -183,7 +183,7 @@ def prepare_boundaries(kind: str, path: str | Path, *, store, level: str | None 
 
 
 def _note(prepared: Prepared, text: str):
-    from gridmap.importing import Problem
+    from gridmap.io.importing import Problem
     return Problem(prepared.file, 0, "encoding", text, "warning")
 
 

@@ -6,13 +6,15 @@
   a small style function, not thousands of folium objects.
 - Tooltips are built with ``textContent``, so text from data is never parsed as
   HTML; the legend is escaped on the server.
+
+It runs past 500 lines because each Leaflet layer's JavaScript sits here, as the
+template beside the Python that fills it; apart they would drift.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 from dataclasses import dataclass
 
 import folium
@@ -28,6 +30,7 @@ from gridmap.casework import AGE_CLASSES
 from gridmap.i18n import label, t
 from gridmap.indicators import INDICATORS, Indicator
 from gridmap.mapview import SUPPRESSED_CLASS, ZERO_CLASS, MapView
+from gridmap.settings import Tiles
 from gridmap.style import AGE_COLORS, CHOROPLETH, NO_DATA, SUPPRESSED, TIER_COLORS
 
 # Units outside the breaks drawn in their own style: a suppressed count grey with a dashed
@@ -41,8 +44,6 @@ LEAFLET_CSS = f"{STATIC_URL}/leaflet/leaflet.css"
 FULLSCREEN_JS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.js"
 FULLSCREEN_CSS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.css"
 HEAT_JS = f"{STATIC_URL}/leaflet.heat/leaflet-heat.js"
-TILES_ENV, TILES_DATUM_ENV, TILES_ATTRIBUTION_ENV = (
-    "GRIDMAP_TILES", "GRIDMAP_TILES_DATUM", "GRIDMAP_TILES_ATTRIBUTION")
 
 
 @dataclass(frozen=True)
@@ -61,28 +62,6 @@ _DOTS = {"households": _Dots("map.households", "overview.tier", "map.last_visit"
                              TIER_COLORS, "last_visit"),
          "cases": _Dots("cases.open_cases", "cases.age", "cases.reported", "age_class",
                         {k: AGE_COLORS[k] for k in AGE_CLASSES[::-1]}, "reported")}
-
-
-@dataclass(frozen=True)
-class Tiles:
-    """An optional basemap: an XYZ URL template (a local folder under ``static/``,
-    Tianditu with the user's key, or AMap). ``datum`` 'gcj02' shifts every overlay
-    into GCJ-02 so it lines up with AMap's tiles."""
-
-    url: str
-    attribution: str = ""
-    datum: str = "wgs84"
-
-
-def tiles_from_env(environ=os.environ) -> Tiles | None:
-    """``$GRIDMAP_TILES`` (and ``_DATUM``, ``_ATTRIBUTION``), or ``None`` for no basemap."""
-    url = environ.get(TILES_ENV, "").strip()
-    if not url:
-        return None
-    datum = environ.get(TILES_DATUM_ENV, "wgs84").strip().lower()
-    if datum not in ("wgs84", "gcj02"):
-        raise ValueError(f"{TILES_DATUM_ENV} must be wgs84 or gcj02, not {datum!r}")
-    return Tiles(url, environ.get(TILES_ATTRIBUTION_ENV, ""), datum)
 
 
 def js_json(value) -> str:

@@ -22,11 +22,11 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from gridmap._errors import GridmapError
+from gridmap.errors import GridmapError
 from gridmap.i18n import t
 from gridmap.mapview import SUPPRESSED_CLASS, ZERO_CLASS, MapView
+from gridmap.render.webmap import view_colors, view_indicator
 from gridmap.style import NO_DATA, SUPPRESSED, SUPPRESSED_HATCH
-from gridmap.webmap import view_colors, view_indicator
 
 FONT_CANDIDATES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",
                    "NotoSansCJK-Regular.otf", "wqy-microhei.ttc", "wqy-zenhei.ttc")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from gridmap._errors import ValidationError
 from gridmap.assessment import Config
-from gridmap.importing import decode_text, yes_no
+from gridmap.errors import ValidationError
+from gridmap.io.importing import decode_text, yes_no
 
 HOUSEHOLD = "户编号"
 

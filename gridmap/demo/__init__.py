@@ -7,6 +7,10 @@ households and a year of visits, cases and needs. Streets, communities and grids
 from the districts by clipped Voronoi cells, urban ones small and dense around
 the town centres. ``build_demo`` is pure: the same seed and ``as_of`` date give
 the same data, byte for byte.
+
+It runs past 500 lines because places, people and a year of visits are one
+pipeline drawing from one random stream; split, the stream (and every figure the
+tests pin) would change.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap import _synthetic as syn
 from gridmap import schema
-from gridmap._demo_assessment import assessments
-from gridmap._demo_casework import cases_and_needs
 from gridmap.assessment import load_config
 from gridmap.coords import geometry_to_wgs84
+from gridmap.demo import _synthetic as syn
+from gridmap.demo._assessment import assessments
+from gridmap.demo._casework import cases_and_needs
 from gridmap.policy import Policy
 from gridmap.settings import BOUNDARIES
 

@@ -1,0 +1,1 @@
+"""A map view drawn: as an offline Leaflet map, or as a printable snapshot."""
