@@ -171,7 +171,7 @@ def main() -> None:
         province = build_demo("province", seed=0, as_of=AS_OF)
         p_status, p_grid = prepared(province)
         top_s, top_html = timed(lambda: ours(province, p_status, p_grid), repeat=1)
-        from gridmap.store import Area
+        from gridmap.places import Area
         district = province["grids"]["district_id"].iloc[0]
         d_s, d_html = timed(lambda: ours(province, p_status, p_grid, Area("district", district)),
                             repeat=1)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gridmap import schema
+from gridmap.places import Area
 
 TOKEN_BYTES = 32
 
@@ -54,7 +55,10 @@ def role_for_token(tokens: pd.DataFrame, token: str | None) -> str | None:
 FULL, MASKED, NONE = "full", "masked", "none"
 HOUSEHOLD_ACCESS = {"admin": FULL, "chief": FULL, "worker": FULL, "leader": MASKED,
                     "screen": NONE, "helper": NONE}
-# The pages (url paths) each role may open.
+# Every page (its file pages/NAME.py and url path /NAME), in the navigation's order, and
+# the pages each role may open.
+ALL_PAGES = ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
+             "screen", "admin", "import", "assessment")
 PAGES = {
     "admin": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
               "screen", "admin", "import", "assessment"),
@@ -143,8 +147,8 @@ def allowed_grids(principal: Principal, grids: pd.DataFrame, workers: pd.DataFra
     """The grids whose households ``principal`` may see; ``None`` means every grid."""
     ids = None
     if principal.scope:
-        level, _, area_id = principal.scope.partition(":")
-        ids = set(grids.loc[grids[schema.LEVEL_COLUMN[level]] == area_id, "grid_id"])
+        area = Area.parse(principal.scope)
+        ids = set(grids.loc[grids[schema.LEVEL_COLUMN[area.level]] == area.id, "grid_id"])
     if principal.role in ("chief", "worker"):
         team = {principal.worker_id}
         if principal.role == "chief":

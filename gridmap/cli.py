@@ -195,12 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export(args) -> int:
-    from gridmap.store import Area
+    from gridmap.places import Area
     store = _open(args)
     as_of = args.as_of or date.today()
     policy = load_policy()
     if args.export == "ledger":
-        from gridmap import ledger, spreadsheet
+        from gridmap.io import ledger, spreadsheet
         area = Area.parse(args.scope)
         if area.level not in ("community", "grid"):
             raise GridmapError("a ledger is per community or grid: --scope community:ID|grid:ID")
@@ -222,8 +222,8 @@ def _export(args) -> int:
             _audit_export(store, str(area), len(households), args.out)
         print(f"wrote {len(households)} households to {args.out}")
         return 0
-    from gridmap import snapshot
     from gridmap.i18n import t
+    from gridmap.render import snapshot
     fmt = Path(args.out).suffix.lstrip(".").lower()
     if fmt not in snapshot.FORMATS:
         raise GridmapError("--out must end in .png or .pdf")
@@ -274,7 +274,7 @@ def _password() -> str:
 
 
 def _import(args) -> int:
-    from gridmap import importing
+    from gridmap.io import importing
     store = open_store(args.store)
     if args.kind == "undo":
         store.undo_import(args.file)
@@ -367,7 +367,7 @@ def _progress(fraction: float, message: str) -> None:
 
 def _write_table(table, fmt: str, out: str | None) -> None:
     """A report to ``out`` (or standard output); CSV and Excel cells never formulas."""
-    from gridmap import spreadsheet
+    from gridmap.io import spreadsheet
     if fmt == "xlsx":
         if not out:
             raise GridmapError("--format xlsx needs --out FILE.xlsx")
@@ -382,7 +382,8 @@ def _write_table(table, fmt: str, out: str | None) -> None:
 
 def _assess(args) -> int:
     """Score every household of a survey; any malformed row stops it, all listed."""
-    from gridmap import assessment, survey
+    from gridmap import assessment
+    from gridmap.io import survey
     config = assessment.load_config(args.config)
     name = Path(args.file).name
     answers, problems = survey.parse_answers(survey.read_table(args.file, name), config,

@@ -15,7 +15,7 @@ import shapely
 from libpysal.weights import W
 
 from gridmap import schema
-from gridmap.store import Area
+from gridmap.places import Area
 
 # Finer hexagons as the view narrows: ~5.2 km², ~0.74 km², ~0.11 km², ~0.015 km².
 RESOLUTION = {None: 7, "district": 8, "street": 9, "community": 9, "grid": 10}

@@ -24,8 +24,8 @@ import shapely
 from gridmap import schema
 from gridmap.casework import age_class
 from gridmap.indicators import INDICATORS, aggregate
+from gridmap.places import Area
 from gridmap.privacy import is_small, suppress, suppress_breakdown
-from gridmap.store import Area
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
 MAX_GRID_UNITS = 6_000  # more grids than this are drawn as areas instead

@@ -1,11 +1,14 @@
-"""The place hierarchy district -> street -> community -> grid, for selectors and drill-down."""
+"""The place hierarchy district -> street -> community -> grid: ``Area`` (one place, by
+level and id; ``LEVEL:ID`` parsed in one place), selectors and drill-down."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
 from gridmap import schema
-from gridmap.store import Area
+from gridmap.errors import ValidationError
 
 
 def children(areas: pd.DataFrame, grids: pd.DataFrame, parent: Area | None) -> pd.DataFrame:
@@ -55,3 +58,26 @@ def name_of(areas: pd.DataFrame, grids: pd.DataFrame, area: Area) -> str:
     table, key = (grids, "grid_id") if area.level == "grid" else (areas, "area_id")
     hit = table.loc[table[key] == area.id, "name"]
     return str(hit.iloc[0]) if len(hit) else area.id
+
+
+@dataclass(frozen=True)
+class Area:
+    """A place to filter by: a district, street, community or grid, by id."""
+
+    level: str
+    id: str
+
+    def __post_init__(self) -> None:
+        if self.level not in schema.LEVELS:
+            raise ValidationError(f"unknown level {self.level!r}; use one of {schema.LEVELS}")
+
+    @classmethod
+    def parse(cls, text: str) -> Area:
+        """``'community:321102001001'`` -> ``Area('community', '321102001001')``."""
+        level, sep, area_id = text.partition(":")
+        if not sep or not area_id:
+            raise ValidationError(f"{text!r} is not LEVEL:ID (e.g. street:321102001)")
+        return cls(level, area_id)
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.id}"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from libpysal.weights import W
 
     from gridmap.mapview import MapView
-    from gridmap.store import Area
+    from gridmap.places import Area
 
 # The analysis modules (PySAL, H3, mapclassify) are imported where a figure needs
 # them: the login page and the reports that do not use them start faster.

@@ -38,6 +38,7 @@ from ortools.sat.python import cp_model
 
 from gridmap import schema
 from gridmap.errors import ValidationError
+from gridmap.places import Area
 from gridmap.teams import responsible
 from gridmap.workload import capacity_minutes, distance_km
 
@@ -54,11 +55,18 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> Scope:
-        kind, sep, value = text.partition(":")
-        if not sep or not value or kind not in SCOPE_KINDS:
+        """A chief's team, or an area (``Area.parse``) at community or street level."""
+        kind, _, value = text.partition(":")
+        if kind == "chief" and value:
+            return cls(kind, value)
+        try:
+            area = Area.parse(text)
+        except ValidationError:
+            area = None
+        if area is None or area.level not in SCOPE_KINDS:
             raise ValidationError(f"{text!r} is not a scope; use community:ID, street:ID or "
                                   f"chief:WORKER_ID")
-        return cls(kind, value)
+        return cls(area.level, area.id)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -400,7 +408,7 @@ def _moves(inst: Instance, holder0, worker0, holder, worker_of) -> pd.DataFrame:
 def instance_from_store(store, scope: Scope, policy, *, as_of) -> Instance:
     """Read the street around ``scope`` from ``store`` and build its problem (loads of
     the street's households outside the scope count as fixed)."""
-    from gridmap.store import Area  # the store is an edge; the model above is pure
+    from gridmap.places import Area
     from gridmap.workload import household_load
 
     if scope.kind == "street":

@@ -2,7 +2,7 @@
 
 Definitions (the README states them; tests pin them):
 
-- A household's **responsible worker** is ``coverage.responsible``: its individual
+- A household's **responsible worker** is ``teams.responsible``: its individual
   helper (帮包; the latest ``since`` wins), else its grid's primary worker.
 - A household's **load** (minutes a month) = required visits a month (30 / the tier's
   interval) x (minutes per visit by its method mix over the last ``MIX_DAYS`` days,

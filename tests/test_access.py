@@ -10,8 +10,8 @@ import pytest
 from gridmap import access
 from gridmap.access import LoginRefused, Principal, authenticate
 from gridmap.guard import AccessDenied, GuardedStore
+from gridmap.places import Area
 from gridmap.policy import Policy
-from gridmap.store import Area
 
 from .conftest import fingerprint
 
@@ -366,3 +366,14 @@ def test_an_identity_provider_user_maps_to_an_account(small_store):
     assert access.principal_for_claims(accounts, {"email": "stranger@example.org"}) is None
     disabled = accounts.assign(disabled=accounts["username"] == "leader")
     assert access.principal_for_claims(disabled, {"preferred_username": "leader"}) is None
+
+
+def test_every_page_is_listed_once_and_every_role_opens_known_pages():
+    import pathlib
+
+    from gridmap.access import ALL_PAGES, PAGES
+    files = {p.stem for p in pathlib.Path("pages").glob("*.py") if p.stem != "__init__"}
+    assert set(ALL_PAGES) == files and len(ALL_PAGES) == len(set(ALL_PAGES))
+    for role, pages in PAGES.items():
+        assert set(pages) <= set(ALL_PAGES), role
+        assert list(pages) == [p for p in ALL_PAGES if p in pages], role  # nav order

@@ -5,11 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from gridmap.access import ALL_PAGES
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["pages/overview.py", "pages/map.py", "pages/coverage.py",
-         "pages/hotspots.py", "pages/cases.py", "pages/needs.py",
-         "pages/assessment.py", "pages/workload.py", "pages/screen.py",
-         "pages/admin.py", "pages/import.py"]
+PAGES = [f"pages/{name}.py" for name in ALL_PAGES]
 
 
 def as_user(at: AppTest, role: str = "admin", **fields) -> AppTest:
@@ -135,7 +134,7 @@ def test_map_page_draws_the_selection(app, small_store, monkeypatch):
 def test_clicking_a_grid_drills_down_one_level(app, small_store, monkeypatch):
     import streamlit_folium
 
-    from gridmap.store import Area
+    from gridmap.places import Area
     grid = small_store.read("grids").iloc[7]
     monkeypatch.setattr(streamlit_folium, "st_folium", _fake_st_folium(grid["grid_id"]))
     app.switch_page("pages/map.py").run()

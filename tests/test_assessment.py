@@ -132,7 +132,7 @@ EXAMPLE = "data/examples/assessment_survey.xlsx"
 
 
 def test_the_example_survey_reports_its_malformed_rows_by_row():
-    from gridmap import survey
+    from gridmap.io import survey
     config = assessment.load_config()
     answers, problems = survey.parse_answers(survey.read_table(EXAMPLE, "s.xlsx"), config,
                                              name="s.xlsx")
@@ -146,7 +146,7 @@ def test_the_example_survey_reports_its_malformed_rows_by_row():
 
 
 def test_csv_in_gbk_with_yes_no_words(tmp_path):
-    from gridmap import survey
+    from gridmap.io import survey
     config = assessment.config_from_dict(copy.deepcopy(NAPKIN))
     text = "户编号,人均收入,支出,重病,亲属支持,车辆价值,经商\nH1,500,高,是,否,0,无\n"
     path = tmp_path / "s.csv"
@@ -162,7 +162,7 @@ def test_cli_assess(tmp_path, capsys):
     assert cli.main(["assess", EXAMPLE]) == 2
     err = capsys.readouterr().err
     assert "row 9, column 劳动力状况" in err and "nothing written" in err
-    from gridmap import survey
+    from gridmap.io import survey
     table = survey.read_table(EXAMPLE, "s.xlsx").drop(index=[7, 15, 23, 31])
     good = tmp_path / "good.xlsx"
     table.to_excel(good, index=False)

@@ -73,7 +73,7 @@ def test_hex_view_never_ships_a_small_count(town):
 
 
 def test_resolution_narrows_with_the_view():
-    from gridmap.store import Area
+    from gridmap.places import Area
     assert hexbins.resolution_for(None) < hexbins.resolution_for(Area("district", "x")) \
         < hexbins.resolution_for(Area("street", "y")) <= hexbins.resolution_for(
             Area("grid", "z"))

@@ -8,8 +8,8 @@ import pytest
 from gridmap import mapview
 from gridmap.indicators import aggregate
 from gridmap.mapview import Classes, classify, drill_target, grid_panel, search_grids
+from gridmap.places import Area
 from gridmap.render.webmap import legend_html
-from gridmap.store import Area
 
 from .conftest import view_of
 

@@ -1,7 +1,7 @@
 import pytest
 
 from gridmap import places
-from gridmap.store import Area
+from gridmap.places import Area
 
 
 @pytest.fixture

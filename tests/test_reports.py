@@ -10,9 +10,9 @@ import pytest
 from gridmap import cli
 from gridmap.coverage import household_status
 from gridmap.io import ledger, spreadsheet
+from gridmap.places import Area
 from gridmap.policy import Policy
 from gridmap.render import snapshot
-from gridmap.store import Area
 
 AS_OF = date(2026, 11, 20)
 

@@ -278,7 +278,7 @@ def test_a_header_only_or_empty_file_is_refused_and_nothing_is_written(small_sto
                          str(small_store.path)]) == 2
         assert fingerprint(small_store) == before
         with pytest.raises(ValidationError, match=reason) as refused:
-            from gridmap import importing
+            from gridmap.io import importing
             importing.prepare("households", path, path.name, store=small_store)
         assert refused.value.source == path.name
 
@@ -318,7 +318,7 @@ def test_a_personal_cli_export_is_audited(small_store, tmp_path, monkeypatch):
 
 
 def cli_area(community):
-    from gridmap.store import Area
+    from gridmap.places import Area
     return Area("community", community)
 
 

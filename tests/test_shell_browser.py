@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from gridmap.store import open_store
 
@@ -34,7 +35,7 @@ def test_the_first_request_to_a_page_gets_the_shell_and_its_login_works(fresh_st
         page.goto(url + "/map")  # the first request this server sees
         page.get_by_role("heading", name="登录").wait_for()
         sidebar = page.get_by_test_id("stSidebar")
-        assert sidebar.get_by_text("English").is_visible()  # the shell's language switch
+        expect(sidebar.get_by_text("English")).to_be_visible()  # the shell's language switch
         assert page.get_by_test_id("stSidebarNav").count() == 0  # no legacy page list
         # The login form of that first page works on the first click.
         page.get_by_role("textbox", name="用户名").fill("admin")
@@ -44,7 +45,8 @@ def test_the_first_request_to_a_page_gets_the_shell_and_its_login_works(fresh_st
         wait_for_app(page)
         map_frame(page)
         nav = page.get_by_test_id("stSidebarNav")
-        assert nav.get_by_text("走访覆盖").is_visible() and nav.get_by_text("数据导入").is_visible()
+        expect(nav.get_by_text("走访覆盖")).to_be_visible()
+        expect(nav.get_by_text("数据导入")).to_be_visible()
         assert "/map" in page.url and attempted == []
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from gridmap import schema
 from gridmap.errors import NotFoundError, StoreError, ValidationError
-from gridmap.store import Area, Transaction, open_store
+from gridmap.places import Area
+from gridmap.store import Transaction, open_store
 from gridmap.store._gpkg import register_functions
 
 from .conftest import fingerprint

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from gridmap import coverage, schema, stages, workload
+from gridmap import schema, stages, teams, workload
 from gridmap.errors import ValidationError
 from gridmap.policy import Policy, policy_from_dict
 
@@ -74,7 +74,7 @@ def test_responsible_helper_wins_latest_first():
                                 "role": ["primary", "primary", "backup"]})
     helpers = pd.DataFrame({"household_id": ["H2", "H2"], "worker_id": ["V1", "P1"],
                             "since": pd.to_datetime(["2025-01-01", "2026-03-01"])})
-    who = coverage.responsible(households, assignments, helpers)
+    who = teams.responsible(households, assignments, helpers)
     assert who.to_dict() == {"H1": "W1", "H2": "P1", "H3": "W2"}
 
 

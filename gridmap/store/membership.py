@@ -25,31 +25,7 @@ import pandas as pd
 
 from gridmap import schema
 from gridmap.access import allowed_grids
-from gridmap.errors import ValidationError
-
-
-@dataclass(frozen=True)
-class Area:
-    """A place to filter by: a district, street, community or grid, by id."""
-
-    level: str
-    id: str
-
-    def __post_init__(self) -> None:
-        if self.level not in schema.LEVELS:
-            raise ValidationError(f"unknown level {self.level!r}; use one of {schema.LEVELS}")
-
-    @classmethod
-    def parse(cls, text: str) -> Area:
-        """``'community:321102001001'`` -> ``Area('community', '321102001001')``."""
-        level, sep, area_id = text.partition(":")
-        if not sep or not area_id:
-            raise ValidationError(f"{text!r} is not LEVEL:ID (e.g. street:321102001)")
-        return cls(level, area_id)
-
-    def __str__(self) -> str:
-        return f"{self.level}:{self.id}"
-
+from gridmap.places import Area
 
 # layer -> (column, set): a row is in scope when its id in ``column`` is in ``set``.
 MEMBER_OF: dict[str, tuple[str, str]] = {

@@ -23,11 +23,12 @@ from gridmap.demo import build_demo, default_as_of
 from gridmap.errors import GridmapError
 from gridmap.guard import GuardedStore
 from gridmap.i18n import label, normalise_language, t
+from gridmap.places import Area
 from gridmap.readmodel import ReadModel
 from gridmap.reasons import error_text
 from gridmap.sanitize import plain
 from gridmap.settings import store_url
-from gridmap.store import Area, Store, open_store
+from gridmap.store import Store, open_store
 from gridmap.style import TIER_COLORS
 
 LANG_KEY = "gridmap.lang"

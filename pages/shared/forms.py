@@ -13,8 +13,8 @@ from gridmap.coverage import household_status
 from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.io import spreadsheet
+from gridmap.places import Area
 from gridmap.sanitize import download_name, plain
-from gridmap.store import Area
 from pages.shared.common import labelled, policy, read, show_error, store
 
 
@@ -130,7 +130,7 @@ def tier_form(households: pd.DataFrame, language: str) -> None:
 
 def print_buttons(view, title: str, name: str, language: str) -> None:
     """PNG and PDF snapshots of a map view, rendered only when clicked."""
-    from gridmap import snapshot
+    from gridmap.render import snapshot
 
     left, right = st.columns(2)
     for col, fmt, mime in ((left, "png", "image/png"), (right, "pdf", "application/pdf")):
@@ -145,8 +145,8 @@ def ledger_button(households, status, grids, workers, assignments, helpers, name
                   language: str) -> None:
     """The ledger (台账) of these households as Excel. Personal fields as the role sees
     them (in full, or masked for leaders); an export with them in full is audited."""
-    from gridmap import ledger
     from gridmap.access import FULL
+    from gridmap.io import ledger
 
     who = store()
     personal = who.principal.lists_households

@@ -71,7 +71,8 @@ def map_png(as_of: date, lang: str) -> bytes:
     """The city map of hexagons (red and orange households) as an image."""
     import geopandas as gpd
 
-    from gridmap import hexbins, mapview, snapshot
+    from gridmap import hexbins, mapview
+    from gridmap.render import snapshot
     districts = ui.read("areas").query("level == 'district'")
     base = mapview.MapView(area=None, unit_level="hex", units=gpd.GeoDataFrame(),
                            indicator="red_orange", classes=None,

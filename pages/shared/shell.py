@@ -17,19 +17,18 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from gridmap.access import Principal
+from gridmap.access import ALL_PAGES, Principal
 from gridmap.i18n import t
 from pages.shared import common as ui
 from pages.shared import login
 
-PAGES = [  # (file and url path, icon), in the navigation's order
-    ("overview", ":material/dashboard:"), ("map", ":material/map:"),
-    ("coverage", ":material/fact_check:"), ("hotspots", ":material/local_fire_department:"),
-    ("cases", ":material/assignment_turned_in:"), ("needs", ":material/volunteer_activism:"),
-    ("workload", ":material/balance:"), ("screen", ":material/tv:"),
-    ("admin", ":material/admin_panel_settings:"), ("import", ":material/upload_file:"),
-    ("assessment", ":material/checklist:"),
-]
+ICONS = {"overview": ":material/dashboard:", "map": ":material/map:",
+         "coverage": ":material/fact_check:", "hotspots": ":material/local_fire_department:",
+         "cases": ":material/assignment_turned_in:", "needs": ":material/volunteer_activism:",
+         "workload": ":material/balance:", "screen": ":material/tv:",
+         "admin": ":material/admin_panel_settings:", "import": ":material/upload_file:",
+         "assessment": ":material/checklist:"}
+PAGES = [(name, ICONS[name]) for name in ALL_PAGES]  # (file and url path, icon)
 
 
 def _legacy_mode() -> bool:
