@@ -17,6 +17,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.language": ("语言", "Language"),
     "app.area": ("区域", "Area"),
     "app.all": ("全部", "All"),
+    "app.choose": ("请选择", "Choose"),
     "app.building_demo": ("首次运行：正在生成镇江演示数据……",
                           "First run: building the Zhenjiang demo data…"),
     "app.demo_ready": ("演示数据已生成", "Demo data is ready"),

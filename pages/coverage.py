@@ -66,7 +66,8 @@ with tabs["overdue"]:
         pd.Series(warning.to_numpy(), index=households["household_id"]))
     left, right = st.columns(2)
     tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
-                             format_func=lambda k: label(k, lang))
+                             format_func=lambda k: label(k, lang),
+                             placeholder=t("app.choose", lang))
     names = late.drop_duplicates("worker_id").set_index("worker_id")["worker"].dropna()
     who = right.selectbox(t("coverage.worker", lang), list(names.index), index=None,
                           placeholder=t("coverage.all_workers", lang), format_func=names.get)

@@ -27,8 +27,9 @@ scheme = c2.selectbox(t("map.scheme", lang), schemes,
                       index=schemes.index(ui.url_choice("scheme", schemes, "quantiles")),
                       format_func=lambda k: t("scheme." + k, lang))
 tiers = c3.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
-                       format_func=lambda k: label(k, lang))
-categories = c4.multiselect(t("map.categories", lang), schema.CATEGORIES)
+                       format_func=lambda k: label(k, lang), placeholder=t("app.choose", lang))
+categories = c4.multiselect(t("map.categories", lang), schema.CATEGORIES,
+                            format_func=lambda k: label(k, lang), placeholder=t("app.all", lang))
 st.query_params.update({"ind": indicator, "scheme": scheme})
 ui.grid_search(lang)
 

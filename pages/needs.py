@@ -32,9 +32,11 @@ if shown == "board":
     left, right = st.columns(2)
     stages = left.multiselect(t("cases.stages", lang), schema.NEED_STAGES,
                               default=["posted", "claimed", "delivered"],
-                              format_func=lambda k: label(k, lang), key="gridmap.needs.stages")
+                              format_func=lambda k: label(k, lang), key="gridmap.needs.stages",
+                              placeholder=t("app.choose", lang))
     categories = right.multiselect(t("cases.categories", lang), schema.NEED_CATEGORIES,
                                    key="gridmap.needs.categories",
+                                   format_func=lambda k: label(k, lang),
                                    placeholder=t("app.all", lang))
     rows = state[state["stage"].isin(stages)
                  & (state["category"].isin(categories) if categories else True)]

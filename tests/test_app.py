@@ -561,3 +561,16 @@ def test_a_helper_sees_where_each_need_is_but_not_who(small_store, monkeypatch):
     assert len(board) and board[column].isin(communities).all()
     aliases = set(small_store.read("households")["alias"])
     assert not board.isin(aliases).any().any()
+
+
+@pytest.mark.parametrize("page", ["map", "coverage", "cases", "needs"])
+def test_multiselects_speak_the_page_language(app, page):
+    """No Streamlit default ("Choose options") in the Chinese UI: each multiselect has
+    a placeholder of ours, and its options read in the page's language."""
+    from gridmap.i18n import MESSAGES
+    app.run()
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception and app.multiselect
+    ours = {zh for zh, _ in MESSAGES.values()}
+    for control in app.multiselect:
+        assert control.proto.placeholder in ours, (control.label, control.proto.placeholder)

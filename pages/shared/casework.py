@@ -80,9 +80,11 @@ def case_board(state: pd.DataFrame, households: pd.DataFrame, lang: str) -> str 
     c1, c2, c3, c4 = st.columns([3, 3, 2, 1.4])
     shown = c1.multiselect(t("cases.stages", lang), schema.CASE_STAGES,
                            default=["reported", "assessed", "handling", "closed"],
-                           format_func=lambda k: label(k, lang), key="gridmap.cases.stages")
+                           format_func=lambda k: label(k, lang), key="gridmap.cases.stages",
+                           placeholder=t("app.choose", lang))
     categories = c2.multiselect(t("cases.categories", lang), schema.CASE_CATEGORIES,
-                                key="gridmap.cases.categories", placeholder=t("app.all", lang))
+                                key="gridmap.cases.categories", placeholder=t("app.all", lang),
+                                format_func=lambda k: label(k, lang))
     urgencies = c3.multiselect(t("cases.urgency", lang), schema.URGENCIES,
                                format_func=lambda k: label(k, lang), key="gridmap.cases.urgency",
                                placeholder=t("app.all", lang))
@@ -150,14 +152,17 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
         if target == "assessed":
             fields["judgement"] = st.selectbox(t("cases.judgement", lang), schema.JUDGEMENTS,
                                                format_func=lambda k: label(k, lang))
-            fields["assistance"] = st.multiselect(t("cases.assistance", lang), schema.ASSISTANCE)
+            fields["assistance"] = st.multiselect(t("cases.assistance", lang), schema.ASSISTANCE,
+                                                  format_func=lambda k: label(k, lang),
+                                                  placeholder=t("app.choose", lang))
             tier = st.selectbox(t("cases.tier", lang), [None, *schema.TIERS],
                                 format_func=lambda k: t("cases.tier_keep", lang) if k is None
                                 else label(k, lang))
             reason = st.text_input(t("cases.tier_reason", lang))
         elif target == "handling":
             fields["referrals"] = st.multiselect(t("cases.referrals", lang), schema.REFERRALS,
-                                                 format_func=lambda k: label(k, lang))
+                                                 format_func=lambda k: label(k, lang),
+                                                 placeholder=t("app.choose", lang))
             left, right = st.columns(2)
             fields["aid_kind"] = left.text_input(t("cases.aid_kind", lang)).strip() or None
             fields["aid_amount"] = right.number_input(t("cases.aid_amount", lang), 0.0,
@@ -211,7 +216,9 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
                       "members": b.number_input(t("cases.members", lang), 1, 30, 1),
                       "grid_id": grid_id}
             person["categories"] = schema.CATEGORY_SEPARATOR.join(st.multiselect(
-                t("cases.household_categories", lang), schema.CATEGORIES)) or None
+                t("cases.household_categories", lang), schema.CATEGORIES,
+                format_func=lambda k: label(k, lang),
+                placeholder=t("app.choose", lang))) or None
         a, b, c = st.columns(3)
         source = a.selectbox(t("cases.source", lang), schema.CASE_SOURCES,
                              format_func=lambda k: label(k, lang))
