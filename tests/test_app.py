@@ -574,3 +574,19 @@ def test_multiselects_speak_the_page_language(app, page):
     ours = {zh for zh, _ in MESSAGES.values()}
     for control in app.multiselect:
         assert control.proto.placeholder in ours, (control.label, control.proto.placeholder)
+
+
+def test_a_leader_starts_in_their_district_and_sees_its_name(small_store, monkeypatch):
+    """Labelled with the scope's name (丹徒区), never 全市, and no step above it."""
+    from tests.test_access import principal_of
+    p = principal_of(small_store, "leader")
+    name = small_store.read("areas").set_index("area_id").loc[p.scope.split(":")[1], "name"]
+    at = as_user(_fresh(small_store, monkeypatch), "leader", scope=p.scope)
+    at.run()
+    assert not at.exception
+    caption = " ".join(c.value for c in at.caption)
+    assert name in caption and "全市" not in caption
+    assert at.sidebar.selectbox(key="gridmap.area.district").value == p.scope.split(":")[1]
+    at.switch_page("pages/map.py").run()
+    crumbs = [b.label for b in at.button if b.key and b.key.startswith("gridmap.crumb.")]
+    assert crumbs == [name]

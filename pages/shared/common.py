@@ -208,6 +208,17 @@ def _clear_below(level: str) -> None:
         st.session_state.pop(_LEVEL_KEYS[lower], None)
 
 
+def home_area() -> Area | None:
+    """The area the logged-in account covers (a leader's district), ``None`` for the
+    whole city: where its pages start, and what they are labelled with."""
+    who = principal()
+    if who is None or not who.scope:
+        return None
+    with contextlib.suppress(GridmapError):
+        return Area.parse(who.scope)
+    return None
+
+
 def area_selector(language: str) -> Area | None:
     """District -> street -> community -> grid selectors in the sidebar; ``?area=`` in the URL."""
     areas, grids = read("areas"), read("grids")
@@ -218,6 +229,8 @@ def area_selector(language: str) -> Area | None:
     elif AREA_KEY not in st.session_state and st.query_params.get("area"):
         with contextlib.suppress(GridmapError):
             target, apply = Area.parse(st.query_params["area"]), True
+    elif AREA_KEY not in st.session_state and home_area() is not None:
+        target, apply = home_area(), True  # an account with one area starts in it
     if apply:
         for key in _LEVEL_KEYS.values():
             st.session_state.pop(key, None)
@@ -274,7 +287,9 @@ def view_choice(views: list[str], prefix: str, lang: str) -> str:
 
 
 def scope_name(area: Area | None, language: str) -> str:
-    """'丹徒区 › 高资镇' style path of the current area."""
+    """'丹徒区 › 高资镇' style path of the current area (nothing chosen: the account's
+    own area, or the whole city)."""
+    area = area or home_area()
     if area is None:
         return t("overview.whole_city", language)
     areas, grids = read("areas"), read("grids")
@@ -313,8 +328,10 @@ def labelled(frame: pd.DataFrame, language: str) -> pd.DataFrame:
 
 def breadcrumb(area: Area | None, language: str) -> None:
     """全市 › district › street › ...: each step a button that goes back up."""
-    chain = places.lineage(read("areas"), read("grids"), area) if area else []
-    steps = [(None, t("map.breadcrumb_top", language))]
+    home = home_area()
+    chain = places.lineage(read("areas"), read("grids"), area or home) if area or home else []
+    # An account with one area starts there: no "whole city" step above it.
+    steps = [] if home else [(None, t("map.breadcrumb_top", language))]
     steps += [(a, places.name_of(read("areas"), read("grids"), a)) for a in chain]
     cols = st.columns(len(steps) + 2, gap="small")
     for i, (col, (target, name)) in enumerate(zip(cols, steps, strict=False)):
