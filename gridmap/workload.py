@@ -115,6 +115,17 @@ def worker_table(workers: pd.DataFrame, assignments: pd.DataFrame, helpers: pd.D
     return table.reset_index(drop=True)
 
 
+def totals(table: pd.DataFrame) -> dict[str, float]:
+    """The whole table's figures, as ``summary`` gives them per area: ``workers, mean,
+    max, cv, overloaded, idle`` of utilisation (mean, max and cv NaN without workers)."""
+    u = table["utilisation"]
+    mean = u.mean()
+    return {"workers": len(table), "mean": mean, "max": u.max(),
+            "cv": u.std(ddof=0) / mean if mean else float("nan"),
+            "overloaded": int((table["status"] == "overloaded").sum()),
+            "idle": int((table["status"] == "idle").sum())}
+
+
 def summary(table: pd.DataFrame, policy: Policy, *, level: str) -> pd.DataFrame:
     """Per area of ``level`` (by the workers' home grid): ``area_id, workers, mean, max,
     max_over_mean, cv, overloaded, idle`` of utilisation (workers without a home left out)."""

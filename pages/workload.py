@@ -49,14 +49,12 @@ def pct(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:.0%}"
 
 
-u = table["utilisation"]
-cols = st.columns(6)
-cols[0].metric(t("workload.workers", lang), f"{len(table):,}")
-cols[1].metric(t("workload.mean", lang), pct(u.mean()))
-cols[2].metric(t("workload.max", lang), pct(u.max()))
-cols[3].metric(t("workload.cv", lang), "—" if not u.mean() else f"{u.std(ddof=0) / u.mean():.2f}")
-cols[4].metric(t("workload.overloaded", lang), f"{(table['status'] == 'overloaded').sum():,}")
-cols[5].metric(t("workload.idle", lang), f"{(table['status'] == 'idle').sum():,}")
+figures = workload.totals(table)
+for col, key, text in zip(st.columns(6), figures, (
+        f"{figures['workers']:,}", pct(figures["mean"]), pct(figures["max"]),
+        "—" if pd.isna(figures["cv"]) else f"{figures['cv']:.2f}",
+        f"{figures['overloaded']:,}", f"{figures['idle']:,}"), strict=True):
+    col.metric(t(f"workload.{key}", lang), text)
 st.caption(t("workload.definition", lang, hours=policy.workload.hours_per_month,
              over=pct(policy.workload.overloaded_above), idle=pct(policy.workload.idle_below)))
 

@@ -120,3 +120,14 @@ def test_policy_refuses_bad_workload(raw, key):
     with pytest.raises(ValidationError) as err:
         policy_from_dict({"workload": raw}, source="policy.toml")
     assert err.value.column == key
+
+
+def test_totals_are_the_summary_of_one_area():
+    table = pd.DataFrame({"utilisation": [0.05, 0.5, 1.5], "status": ["idle", "ok",
+                                                                        "overloaded"],
+                          "district_id": ["D", "D", "D"]})
+    whole = workload.totals(table)
+    one = workload.summary(table, Policy(), level="district").iloc[0]
+    for key in ("workers", "mean", "max", "cv", "overloaded", "idle"):
+        assert whole[key] == pytest.approx(one[key]), key
+    assert pd.isna(workload.totals(table.iloc[:0])["cv"])
