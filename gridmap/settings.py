@@ -12,6 +12,9 @@ DEFAULT_STORE = DATA_DIR / "gridmap.gpkg"
 BOUNDARIES = DATA_DIR / "boundaries" / "zhenjiang_districts_gcj02.geojson"
 STORE_ENV = "GRIDMAP_STORE"
 PASSWORD_ENV = "GRIDMAP_PASSWORD"  # the command line's --as password, for scripts
+# serve: Streamlit's server.cookieSecret, the same on every replica (default: a new one
+# per `python -m gridmap serve` run)
+COOKIE_SECRET_ENV = "GRIDMAP_COOKIE_SECRET"
 TILES_ENV, TILES_DATUM_ENV, TILES_ATTRIBUTION_ENV = (
     "GRIDMAP_TILES", "GRIDMAP_TILES_DATUM", "GRIDMAP_TILES_ATTRIBUTION")
 
@@ -19,6 +22,11 @@ TILES_ENV, TILES_DATUM_ENV, TILES_ATTRIBUTION_ENV = (
 def store_url(explicit: str | os.PathLike | None = None) -> str:
     """The store to use: ``explicit``, else ``$GRIDMAP_STORE``, else ``data/gridmap.gpkg``."""
     return str(explicit or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+def cookie_secret_from_env(environ=os.environ) -> str | None:
+    """``$GRIDMAP_COOKIE_SECRET``: the replicas' shared cookie secret (``None``: make one)."""
+    return environ.get(COOKIE_SECRET_ENV) or None
 
 
 def password_from_env(environ=os.environ) -> str | None:

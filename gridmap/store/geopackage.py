@@ -1,7 +1,14 @@
 """The embedded store: one GeoPackage file that QGIS opens.
 
 Bulk writes build a copy and swap it in atomically; small writes are one SQLite
-transaction each (SQLite's write lock serialises writers).
+transaction each. Several processes (``python -m gridmap serve`` replicas, the command
+line) may write at once: every gridmap write first takes an exclusive ``flock`` on a lock
+file beside the store (``NAME.gpkg.lock``), then SQLite's write lock. SQLite's lock alone
+serialises small writes, but not a small write against a bulk write, which copies the
+file and swaps the copy in: a write committed to the old file meanwhile, or one waiting
+on the old file's lock, would be lost with it. The lock file is never replaced, so it
+orders both kinds; a bulk write also holds SQLite's write lock on the old file while it
+copies, so writers outside gridmap (QGIS) wait rather than write into a file about to go.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import shutil
 import sqlite3
 import struct
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -27,6 +36,49 @@ from gridmap.store._gpkg import geometry_blob, geometry_of, register_functions
 from gridmap.store.sql import SqlStore, Transaction, stamped
 
 log = logging.getLogger(__name__)
+WRITE_TIMEOUT = 30.0  # seconds a small write waits for the store (SQLite's busy timeout too)
+_HELD = threading.local()  # lock files this thread holds (the lock is reentrant per thread)
+
+
+@contextlib.contextmanager
+def write_lock(path: Path, timeout: float | None = WRITE_TIMEOUT) -> Iterator[None]:
+    """Exclusive use of the store at ``path`` for writing, across processes and threads:
+    ``flock`` on ``path.lock`` (released by the kernel if the process dies). Waits up to
+    ``timeout`` seconds (``None``: as long as it takes), then refuses. Reentrant within a
+    thread, so an upgrade may hold it around the bulk writes it makes."""
+    lock_path = path.with_name(path.name + ".lock")
+    held = _HELD.__dict__.setdefault("paths", set())
+    key = str(lock_path.resolve())
+    if key in held:
+        yield
+        return
+    import fcntl
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:  # a read-only lock file still locks
+        fd = os.open(lock_path, os.O_RDONLY)
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline else 0))
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{path} is busy: another writer held it for "
+                                     f"{timeout:g} s; try again") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _to_gpkg(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +187,17 @@ class GeoPackageStore(SqlStore):
 
     def _connect_ro(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri() + "?mode=ro"  # any path: '#', '?', spaces
-        return sqlite3.connect(uri, uri=True, timeout=30)
+        return sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT)
+
+    def _change_counter(self) -> bytes:
+        """SQLite's file change counter (header bytes 24-27), bumped by every commit
+        that changes the file (rollback-journal mode). Unlike the modification time it
+        cannot miss a write made within the same clock tick by another process."""
+        try:
+            with open(self.path, "rb") as f:
+                return os.pread(f.fileno(), 4, 24)
+        except OSError:
+            return b""
 
     # -- what the store is ---------------------------------------------------------
     def _probe(self) -> tuple[set[str], str | None]:
@@ -178,9 +240,11 @@ class GeoPackageStore(SqlStore):
 
     def version(self) -> str:
         """The file's identity and its data counter: unchanged by logins and audit rows,
-        changed by any write to the data (the counter) or a new file (the inode)."""
+        changed by any write to the data (the counter) or a new file (the inode). The
+        counter is read again only when the file changed (its inode, size, modification
+        time or SQLite's change counter), whichever process wrote it."""
         stat = self.path.stat()
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size, self._change_counter())
         memo = self._version
         if memo is not None and memo[0] == key:  # the file did not change at all
             return memo[1]
@@ -198,7 +262,19 @@ class GeoPackageStore(SqlStore):
         full = {name: schema.empty(name) for name in schema.LAYERS}
         full.update(frames or {})
         full["meta"] = stamped(full["meta"])
-        self._write_atomically(full, fresh=True)
+        with write_lock(self.path, None):
+            if self.path.exists() and not overwrite:  # made meanwhile by another process
+                raise StoreError(f"{self.path} exists; refusing to overwrite it")
+            self._write_atomically(full, fresh=True)
+
+    def upgrade(self) -> list[str]:
+        """As ``SqlStore.upgrade``, holding the store's write lock throughout, so replicas
+        starting together upgrade once: the others find it current."""
+        identity = self._identity()
+        if identity is not None and identity == self._checked:
+            return []
+        with write_lock(self.path, None):
+            return super().upgrade()
 
     def replace(self, frames: Mapping[str, pd.DataFrame]) -> None:
         self._require()
@@ -218,6 +294,25 @@ class GeoPackageStore(SqlStore):
             schema.validate(layer, frame)
             prepared[layer] = _to_gpkg(layer, frame)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with write_lock(self.path, None), self._holding_old_file():
+            self._swap_in(prepared, fresh=fresh)
+
+    @contextlib.contextmanager
+    def _holding_old_file(self) -> Iterator[None]:
+        """SQLite's write lock on the file being replaced, until it is replaced: writers
+        outside gridmap wait (or time out) instead of writing into it and being lost."""
+        if not self.path.is_file():
+            yield
+            return
+        con = sqlite3.connect(self.path, timeout=WRITE_TIMEOUT, isolation_level=None)
+        try:
+            with contextlib.suppress(sqlite3.DatabaseError):  # not a database: none to hold
+                con.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            con.close()  # rolls back: nothing was written through it
+
+    def _swap_in(self, prepared: Mapping[str, pd.DataFrame], *, fresh: bool) -> None:
         # The new file's counter continues the old one's, so no version repeats.
         counter = None
         if self.path.exists() and fresh:
@@ -255,19 +350,20 @@ class GeoPackageStore(SqlStore):
             raise
         log.info("wrote %s to %s", ", ".join(prepared), self.path)
 
-    # -- small writes: one SQLite transaction (the write lock serialises writers) --
+    # -- small writes: one SQLite transaction, under the store's write lock ---------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[GeoPackageTransaction]:
         self._require()
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        register_functions(con)
-        try:
-            con.execute("BEGIN IMMEDIATE")
+        with write_lock(self.path):  # no bulk write swaps the file from under it
+            con = sqlite3.connect(self.path, timeout=WRITE_TIMEOUT, isolation_level=None)
+            register_functions(con)
             try:
-                yield GeoPackageTransaction(con)
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
+                con.execute("BEGIN IMMEDIATE")  # outside writers (QGIS) are ordered here
+                try:
+                    yield GeoPackageTransaction(con)
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                con.close()
