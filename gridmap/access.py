@@ -55,18 +55,20 @@ def role_for_token(tokens: pd.DataFrame, token: str | None) -> str | None:
 FULL, MASKED, NONE = "full", "masked", "none"
 HOUSEHOLD_ACCESS = {"admin": FULL, "chief": FULL, "worker": FULL, "leader": MASKED,
                     "screen": NONE, "helper": NONE}
-# Every page (its file pages/NAME.py and url path /NAME), in the navigation's order, and
-# the pages each role may open.
-ALL_PAGES = ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
-             "screen", "admin", "import", "assessment")
+# Every page (its file pages/NAME.py and url path /NAME), and the pages each role may
+# open, in that role's navigation order: the first is where it lands after the login.
+ALL_PAGES = ("households", "overview", "map", "coverage", "hotspots", "cases", "needs",
+             "workload", "screen", "admin", "import", "assessment")
 PAGES = {
-    "admin": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
-              "screen", "admin", "import", "assessment"),
+    "admin": ("overview", "map", "coverage", "households", "hotspots", "cases", "needs",
+              "workload", "screen", "admin", "import", "assessment"),
     "leader": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
                "screen", "assessment"),
-    "chief": ("overview", "map", "coverage", "hotspots", "cases", "needs", "workload",
-              "assessment"),
-    "worker": ("overview", "map", "coverage", "cases", "needs", "assessment"),
+    # A chief's daily job first: their team's load and its rebalancing (issue 19).
+    "chief": ("workload", "overview", "map", "coverage", "households", "hotspots", "cases",
+              "needs", "assessment"),
+    # A worker's daily job first: their households by what is due, and the visit (#19).
+    "worker": ("households", "overview", "map", "coverage", "cases", "needs", "assessment"),
     "screen": ("screen",),
     "helper": ("needs",),
 }
@@ -83,6 +85,31 @@ WRITES = {
 }
 PERSONAL_COLUMNS = {"households": ("head_name", "id_number", "phone", "address"),
                     "cases": ("description",), "assessments": ("answers",)}
+# Services (issue 21): workers record services delivered, chiefs grant them by hand;
+# who delivered a service, notes and the reason for a grant are personal.
+SERVICE_WRITES = {"admin": {"record_service", "grant_entitlement", "save_entitlements",
+                            "save_providers"},
+                  "chief": {"record_service", "grant_entitlement", "save_entitlements"},
+                  "worker": {"record_service"}}
+for _role, _writes in SERVICE_WRITES.items():
+    WRITES[_role] = WRITES[_role] | _writes
+PERSONAL_COLUMNS.update({"entitlements": ("person", "reason"),
+                         "service_records": ("delivered_by", "note")})
+# Data matching (issue 20): the admin imports feeds (and sees them, nobody else does);
+# workers and chiefs work the alerts of their households and grids; /alerts for the
+# roles that see alerts (the screen shows their counts only).
+ALERT_WRITES = {"admin": {"save_feed", "advance_alert", "purge_feed_rows"},
+                "chief": {"advance_alert"}, "worker": {"advance_alert"}}
+for _role, _writes in ALERT_WRITES.items():
+    WRITES[_role] = WRITES[_role] | _writes
+ALL_PAGES = (*ALL_PAGES, "alerts")
+for _role in ("admin", "leader", "chief", "worker"):
+    PAGES[_role] = (*PAGES[_role], "alerts")
+# Services (issue 21): /services for the roles that see households; the leader's lists
+# masked; the screen shows the month's hours as an aggregate, helpers see none of it.
+ALL_PAGES = (*ALL_PAGES, "services")
+for _role in ("admin", "leader", "chief", "worker"):
+    PAGES[_role] = (*PAGES[_role], "services")
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ class Indicator:
     rule: str | None = None  # number: 'below' | 'at_least'
     bands: tuple[tuple[float, float], ...] = ()  # number: (bound, share), in order
     poverty_type: str | None = None  # 'income' | 'expenditure'
+    # May be left out or blank (weight 0): e.g. an elder's care level, read by the service
+    # catalogue's entitlement rule (issue 21), which older surveys do not have.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,8 +227,11 @@ def _indicator(raw: dict, n: int, dims: set[str], fail) -> Indicator:
     kind = raw.get("poverty_type")
     if kind not in (None, "income", "expenditure"):
         fail(f"{where}.poverty_type", "must be income or expenditure")
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool) or (optional and raw["weight"] != 0):
+        fail(f"{where}.optional", "must be true or false, and true only with weight 0")
     return Indicator(raw["key"], raw["name"], raw["dimension"], raw["type"],
-                     float(raw["weight"]), values, rule, bands, kind)
+                     float(raw["weight"]), values, rule, bands, kind, optional=optional)
 
 
 def _condition(raw: dict, indicators: dict[str, Indicator], where: str, fail) -> Condition:
@@ -244,6 +250,9 @@ def shares(answers: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Each indicator's share (0..1) per household; answers must be valid (``check``)."""
     out = {}
     for ind in config.indicators:
+        if ind.optional:  # no points, and may be missing
+            out[ind.key] = np.zeros(len(answers))
+            continue
         column = answers[ind.key]
         if ind.type == "bool":
             share = column.astype(bool).to_numpy(float)
@@ -354,6 +363,8 @@ def _drivers(points: pd.DataFrame, config: Config, n: int = 3) -> list[str]:
 def check(answers: pd.DataFrame, config: Config) -> None:
     """Refuse answers that are missing or not allowed, naming the row and indicator."""
     for ind in config.indicators:
+        if ind.key not in answers and ind.optional:
+            continue
         if ind.key not in answers:
             raise ValidationError("answer missing", column=ind.key)
         column = answers[ind.key].reset_index(drop=True)
@@ -367,6 +378,8 @@ def check(answers: pd.DataFrame, config: Config) -> None:
             numbers = pd.to_numeric(column, errors="coerce")
             bad = numbers.isna() | (numbers < 0)
             reason = "must be a number, 0 or more"
+        if ind.optional:
+            bad &= column.notna().to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise ValidationError(f"{column[row]!r} {reason}", row=row + 1, column=ind.key)

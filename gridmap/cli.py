@@ -104,10 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="file to write (default: standard output)")
         _store_arg(p, as_user=True)
 
+    p = kinds.add_parser("alerts", help="alerts from department feeds per area or source: "
+                         "new, verified, confirmed, dismissed, overdue, confirm rate")
+    p.add_argument("--level", choices=(*schema.LEVELS, "source"), default="district")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    _store_arg(p, as_user=True)
+
     p = kinds.add_parser("workload", help="workers' load and utilisation (one row per worker, "
                          "or a summary per area with --level)")
     p.add_argument("--level", choices=("worker", "community", "street", "district"),
                    default="worker")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
+    p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    _store_arg(p, as_user=True)
+    p = kinds.add_parser("services", help="services owed and delivered per area or provider "
+                         "in a month: hours entitled, delivered, delivery rate, households short")
+    p.add_argument("--month", default=None, help="YYYY-MM (default: the month of --as-of)")
+    p.add_argument("--level", choices=(*schema.LEVELS, "provider"), default="district")
     p.add_argument("--as-of", type=_iso_date, default=None, help="the day D (default: today)")
     p.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
@@ -154,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import a ledger (Excel/CSV): households, workers or "
                        "visits; all or nothing")
     p.add_argument("kind", choices=("areas", "grids", "households", "workers", "visits",
-                                    "undo"))
+                                    "services", "persons", "feed", "undo"))
+    p.add_argument("--source", help="for feed: the department or system that sent it "
+                   "(e.g. 医保)")
+    p.add_argument("--received", type=_iso_date, default=None,
+                   help="for feed: the day it was received (default: today)")
     p.add_argument("file", help="the .xlsx or .csv file (for undo: the import id)")
     p.add_argument("--mapping", help="a saved header mapping (JSON: file header -> column)")
     p.add_argument("--save-mapping", help="save the mapping used to this JSON file")
@@ -191,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(p)
     p = kinds.add_parser("list", help="tokens by name, role, created, revoked")
     _store_arg(p)
+
+    p = sub.add_parser("serve", help="serve many users: N app replicas behind HAProxy "
+                       "(cookie affinity, shared store); Ctrl-C stops them all")
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--port", type=int, default=8501, help="the proxy's port (default 8501)")
+    p.add_argument("--address", default="0.0.0.0", help="the proxy's address")
+    p.add_argument("--stats-port", type=int, default=None,
+                   help="HAProxy's statistics page on 127.0.0.1:PORT")
+    _store_arg(p)
     return parser
 
 
@@ -216,7 +245,7 @@ def _export(args) -> int:
         sheets = ledger.ledger_sheets(
             households, status, store.read("grids", area=area), store.read("workers"),
             store.read("assignments", area=area), store.read("household_helpers", area=area),
-            personal=args.personal)
+            personal=args.personal, services=ReadModel(store, policy, as_of).service_texts())
         spreadsheet.write_xlsx(sheets, args.out)
         if args.personal:
             _audit_export(store, str(area), len(households), args.out)
@@ -282,7 +311,12 @@ def _import(args) -> int:
         return 0
     name = Path(args.file).name
     mapping = importing.load_mapping(args.mapping) if args.mapping else None
-    if args.kind in ("areas", "grids"):
+    if args.kind in ("feed", "persons"):
+        return _import_matching(args, store, name, mapping)
+    if args.kind == "services":  # a provider's service records (issue 21)
+        from gridmap.io import services as service_import
+        prepared = service_import.prepare(args.file, name, store=store)
+    elif args.kind in ("areas", "grids"):
         from gridmap.io.boundaries import prepare_boundaries
         prepared = prepare_boundaries(args.kind, args.file, store=store, level=args.level,
                                       crs=args.crs, encoding=args.encoding, mapping=mapping)
@@ -293,7 +327,8 @@ def _import(args) -> int:
         importing.save_mapping(prepared.mapping, args.save_mapping)
     for problem in prepared.problems:
         print(f"{problem.severity}: {problem}", file=sys.stderr)
-    accepted = sum(len(f) for layer, f in prepared.frames.items() if layer == args.kind)
+    main_layer = "service_records" if args.kind == "services" else args.kind
+    accepted = sum(len(f) for layer, f in prepared.frames.items() if layer == main_layer)
     print(f"{name}: {prepared.rows_read} rows read, {accepted} accepted, "
           f"{len(prepared.errors)} errors, {len(prepared.warnings)} warnings", file=sys.stderr)
     if prepared.errors:
@@ -305,6 +340,48 @@ def _import(args) -> int:
     print(import_id)
     print(f"imported as {import_id}; undo with: python -m gridmap import undo {import_id}",
           file=sys.stderr)
+    return 0
+
+
+def _import_matching(args, store, name: str, mapping) -> int:
+    """``import feed`` (a department's list, matched into alerts) and ``import persons``
+    (household members), all or nothing (issue 20)."""
+    from gridmap.io import feeds as feed_io
+    from gridmap.store.alerts import prepare_feed
+    policy = load_policy()
+    if args.kind == "persons":
+        read = feed_io.read_persons(args.file, name, households=store.read(
+            "households", columns=["household_id"]), mapping=mapping)
+    else:
+        if not args.source:
+            raise GridmapError("import feed needs --source NAME (the department, e.g. 医保)")
+        received = args.received or date.today()
+        read = feed_io.read_feed(args.file, name, policy, received_on=received,
+                                 mapping=mapping)
+    for problem in read.problems:
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+    if read.errors:
+        print(f"{name}: {read.rows_read} rows read, {len(read.errors)} errors; error: nothing "
+              "written", file=sys.stderr)
+        return 2
+    if args.kind == "persons":
+        print(f"{name}: {len(read.rows)} persons", file=sys.stderr)
+        if not args.dry_run:
+            print(store.import_rows({"persons": read.rows}, source=name, by=args.by))
+        return 0
+    prepared = prepare_feed(store, read.rows, source=args.source, file=name,
+                            received_on=received, by=args.by, policy=policy)
+    feed = prepared.feed
+    print(f"{name}: {feed['rows']} rows, {feed['new_rows']} new, {len(prepared.alerts)} "
+          f"alerts ({(prepared.alerts['kind'] == 'lead').sum()} leads)", file=sys.stderr)
+    if args.dry_run:
+        return 0
+    print(store.save_feed(prepared))
+    purged = store.purge_feed_rows(retention_days=policy.feeds.retention_days,
+                                   today=date.today())
+    if purged:
+        print(f"deleted {purged} feed rows past retention ({policy.feeds.retention_days} "
+              "days); their alerts stay", file=sys.stderr)
     return 0
 
 
@@ -381,7 +458,9 @@ def _write_table(table, fmt: str, out: str | None) -> None:
 
 
 def _assess(args) -> int:
-    """Score every household of a survey; any malformed row stops it, all listed."""
+    """Score the valid rows of a survey; the malformed ones are listed by row on
+    standard error and left out (an assessment writes nothing to the store). None
+    valid: status 2."""
     from gridmap import assessment
     from gridmap.io import survey
     config = assessment.load_config(args.config)
@@ -390,8 +469,12 @@ def _assess(args) -> int:
                                              name=name)
     if problems:
         for line in survey.problems_text(problems, name):
-            print(f"error: {line}", file=sys.stderr)
-        print(f"error: {len(problems)} problems in {name}; nothing written", file=sys.stderr)
+            print(f"warning: {line}", file=sys.stderr)
+        rows = len({p.row for p in problems if p.row})
+        print(f"warning: {len(problems)} problems in {rows} rows of {name}: those rows are "
+              f"not scored; {len(answers)} rows scored", file=sys.stderr)
+    if answers.empty:
+        print(f"error: no row of {name} could be scored", file=sys.stderr)
         return 2
     scored = assessment.score_table(answers[config.keys], config)
     dims = [d.key for d in config.dimensions]
@@ -410,6 +493,20 @@ def _report(model: ReadModel, args):
         return model.case_report(args.level)
     if args.report == "needs":
         return model.need_report(args.level)
+    if args.report == "alerts":
+        from gridmap import alerts
+        table = model.alert_report(args.level)
+        who = getattr(model.reader, "principal", None)
+        if who is not None and who.households != "full":  # leader, screen: suppressed
+            table = alerts.shown_report(table, model.policy.min_count)
+        return table
+    if args.report == "services":
+        table = model.service_report(args.level, args.month)
+        who = getattr(model.reader, "principal", None)
+        if who is not None and not who.lists_households:  # aggregates only: small counts
+            from gridmap.services import suppress_report
+            table = suppress_report(table, model.policy.min_count)
+        return table
     if args.report == "workload":
         if args.level != "worker":
             return model.workload_summary(args.level)
@@ -466,6 +563,11 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args)
         elif args.command == "schema":
             print(schema.schema_markdown())
+        elif args.command == "serve":
+            from gridmap.serve import serve
+            return serve(replicas=args.replicas, port=args.port, address=args.address,
+                         store=args.store, stats_port=args.stats_port,
+                         say=lambda m: print(m, flush=True))
         elif args.command == "report":
             model = ReadModel(_open(args), load_policy(), args.as_of or date.today())
             _write_table(_report(model, args), args.format, args.out)

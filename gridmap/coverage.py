@@ -256,3 +256,37 @@ def warning_levels(households: pd.DataFrame, visits: pd.DataFrame, policy: Polic
               + w.recent_difficulty_points * found)
     level = np.searchsorted(np.array(w.levels), points, side="right")
     return pd.Series(level.astype(int), index=households.index, name="warning")
+
+
+# What is due, in the order a worker takes it: overdue, due today, due within the week
+# (the next ``soon_days`` days), later.
+DUE_GROUPS = ("overdue", "today", "week", "later")
+
+
+def due_list(households: pd.DataFrame, status: pd.DataFrame, *, soon_days: int = 7
+             ) -> pd.DataFrame:
+    """Households by what is due (``status`` aligned with ``households``): overdue first,
+    the longest overdue first, then due today, then due within ``soon_days`` days, then
+    the rest, each by due date; on the same day the more urgent tier first.
+
+    Columns ``household_id, alias, tier, group`` (one of ``DUE_GROUPS``),
+    ``days_overdue, days_until_due, due, last_visit`` (``NaT`` if never visited),
+    ``last_method``.
+    """
+    until = status["days_until_due"].to_numpy()
+    group = np.select([until < 0, until == 0, until <= soon_days], list(DUE_GROUPS[:3]),
+                      DUE_GROUPS[3])
+    rows = pd.DataFrame({
+        "household_id": households["household_id"].to_numpy(),
+        "alias": households["alias"].to_numpy(),
+        "tier": status["tier"].to_numpy(),
+        "group": group,
+        "days_overdue": status["days_overdue"].to_numpy(),
+        "days_until_due": until,
+        "due": status["due"].to_numpy(),
+        "last_visit": status["last_visit"].to_numpy(),
+        "last_method": status["last_method"].to_numpy(),
+    })
+    rank = pd.Categorical(rows["tier"], categories=schema.TIERS).codes
+    order = np.lexsort((rows["alias"].to_numpy(), rank, until))
+    return rows.iloc[order].reset_index(drop=True)

@@ -29,8 +29,11 @@ from gridmap.store import (
     membership,
     visits,
 )
+from gridmap.store import alerts as alert_writes
+from gridmap.store import services as service_writes
 
-ADMIN_LAYERS = ("accounts", "audit", "login_failures", "tokens")
+ADMIN_LAYERS = ("accounts", "audit", "login_failures", "tokens", "feeds", "feed_rows")
+ALERT_LAYERS = ("persons", "alerts", "alert_events")  # data matching (issue 20)
 
 
 class AccessDenied(GridmapError):
@@ -72,6 +75,8 @@ class GuardedStore(Store):
         frame = self.inner.read(layer, area=area)
         if p.role == "helper":
             frame = self._for_helper(layer, frame)
+        elif layer in ALERT_LAYERS:
+            frame = self._alert_rows(layer, frame)
         elif layer == "reassignments" and p.role not in ("admin", "chief"):
             frame = frame.iloc[0:0]
         else:
@@ -97,6 +102,97 @@ class GuardedStore(Store):
         if layer in ("areas", "grids", "meta"):
             return frame
         return frame.iloc[0:0]
+
+    # -- data matching (issue 20): persons and alerts ------------------------------------
+    def covers_alerts(self, alerts: pd.DataFrame) -> pd.Series:
+        """Which alerts are this principal's: on a household in reach, a lead in a grid in
+        reach (or an unplaced one under a street in reach), or assigned to them."""
+        reach = self.reach()
+        if reach.ids is None:
+            return pd.Series(True, index=alerts.index)
+        mine = (reach.isin("households", alerts["household_id"])
+                | (alerts["household_id"].isna() & (
+                    reach.isin("grids", alerts["grid_id"])
+                    | (alerts["grid_id"].isna() & reach.isin("areas", alerts["street_id"])
+                       & (self.principal.role not in ("chief", "worker"))))))
+        if self.principal.worker_id:
+            mine |= alerts["assigned_to"] == self.principal.worker_id
+        return mine.fillna(False).astype(bool)
+
+    def _alert_rows(self, layer: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Persons as households are seen; alerts of this principal's reach, amounts for
+        the admin only (the rule that fired says enough), names and ID numbers masked for
+        a leader, blank for the screen; none for a helper."""
+        role = self.principal.role
+        if role == "helper":
+            return frame.iloc[0:0]
+        if layer == "persons":
+            frame = self.reach().rows("households", frame) if role != "screen" else \
+                frame.iloc[0:0]
+            if role == "leader":
+                frame = frame.assign(name=frame["name"].map(privacy.mask_name),
+                                     id_number=frame["id_number"].map(privacy.mask_id))
+            return frame
+        alerts = frame if layer == "alerts" else self.inner.read("alerts")
+        alerts = alerts[self.covers_alerts(alerts).to_numpy()]
+        if layer == "alert_events":
+            return frame[frame["alert_id"].isin(alerts["alert_id"])]
+        if role == "admin":
+            return alerts
+        alerts = alerts.assign(amount=float("nan"))
+        if role == "leader":
+            return alerts.assign(name=alerts["name"].map(privacy.mask_name),
+                                 id_number=alerts["id_number"].map(privacy.mask_id))
+        if role == "screen":
+            return alerts.assign(name=None, id_number="", person_id=None, household_id=None,
+                                 reason=None)
+        return alerts
+
+    def alert_detail(self, alert_id: str) -> tuple[dict, pd.DataFrame]:
+        """One alert as this principal may see it, with its history; every view audited."""
+        if not self.principal.lists_households:
+            raise AccessDenied(f"the {self.principal.role} role sees alerts as counts only")
+        alerts = self.read("alerts")
+        found = alerts[alerts["alert_id"] == alert_id]
+        if found.empty:
+            raise NotFoundError(f"no alert {alert_id!r}")
+        self.audit("view_alert", alert_id)
+        events = self.read("alert_events")
+        return found.iloc[0].to_dict(), events[events["alert_id"] == alert_id].sort_values(
+            "happened_at", ignore_index=True)
+
+    def save_feed(self, prepared) -> str:
+        self._allow("save_feed")
+        return self._write("import_feed", alert_writes.save_feed, prepared,
+                           target=lambda feed_id: feed_id,
+                           detail=lambda _: {"file": prepared.feed["file"],
+                                             "source": prepared.feed["source"],
+                                             "alerts": len(prepared.alerts)})
+
+    def advance_alert(self, alert_id: str, to_stage: str, **fields) -> None:
+        self._allow("advance_alert")
+        alerts = self.inner.read("alerts")
+        found = alerts[alerts["alert_id"] == alert_id]
+        if found.empty:
+            raise NotFoundError(f"no alert {alert_id!r}")
+        if not self.covers_alerts(found).iloc[0]:
+            raise AccessDenied(f"alert {alert_id} is outside your area")
+        if to_stage == "assigned" and self.principal.role not in ("admin", "chief"):
+            raise AccessDenied("a chief or the admin assigns alerts")
+        if fields.get("household") is not None:  # a lead registered: in a grid in reach
+            grids = self.reach()["grids"]
+            grid = {**found.iloc[0].to_dict(), **fields["household"]}.get("grid_id")
+            if grids is not None and grid not in grids:
+                raise AccessDenied(f"grid {grid} is outside your area")
+        fields.setdefault("actor", self.principal.username)
+        self._write("advance_alert", alert_writes.advance_alert, alert_id, to_stage,
+                    target=alert_id, detail=lambda _: {"to_stage": to_stage}, **fields)
+
+    def purge_feed_rows(self, *, retention_days: int, today) -> int:
+        self._allow("purge_feed_rows")
+        return self._write("purge_feed_rows", alert_writes.purge_feed_rows,
+                           retention_days=retention_days, today=today,
+                           detail=lambda n: {"rows": n, "retention_days": retention_days})
 
     def _mask(self, layer: str, frame: pd.DataFrame) -> pd.DataFrame:
         access = self.principal.households
@@ -188,6 +284,9 @@ class GuardedStore(Store):
             self._allow("advance_need")
             if to_stage != "claimed":
                 raise AccessDenied("a helper may claim a need, nothing more")
+            # A helper claims as themselves: the claimant is the logged-in account.
+            fields.update(helper=self.principal.username, actor=self.principal.username,
+                          helper_kind=fields.get("helper_kind") or "volunteer")
         else:
             self._allow("advance_need", found["household_id"].iloc[0])
         self._write("advance_need", casework.advance_need, need_id, to_stage,
@@ -226,7 +325,33 @@ class GuardedStore(Store):
     def create_account(self, username: str, role: str, password: str, **fields) -> None:
         self._allow("create_account")
         self._write("create_account", accounts.create_account, username, role, password,
-                    target=username, detail=lambda _: {"role": role}, **fields)
+                    target=username, detail=lambda _: {"role": role, **{
+                        k: v for k, v in fields.items() if v}}, **fields)
+
+    # account management (/admin): the audit row says what changed, never a password
+    def _not_self(self, username: str, what: str) -> None:
+        if username == self.principal.username:
+            raise AccessDenied(f"you may not {what} your own account")
+
+    def set_password(self, username: str, password: str) -> dict:
+        self._allow("create_account")
+        return self._write("reset_password", accounts.set_password, username, password,
+                           target=username)
+
+    def set_disabled(self, username: str, disabled: bool) -> dict:
+        self._allow("create_account")
+        self._not_self(username, "lock")
+        return self._write("lock_account" if disabled else "unlock_account",
+                           accounts.set_disabled, username, disabled, target=username,
+                           detail=lambda changed: changed)
+
+    def change_account(self, username: str, *, role: str, scope: str | None,
+                       worker_id: str | None) -> dict:
+        self._allow("create_account")
+        self._not_self(username, "change the role of")
+        return self._write("change_account", accounts.change_account, username, role=role,
+                           scope=scope, worker_id=worker_id, target=username,
+                           detail=lambda changed: changed)
 
     def import_rows(self, frames, *, source: str, by: str, progress=None) -> str:
         self._allow("import_rows")
@@ -238,6 +363,36 @@ class GuardedStore(Store):
     def undo_import(self, import_id: str) -> None:
         self._allow("undo_import")
         self._write("undo_import", imports.undo_import, import_id, target=import_id)
+
+    # services (issue 21): a record or a grant, checked and audited like a visit
+    def record_service(self, *, household_id: str, **fields) -> str:
+        self._allow("record_service", household_id)
+        return self._write("record_service", service_writes.record_service,
+                           household_id=household_id, target=household_id,
+                           detail=lambda r: {"record_id": r,
+                                             "service_id": fields.get("service_id")},
+                           **fields)
+
+    def grant_entitlement(self, *, household_id: str, **fields) -> str:
+        self._allow("grant_entitlement", household_id)
+        return self._write("grant_entitlement", service_writes.grant_entitlement,
+                           household_id=household_id, target=household_id,
+                           detail=lambda e: {"entitlement_id": e,
+                                             "service_id": fields.get("service_id"),
+                                             "amount": fields.get("amount")}, **fields)
+
+    def save_entitlements(self, rows: pd.DataFrame) -> int:
+        self._allow("save_entitlements")
+        outside = [h for h in rows["household_id"] if not self.covers_household(h)]
+        if outside:
+            raise AccessDenied(f"household {outside[0]} is outside your area")
+        return self._write("save_entitlements", service_writes.save_entitlements, rows,
+                           detail=lambda n: {"entitlements": n})
+
+    def save_providers(self, rows: pd.DataFrame) -> int:
+        self._allow("save_providers")
+        return self._write("save_providers", service_writes.save_providers, rows,
+                           detail=lambda n: {"providers": n})
 
     def set_login_state(self, username: str, **fields) -> None:
         raise AccessDenied("login state is kept by the login itself")

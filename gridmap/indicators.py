@@ -36,17 +36,26 @@ INDICATORS: dict[str, Indicator] = {i.name: i for i in (
     Indicator("coverage_pct", "unit.percent", higher_is_worse=False, decimals=1),
     Indicator("overdue", "unit.households"),
     Indicator("open_cases", "unit.cases"),
+    # Services (issue 21): hours delivered of the hours due so far this month, in %.
+    Indicator("service_rate", "unit.percent_delivered", higher_is_worse=False, decimals=1),
+    # Data matching (issue 20): alerts raised in the last 30 days.
+    Indicator("new_alerts", "unit.alerts"),
 )}
 _ADDITIVE = ["households", "covered", *schema.TIERS, "red_orange", "visits_required", "overdue",
-             "open_cases"]
+             "open_cases", "hours_due", "hours_delivered", "new_alerts"]
 
 
 def grid_indicators(grids: pd.DataFrame, households: pd.DataFrame, status: pd.DataFrame,
-                    policy: Policy, open_cases: pd.Series | None = None) -> pd.DataFrame:
+                    policy: Policy, open_cases: pd.Series | None = None,
+                    service_month: pd.DataFrame | None = None,
+                    new_alerts: pd.Series | None = None) -> pd.DataFrame:
     """Every indicator for every grid in ``grids`` (grids without households get zeros).
 
     ``status`` is ``coverage.household_status`` for ``households`` (same order);
-    ``open_cases`` is ``casework.open_cases_per_grid`` (none when not given).
+    ``open_cases`` is ``casework.open_cases_per_grid`` (none when not given);
+    ``service_month`` is ``services.household_month`` for this month (hours due so far
+    and delivered per household; none when not given); ``new_alerts`` is
+    ``alerts.new_per_grid`` (none when not given).
     """
     frame = pd.DataFrame({
         "grid_id": households["grid_id"].to_numpy(),
@@ -58,10 +67,19 @@ def grid_indicators(grids: pd.DataFrame, households: pd.DataFrame, status: pd.Da
     frame["households"] = 1
     frame["covered"] = 1 - frame["overdue"]
     frame["red_orange"] = frame["red"] + frame["orange"]
-    sums = frame.groupby("grid_id")[_ADDITIVE[:-1]].sum()
+    sums = frame.groupby("grid_id")[_ADDITIVE[:_ADDITIVE.index("open_cases")]].sum()
     out = sums.reindex(grids["grid_id"].to_numpy(), fill_value=0)
     out["open_cases"] = (0 if open_cases is None else
                          open_cases.reindex(out.index, fill_value=0).to_numpy(int))
+    hours = pd.DataFrame(columns=["hours_due", "hours_delivered"], dtype=float)
+    if service_month is not None and len(service_month):
+        grid_of = households.set_index("household_id")["grid_id"]
+        owed = service_month[service_month["household_id"].isin(grid_of.index)]
+        hours = owed.groupby(owed["household_id"].map(grid_of))[
+            ["hours_due", "hours_delivered"]].sum()
+    out[["hours_due", "hours_delivered"]] = hours.reindex(out.index).fillna(0.0).to_numpy(float)
+    out["new_alerts"] = (0 if new_alerts is None else
+                         new_alerts.reindex(out.index, fill_value=0).to_numpy(int))
     out.index.name = "grid_id"
     return _with_coverage(out)
 
@@ -76,4 +94,6 @@ def aggregate(per_grid: pd.DataFrame, keys) -> pd.DataFrame:
 def _with_coverage(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["coverage_pct"] = 100.0 * frame["covered"] / frame["households"].replace(0, np.nan)
+    frame["service_rate"] = 100.0 * frame["hours_delivered"] / frame["hours_due"].replace(
+        0, np.nan)
     return frame

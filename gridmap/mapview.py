@@ -327,17 +327,6 @@ def grid_panel(grid_id: str, households: pd.DataFrame, status: pd.DataFrame,
     return rows.reset_index(drop=True), staff[["name", "kind", "role"]].reset_index(drop=True)
 
 
-def search_grids(grids: pd.DataFrame, text: str, *, limit: int = 30) -> pd.DataFrame:
-    """Grids whose id or name contains ``text`` (id matches first), at most ``limit``."""
-    text = text.strip()
-    if not text:
-        return grids.iloc[:0][["grid_id", "name"]]
-    by_id = grids["grid_id"].str.contains(text, regex=False)
-    by_name = grids["name"].str.contains(text, regex=False)
-    hits = pd.concat([grids[by_id], grids[by_name & ~by_id]])
-    return hits[["grid_id", "name"]].head(limit).reset_index(drop=True)
-
-
 def heat_points(households: gpd.GeoDataFrame, policy) -> pd.DataFrame:
     """Households for a heatmap, each weighted by its required visits per month, so a
     red household weighs about 13 times a green one (with the default intervals)."""

@@ -87,6 +87,72 @@ class Hotspots:
 
 
 @dataclass(frozen=True)
+class FeedRule:
+    """How one 事项 of a department feed becomes an alert (``[feeds.rules.<事项>]``).
+
+    With ``sum_at_least`` the 金额 summed per person over ``window_days`` must reach it;
+    with ``count_at_least`` that many rows per person within ``window_days``; with
+    neither every row raises one. ``repeat_days``: no second alert of the rule for the
+    same person within that many days. ``raise_to``: the tier suggested (never applied)
+    for a household less urgent than it. ``review``: an eligibility review of the
+    household (a death), not a difficulty.
+    """
+
+    item: str
+    risk: str
+    sum_at_least: float | None = None
+    count_at_least: int | None = None
+    window_days: int = 365
+    repeat_days: int = 365
+    raise_to: str | None = None
+    review: bool = False
+
+    @property
+    def evidence(self) -> str:
+        """What fired, as a worker may read it: the rule, never the amount."""
+        if self.sum_at_least is not None:
+            return f"{self.item}：{self.window_days}天内合计≥{self.sum_at_least:,.0f}元"
+        if self.count_at_least is not None:
+            return f"{self.item}：{self.window_days}天内{self.count_at_least}次及以上"
+        return self.item
+
+
+DEFAULT_FEED_RULES = (
+    FeedRule("大额医疗自付", "支出型", sum_at_least=20000, window_days=365, repeat_days=365,
+             raise_to="orange"),
+    FeedRule("住院", "因病", count_at_least=2, window_days=90, repeat_days=90),
+    FeedRule("新办残疾证", "因残", repeat_days=365, raise_to="orange"),
+    FeedRule("失业登记", "收入型", repeat_days=180, raise_to="yellow"),
+    FeedRule("欠费停水停电", "生活困难", repeat_days=90),
+    FeedRule("死亡", "资格复核", repeat_days=36500, review=True),
+)
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Department feeds and the alerts they raise (``[feeds]``, ``[alerts]``)."""
+
+    rules: tuple[FeedRule, ...] = DEFAULT_FEED_RULES
+    retention_days: int = 365  # raw feed rows are deleted after this; 0 keeps them
+    verify_working_days: int = 5  # from an alert to its verifying door visit
+    decide_working_days: int = 10  # from the visit to confirming or dismissing it
+
+    def rule(self, item: str) -> FeedRule | None:
+        return next((r for r in self.rules if r.item == item), None)
+
+
+@dataclass(frozen=True)
+class Services:
+    """How services owed are judged delivered (``/services``, ``report services``)."""
+
+    # A household is short when more than this share (%) of its hours owed so far this
+    # month was not delivered.
+    shortfall_pct: float = 20.0
+    # A booked service is on time when it started at most this many minutes late.
+    on_time_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class Policy:
     """Rules in force. Defaults match the shipped ``data/policy.toml``."""
 
@@ -100,6 +166,8 @@ class Policy:
     workload: Workload = field(default_factory=Workload)
     accounts: Accounts = field(default_factory=Accounts)
     hotspots: Hotspots = field(default_factory=Hotspots)
+    services: Services = field(default_factory=Services)
+    feeds: Feeds = field(default_factory=Feeds)
 
     def visits_per_month(self, tier: str) -> float:
         """Required visits in a 30-day month for a household of ``tier``."""
@@ -168,7 +236,9 @@ def policy_from_dict(raw: dict[str, Any], *, source: str = "policy") -> Policy:
                   casework=_casework(raw.get("cases", {}), raw.get("needs", {}), fail),
                   workload=_workload(raw.get("workload", {}), fail),
                   accounts=_accounts(raw.get("accounts", {}), fail),
-                  hotspots=_hotspots(raw.get("hotspots", {}), fail))
+                  hotspots=_hotspots(raw.get("hotspots", {}), fail),
+                  services=_services(raw.get("services", {}), fail),
+                  feeds=_feeds(raw.get("feeds", {}), raw.get("alerts", {}), fail))
 
 
 def _casework(cases: dict, needs: dict, fail) -> Casework:
@@ -228,6 +298,80 @@ def _hotspots(raw: dict, fail) -> Hotspots:
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= _MAX_SEED:
         fail("hotspots.seed", f"must be a whole number from 0 to {_MAX_SEED}, not {seed!r}")
     return Hotspots(seed=seed)
+
+
+def _feeds(raw: dict, alerts: dict, fail) -> Feeds:
+    default = Feeds()
+    rules = raw.get("rules")
+    if rules is None:
+        parsed = default.rules
+    elif not isinstance(rules, dict) or not rules:
+        fail("feeds.rules", "needs at least one rule: a table per 事项")
+    else:
+        parsed = tuple(_feed_rule(item, rule, fail) for item, rule in rules.items())
+    retention = raw.get("retention_days", default.retention_days)
+    if not isinstance(retention, int) or isinstance(retention, bool) or retention < 0:
+        fail("feeds.retention_days", f"must be a whole number of days, 0 or more (0 keeps "
+             f"them), not {retention!r}")
+    unknown = set(raw) - {"rules", "retention_days"}
+    if unknown:
+        fail(f"feeds.{sorted(unknown)[0]}", "unknown setting")
+    days = {}
+    for key in ("verify_working_days", "decide_working_days"):
+        days[key] = alerts.get(key, getattr(default, key))
+        if not _positive_int(days[key]):
+            fail(f"alerts.{key}", f"must be a positive whole number of working days, not "
+                 f"{days[key]!r}")
+    return Feeds(rules=parsed, retention_days=retention, **days)
+
+
+def _feed_rule(item: str, raw, fail) -> FeedRule:
+    key = f"feeds.rules.{item}"
+    if not isinstance(raw, dict):
+        fail(key, "must be a table (risk = ..., ...)")
+    known = {"risk", "sum_at_least", "count_at_least", "window_days", "repeat_days",
+             "raise_to", "review"}
+    unknown = set(raw) - known
+    if unknown:
+        fail(f"{key}.{sorted(unknown)[0]}", f"unknown setting; use {', '.join(sorted(known))}")
+    risk = raw.get("risk")
+    if risk not in schema.ALERT_RISKS:
+        fail(f"{key}.risk", f"must be one of {', '.join(schema.ALERT_RISKS)}, not {risk!r}")
+    total, count = raw.get("sum_at_least"), raw.get("count_at_least")
+    if total is not None and count is not None:
+        fail(key, "a rule sums amounts or counts rows, not both")
+    if total is not None and not _positive_number(total):
+        fail(f"{key}.sum_at_least", f"must be a positive number of yuan, not {total!r}")
+    if count is not None and not (_positive_int(count) and count >= 2):
+        fail(f"{key}.count_at_least", f"must be a whole number of 2 or more, not {count!r}")
+    window = raw.get("window_days", 365)
+    repeat = raw.get("repeat_days", window)
+    for name, value in (("window_days", window), ("repeat_days", repeat)):
+        if not _positive_int(value):
+            fail(f"{key}.{name}", f"must be a positive whole number of days, not {value!r}")
+    raise_to = raw.get("raise_to")
+    if raise_to is not None and raise_to not in schema.TIERS:
+        fail(f"{key}.raise_to", f"must be one of {', '.join(schema.TIERS)}, not {raise_to!r}")
+    review = raw.get("review", False)
+    if not isinstance(review, bool):
+        fail(f"{key}.review", "must be true or false")
+    if review and raise_to is not None:
+        fail(f"{key}.raise_to", "an eligibility review suggests no tier")
+    return FeedRule(item, risk, sum_at_least=None if total is None else float(total),
+                    count_at_least=count, window_days=window, repeat_days=repeat,
+                    raise_to=raise_to, review=review)
+
+
+def _services(raw: dict, fail) -> Services:
+    default = Services()
+    pct = raw.get("shortfall_pct", default.shortfall_pct)
+    if not (isinstance(pct, int | float) and not isinstance(pct, bool) and 0 <= pct < 100):
+        fail("services.shortfall_pct", f"must be a percentage from 0 to below 100, not {pct!r}")
+    minutes = raw.get("on_time_minutes", default.on_time_minutes)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+        fail("services.on_time_minutes", f"must be a whole number of minutes, 0 or more, "
+             f"not {minutes!r}")
+    return Services(shortfall_pct=float(pct), on_time_minutes=minutes)
 
 
 def _positive_number(value) -> bool:

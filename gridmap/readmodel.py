@@ -114,7 +114,13 @@ class ReadModel:
         """Every indicator for every grid (``indicators.grid_indicators``)."""
         return self._once("grid_indicators", None, lambda: indicators.grid_indicators(
             self.frame("grids"), self.frame("households"), self.status(), self.policy,
-            self.open_cases()))
+            self.open_cases(), self.service_month(), self.new_alerts()))
+
+    def new_alerts(self) -> pd.Series:
+        """Alerts raised per grid in the 30 days to ``as_of`` (every grid; issue 20)."""
+        from gridmap import alerts
+        return self._once("new_alerts", None, lambda: alerts.new_per_grid(
+            self.frame("alerts"), self.frame("grids"), as_of=self.as_of))
 
     def area_households(self, area: Area | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The households of ``area`` and their status, aligned row by row."""
@@ -170,6 +176,13 @@ class ReadModel:
         return self._once("need_report", level, lambda: casework.need_report(
             self.frame("needs"), self.frame("households"), self.frame("grids"),
             self.frame("areas"), self.policy, level=level, as_of=self.as_of))
+
+    def alert_report(self, level: str) -> pd.DataFrame:
+        """Alerts per area of ``level`` or per ``source`` (``report alerts``, issue 20)."""
+        from gridmap import alerts
+        return self._once("alert_report", level, lambda: alerts.alert_report(
+            self.frame("alerts"), self.frame("grids"), self.frame("areas"), self.policy,
+            level=level, as_of=self.as_of))
 
     # -- workload --------------------------------------------------------------------
     def worker_loads(self, area: Area | None = None) -> pd.DataFrame:
@@ -272,6 +285,70 @@ class ReadModel:
             return analyse(counts[name].astype(float), weights, permutations=permutations,
                            fdr=fdr, seed=seed)
         return self._once("hex_hotspots", key, compute)
+
+    # -- services (物质+服务, issue 21) ---------------------------------------------------
+    def catalogue(self):
+        """The service catalogue (``data/services.toml``), read once per model."""
+        from gridmap import services
+        return self._once("catalogue", None, services.load_catalogue)
+
+    def _month(self, month: str | None):
+        from gridmap import services
+        return services.parse_month(month) if month else pd.Period(self.as_of, freq="M")
+
+    def service_month(self, month: str | None = None) -> pd.DataFrame:
+        """Hours owed, due and delivered per household in ``month`` (default: the month
+        of the day), with the shortfall (``services.household_month``)."""
+        from gridmap import services
+        period = self._month(month)
+        return self._once("service_month", str(period), lambda: services.household_month(
+            self.frame("entitlements"), self.frame("service_records"), self.catalogue(),
+            period, self.policy, as_of=self.as_of))
+
+    def service_items(self, month: str | None = None) -> pd.DataFrame:
+        """Per household and service in ``month``: entitled, due, delivered, shortfall in
+        the service's unit (``services.service_month``)."""
+        from gridmap import services
+        period = self._month(month)
+        return self._once("service_items", str(period), lambda: services.service_month(
+            self.frame("entitlements"), self.frame("service_records"), self.catalogue(),
+            period, as_of=self.as_of))
+
+    def service_texts(self, month: str | None = None, lang: str = "zh") -> pd.Series:
+        """Each household's services in ``month`` as one line (the ledger's column)."""
+        from gridmap import services
+        return services.services_text(self.service_items(month), self.catalogue(), lang)
+
+    def service_report(self, level: str, month: str | None = None) -> pd.DataFrame:
+        """``report services``: per area of ``level`` or per provider."""
+        from gridmap import services
+        period = self._month(month)
+        return self._once("service_report", (level, str(period)), lambda: (
+            services.service_report(
+                self.frame("entitlements"), self.frame("service_records"),
+                self.frame("households"), self.frame("grids"), self.frame("areas"),
+                self.frame("providers"), self.catalogue(), self.policy, month=period,
+                level=level, as_of=self.as_of)))
+
+    def provider_table(self, month: str | None = None) -> pd.DataFrame:
+        """Per provider: delivered, households served, on-time rate."""
+        from gridmap import services
+        period = self._month(month)
+        return self._once("provider_table", str(period), lambda: services.provider_table(
+            self.frame("service_records"), self.frame("providers"), self.catalogue(),
+            period, self.policy))
+
+    def shortfall_list(self, area: Area | None = None, month: str | None = None
+                       ) -> pd.DataFrame:
+        """Households of ``area`` more than the policy's share short in ``month``."""
+        from gridmap import services
+        households = self.frame("households", area) if area else self.frame("households")
+        return services.shortfall_list(self.service_month(month), households,
+                                       self.frame("grids").set_index("grid_id")["name"])
+
+    def service_hours(self, month: str | None = None) -> float:
+        """Hours of service delivered in ``month``, in total (the screen's aggregate)."""
+        return float(self.service_month(month)["hours_delivered"].sum())
 
     # -- maps and the screen ---------------------------------------------------------
     def map_view(self, area: Area | None, indicator: str, scheme: str = "quantiles",

@@ -440,3 +440,46 @@ def instance_from_store(store, scope: Scope, policy, *, as_of) -> Instance:
                           workers=frames["workers"], assignments=frames["assignments"],
                           helpers=frames["household_helpers"],
                           loads=loads.set_index("household_id")["load_minutes"], policy=policy)
+
+
+def worker_changes(proposal: Proposal, overloaded_above: float) -> pd.DataFrame:
+    """Per worker of a proposal (index worker_id), the most loaded before first:
+    ``name`` (told apart, ``workload.distinct_names``), ``kind``, ``before`` and
+    ``after`` utilisation, ``gave`` and ``got`` (moves away from and to them) and
+    ``relieved``: overloaded before (above ``overloaded_above``) and carrying less after."""
+    from gridmap.workload import distinct_names
+
+    before, after, moves = proposal.before, proposal.after, proposal.moves
+    out = pd.DataFrame({"name": before["name"].to_numpy(),
+                        "kind": before["kind"].to_numpy(),
+                        "before": before["utilisation"].to_numpy(float),
+                        "after": after["utilisation"].reindex(before.index).to_numpy(float)},
+                       index=before.index)
+    out["gave"] = moves["from"].value_counts().reindex(out.index, fill_value=0).astype(int)
+    out["got"] = moves["to"].value_counts().reindex(out.index, fill_value=0).astype(int)
+    out["relieved"] = (out["before"] > overloaded_above) & (out["after"] < out["before"])
+    out.index.name = "worker_id"
+    out = out.sort_values(["before", "worker_id"], ascending=[False, True])
+    out["name"] = distinct_names(out["name"])  # in that order: the most loaded keeps it
+    return out
+
+
+def named_moves(proposal: Proposal, changes: pd.DataFrame, aliases: pd.Series,
+                grid_names: pd.Series) -> pd.DataFrame:
+    """A proposal's moves as people read them, those away from the most loaded first:
+    ``kind, item`` (a household's alias, a grid's name), ``from_worker, to_worker``
+    (names from ``changes``, ``worker_changes``) and, last, ``id`` (for maps and
+    exports; pages leave it out). ``aliases`` and ``grid_names`` are indexed by id."""
+    moves = proposal.moves
+    names = changes["name"]
+    item = np.where(moves["kind"] == "grid", grid_names.reindex(moves["id"]).to_numpy(),
+                    aliases.reindex(moves["id"]).to_numpy())
+    out = pd.DataFrame({
+        "kind": moves["kind"].to_numpy(),
+        "item": pd.Series(item, dtype=object).fillna("").to_numpy(),
+        "from_worker": names.reindex(moves["from"]).fillna("").to_numpy(),
+        "to_worker": names.reindex(moves["to"]).fillna("").to_numpy(),
+        "id": moves["id"].to_numpy(),
+        "_load": changes["before"].reindex(moves["from"]).to_numpy(float)})
+    return (out.sort_values(["_load", "kind", "item"], ascending=[False, True, True])
+            .drop(columns="_load").reset_index(drop=True))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from gridmap.errors import ValidationError
 
-SCHEMA_VERSION = "2"  # meta.schema_version; gridmap.store.upgrades brings older stores up
+SCHEMA_VERSION = "3"  # meta.schema_version; gridmap.store.upgrades brings older stores up
 CRS = "EPSG:4326"
 
 TIERS = ("red", "orange", "yellow", "green")  # most urgent first
@@ -39,6 +39,10 @@ CASE_SOURCES = ("visit", "volunteer", "hotline", "neighbour", "data_alert",
                 "online_application")
 CASE_CATEGORIES = ("因病", "因残", "因学", "失业", "意外事故", "住房困难", "养老照护",
                    "儿童监护", "生活困难")
+# One vocabulary of assistance categories: a household is tagged with its special groups
+# (CATEGORIES) and with the causes of its difficulty, which are the case categories
+# (因病, 因残, ...); a household import accepts every one of them.
+HOUSEHOLD_CATEGORIES = CATEGORIES + tuple(c for c in CASE_CATEGORIES if c not in CATEGORIES)
 URGENCIES = ("emergency", "ordinary")
 CASE_STAGES = ("reported", "assessed", "handling", "closed", "followed_up")
 JUDGEMENTS = ("eligible", "in_difficulty", "not_in_difficulty")
@@ -50,6 +54,18 @@ NEED_CATEGORIES = ("家用电器", "生活用品", "助学", "就业", "医疗�
 NEED_STAGES = ("posted", "claimed", "delivered", "confirmed")
 HELPER_KINDS = ("volunteer", "organisation", "party_member", "charity")
 CONCLUSIONS = ("normal", "poverty_risk", "expenditure_poverty", "income_poverty")
+# Proactive discovery by data matching (大数据比对预警): persons, department feeds, alerts.
+RELATIONS = ("户主", "配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他")
+ALERT_RISKS = ("支出型", "因病", "因残", "收入型", "生活困难", "资格复核")
+ALERT_KINDS = ("registered", "lead")  # a person in the registry, or a new lead (线索)
+PLACEMENTS = ("registry", "community_code", "address", "unplaced")
+ALERT_STAGES = ("new", "assigned", "verified", "confirmed", "dismissed")
+ALERT_OUTCOMES = ("tier_change", "case", "referral")
+# Services (物质+服务): who delivers them, what a record counts, where a grant came from.
+PROVIDER_KINDS = ("养老服务中心", "社工站", "志愿队伍", "残疾人之家", "医疗机构", "助餐点",
+                  "社会组织", "家政企业")
+SERVICE_UNITS = ("hours", "times", "meals", "yuan")
+ENTITLEMENT_SOURCES = ("assessment", "manual")
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,8 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("tier", "str", "Four-colour tier (四色标注), red most urgent.", choices=TIERS),
         _c("tier_since", "date", "Date the current tier was set."),
         _c("categories", "str",
-           f"Special groups, several joined by '{CATEGORY_SEPARATOR}' (e.g. 低保;重病重残).",
+           f"Special groups and causes of difficulty (HOUSEHOLD_CATEGORIES: the case "
+           f"categories too), several joined by '{CATEGORY_SEPARATOR}' (e.g. 低保;因病).",
            nullable=True),
         _c("members", "int", "Household members.", range=(1, 30)),
         _c("warning_level", "int", "Graded warning: 0 none, 1-3 (一级/二级/三级预警).",
@@ -247,6 +264,131 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("contributions", "str", "Points per dimension (JSON); they sum to the score."),
         _c("answers", "str", "The answers (JSON), keyed by indicator (personal data)."),
     ), key=("assessment_id",), references={"household_id": ("households", "household_id")}),
+    Layer("persons", "The members of each household (the head's id_number is the "
+          "household's), matched by ID number against department feeds.", (
+        _c("person_id", "str", "Stable id."),
+        _c("household_id", "str", "The household."),
+        _c("name", "str", "Name (personal data)."),
+        _c("id_number", "str", "Resident ID number, 18 characters (personal data)."),
+        _c("relation", "str", "Relation to the head of household.", choices=RELATIONS),
+        _c("birth_date", "date", "Date of birth (as in the ID number)."),
+        _c("disability", "bool", "Holds a disability certificate (残疾证)."),
+        _c("chronic_illness", "bool", "Has a chronic or severe illness."),
+    ), key=("person_id",), references={"household_id": ("households", "household_id")}),
+    Layer("feeds", "Lists received from departments (医保, 残联, 人社, 公安/殡葬, 水电气, "
+          "教育), with their provenance.", (
+        _c("feed_id", "str", "Stable id."),
+        _c("source", "str", "The department or system that sent it (e.g. 医保)."),
+        _c("file", "str", "The file's name."),
+        _c("received_on", "date", "The day it was received."),
+        _c("imported_by", "str", "Who imported it."),
+        _c("imported_at", "datetime", "When."),
+        _c("rows", "int", "Rows in the file.", range=(0, 10**9)),
+        _c("new_rows", "int", "Rows not seen before (a re-sent row counts once).",
+           range=(0, 10**9)),
+        _c("alerts", "int", "Alerts it raised.", range=(0, 10**9)),
+    ), key=("feed_id",)),
+    Layer("feed_rows", "The rows of the feeds, among the most sensitive data kept; deleted "
+          "after the policy's feeds.retention_days, the alerts they raised stay.", (
+        _c("row_hash", "str", "SHA-256 of the row's source and values: a row sent again "
+           "is the same row."),
+        _c("feed_id", "str", "The feed that first brought it."),
+        _c("id_number", "str", "身份证号 (personal data)."),
+        _c("name", "str", "姓名 (personal data).", nullable=True),
+        _c("item", "str", "事项: what the department reports (e.g. 住院)."),
+        _c("happened_on", "date", "日期: when it happened."),
+        _c("amount", "float", "金额 in yuan (personal data).", nullable=True,
+           range=(-1e9, 1e9)),
+        _c("address", "str", "地址 (personal data).", nullable=True),
+        _c("community_code", "str", "社区代码: the community it names.", nullable=True),
+    ), key=("row_hash",), references={"feed_id": ("feeds", "feed_id")}),
+    Layer("alerts", "Alerts raised by matching feeds against the registry (大数据比对预警): "
+          "for a registered person, to their household's responsible worker; for an "
+          "unknown person, a lead (线索) placed in a grid. The current state; the history "
+          "is in alert_events.", (
+        _c("alert_id", "str", "Stable id."),
+        _c("rule", "str", "The 事项 whose rule fired (policy feeds.rules)."),
+        _c("risk", "str", "Risk type.", choices=ALERT_RISKS),
+        _c("source", "str", "The feed's source."),
+        _c("feed_id", "str", "The feed whose import raised it."),
+        _c("kind", "str", "A registered person, or a new lead (线索).", choices=ALERT_KINDS),
+        _c("id_number", "str", "The person's ID number (personal data)."),
+        _c("name", "str", "The person's name (personal data).", nullable=True),
+        _c("person_id", "str", "The person, when registered.", nullable=True),
+        _c("household_id", "str", "Their household, when registered.", nullable=True),
+        _c("grid_id", "str", "The grid it goes to; empty when unplaced.", nullable=True),
+        _c("street_id", "str", "The street of an unplaced lead, when known.", nullable=True),
+        _c("placed_by", "str", "How the grid was found.", choices=PLACEMENTS),
+        _c("evidence", "str", "The rule that fired, without amounts (e.g. 12个月自付≥20000元)."),
+        _c("amount", "float", "The sum or amount that fired it (personal data; admin only).",
+           nullable=True, range=(-1e12, 1e12)),
+        _c("triggered_on", "date", "The day of the fact that fired the rule."),
+        _c("raised_at", "datetime", "When the alert was raised."),
+        _c("suggested_tier", "str", "A tier the rule suggests; never applied by itself.",
+           nullable=True, choices=TIERS),
+        _c("stage", "str", "Current stage.", choices=ALERT_STAGES),
+        _c("assigned_to", "str", "The worker it is assigned to.", nullable=True),
+        _c("assigned_at", "datetime", "When assigned.", nullable=True),
+        _c("due_on", "date", "Verify by (working days from the policy)."),
+        _c("verified_at", "datetime", "When verified by a door visit.", nullable=True),
+        _c("visit_id", "str", "The visit that verified it (registered households).",
+           nullable=True),
+        _c("decided_at", "datetime", "When confirmed or dismissed.", nullable=True),
+        _c("outcome", "str", "What confirmed it.", nullable=True, choices=ALERT_OUTCOMES),
+        _c("case_id", "str", "The case opened, when the outcome is a case.", nullable=True),
+        _c("referral", "str", "The department referred to.", nullable=True,
+           choices=REFERRALS),
+        _c("reason", "str", "Why dismissed, or a note on the decision.", nullable=True),
+    ), key=("alert_id",)),
+    _events("alert", "alert_id", ALERT_STAGES),
+    # Services (物质+服务): the providers, what households are owed, what was delivered.
+    Layer("providers", "Service providers (养老服务中心, 社工站, 志愿队伍, ...) and the area "
+          "they serve.", (
+        _c("provider_id", "str", "Stable id."),
+        _c("name", "str", "Name."),
+        _c("kind", "str", "Kind of provider; the catalogue (data/services.toml) says which "
+           "kinds may deliver which service.", choices=PROVIDER_KINDS),
+        _c("area_id", "str", "The area served (a district, street or community); empty for "
+           "the whole city.", nullable=True),
+        _c("phone", "str", "Contact phone of the organisation.", nullable=True),
+    ), key=("provider_id",), references={"area_id": ("areas", "area_id")}),
+    Layer("entitlements", "Services a household is owed each month (e.g. 60 hours of in-home "
+          "service), granted by the assessment's rule or by hand.", (
+        _c("entitlement_id", "str", "Stable id."),
+        _c("household_id", "str", "The household."),
+        _c("person", "str", "The member served, when not the household as a whole "
+           "(personal data).", nullable=True),
+        _c("service_id", "str", "The service (a key of data/services.toml)."),
+        _c("provider_id", "str", "The provider that is to deliver it.", nullable=True),
+        _c("amount", "float", "Amount per month, in the service's unit.",
+           range=(0.0, 1_000_000.0)),
+        _c("valid_from", "date", "First day."),
+        _c("valid_until", "date", "Last day; empty while in force.", nullable=True),
+        _c("reason", "str", "Why (e.g. 评估：失能) (personal data)."),
+        _c("source", "str", "Granted by the assessment's rule or by hand.",
+           choices=ENTITLEMENT_SOURCES),
+        _c("assessment_id", "str", "The assessment that granted it.", nullable=True),
+        _c("granted_by", "str", "Who granted it."),
+        _c("granted_at", "datetime", "When."),
+    ), key=("entitlement_id",), references={"household_id": ("households", "household_id")}),
+    Layer("service_records", "Services delivered (服务记录): who was served, what, by whom, "
+          "when and how much.", (
+        _c("record_id", "str", "Stable id."),
+        _c("household_id", "str", "The household served."),
+        _c("service_id", "str", "The service (a key of data/services.toml)."),
+        _c("provider_id", "str", "The provider."),
+        _c("delivered_by", "str", "The provider's staff member or volunteer who delivered it "
+           "(personal data)."),
+        _c("started_at", "datetime", "When it started (local time)."),
+        _c("quantity", "float", "How much, in the service's unit (hours: the duration).",
+           range=(0.0, 1_000_000.0)),
+        _c("scheduled_at", "datetime", "When it was booked for; on time means started by "
+           "then plus the policy's services.on_time_minutes.", nullable=True),
+        _c("note", "str", "Free text (personal data).", nullable=True),
+        _c("recorded_by", "str", "Who entered it (a user, or the import)."),
+        _c("recorded_at", "datetime", "When it was entered."),
+    ), key=("record_id",), references={"household_id": ("households", "household_id"),
+                                       "provider_id": ("providers", "provider_id")}),
     Layer("reassignments", "Accepted rebalancing moves (/workload): a grid to a new primary "
           "worker, or a household to a new responsible worker.", (
         _c("kind", "str", "What moved.", choices=MOVE_KINDS),

@@ -23,6 +23,21 @@ from gridmap.coverage import household_status
 from gridmap.policy import Policy
 from gridmap.privacy import HIDDEN, is_small, suppress_count, suppress_derived
 
+# Which way a figure is better: 1 when higher is better, -1 when lower is, 0 when neither
+# (more difficulties found, or more needs posted, is the work being done, not a failure).
+BETTER = {"red": -1, "orange": -1, "visits": 1, "coverage": 1, "open_cases": -1,
+          "overdue_cases": -1, "needs_matched": 1}
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A figure's change against last week, as the screen shows it."""
+
+    text: str  # "+3", "-1.2" (a percentage's change is in percentage points)
+    direction: int  # 1 up, -1 down, 0 the same
+    judgement: str  # 'good', 'bad' or 'neutral'
+    points: bool  # the change of a percentage, in percentage points
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -49,11 +64,24 @@ class Figure:
         return f"{value:,}" if isinstance(value, int) else value
 
     def change(self, min_count: int) -> str | None:
-        """"+3" / "-1.2%" against last week; nothing when either side is withheld."""
+        """"+3" against last week, "-1.2" (percentage points) for a percentage; nothing
+        when either side is withheld."""
         if any(self._hidden(min_count)):
             return None
         delta = self.value - self.previous
-        return f"{delta:+.1f}%" if self.percent else f"{int(delta):+,}"
+        return f"{delta:+.1f}" if self.percent else f"{int(delta):+,}"
+
+    def trend(self, min_count: int) -> Trend | None:
+        """The change with its direction and whether it is good news (``BETTER``); a
+        change that rounds to nothing is 'the same', and neither good nor bad."""
+        text = self.change(min_count)
+        if text is None:
+            return None
+        delta = float(text.replace(",", ""))
+        direction = int(np.sign(delta))
+        better = BETTER.get(self.key, 0) * direction
+        return Trend(text, direction, {1: "good", -1: "bad", 0: "neutral"}[better],
+                     self.percent)
 
 
 def tiers_on(households: pd.DataFrame, tier_changes: pd.DataFrame, day: date) -> pd.Series:
@@ -157,3 +185,18 @@ def lowest_coverage(table: pd.DataFrame, min_count: int, *, most: int = 14) -> p
     return pd.DataFrame({"name": kept["name"].to_numpy(),
                          "coverage_pct": kept["coverage_pct"].to_numpy(float),
                          "text": [f"{p:.1f}%" for p in kept["coverage_pct"]]})
+
+
+def most_red_orange(table: pd.DataFrame, min_count: int, *, most: int = 10) -> pd.DataFrame:
+    """The areas of ``coverage.coverage_table`` with the most red and orange households,
+    at most ``most``: ``name, count, share`` (of the largest, for a bar) and ``text``.
+    Only areas with at least ``min_count`` of them: a smaller count is not shown, and its
+    place in the list would give it back."""
+    count = table["households_red"] + table["households_orange"]
+    kept = table.assign(_n=count)[count >= max(min_count, 1)].sort_values(
+        ["_n", "name"], ascending=[False, True]).head(most)
+    top = float(kept["_n"].max()) if len(kept) else 1.0
+    return pd.DataFrame({"name": kept["name"].to_numpy(),
+                         "count": kept["_n"].to_numpy(int),
+                         "share": (100.0 * kept["_n"] / top).to_numpy(float),
+                         "text": [f"{n:,}" for n in kept["_n"]]})

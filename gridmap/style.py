@@ -23,3 +23,6 @@ AGE_COLORS = {"age_0_7": "#fdd49e", "age_8_30": "#fc8d59", "age_31_90": "#d7301f
 # Workers' utilisation (policy [workload]): overloaded in a warning colour (a deep
 # orange that reads as "too much" without passing for a red household), the rest blue.
 WORKLOAD_COLORS = {"overloaded": "#e6550d", "ok": "#6baed6", "idle": "#deebf7"}
+# What a rebalancing changes, drawn over the territory maps: grids that move outlined,
+# households that move ringed, in a magenta no tier, class or workload colour uses.
+CHANGED = "#c51b7d"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gridmap import schema
+from gridmap.places import Area
+
 
 def responsible(households: pd.DataFrame, assignments: pd.DataFrame,
                 helpers: pd.DataFrame) -> pd.Series:
@@ -29,3 +32,16 @@ def responsible_workers(households: pd.DataFrame, assignments: pd.DataFrame,
     ids = responsible(households, assignments, helpers).to_numpy()
     names = workers.set_index("worker_id")["name"]
     return pd.DataFrame({"worker_id": ids, "worker": names.reindex(ids).to_numpy()})
+
+
+def team_area(grids: pd.DataFrame) -> Area | None:
+    """The smallest area holding every one of ``grids`` (a chief's team's grids): their
+    community when they share one, else their street, else their district; ``None``
+    without grids or when they span districts. A chief's pages start there."""
+    if grids.empty:
+        return None
+    for level in ("community", "street", "district"):
+        ids = grids[schema.LEVEL_COLUMN[level]]
+        if ids.notna().all() and ids.nunique() == 1:
+            return Area(level, str(ids.iloc[0]))
+    return None

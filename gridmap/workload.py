@@ -141,3 +141,34 @@ def summary(table: pd.DataFrame, policy: Policy, *, level: str) -> pd.DataFrame:
     out["idle"] = status.apply(lambda s: int((s == "idle").sum()))
     out.index.name = "area_id"
     return out.reset_index()
+
+
+def chiefs(table: pd.DataFrame) -> pd.DataFrame:
+    """The chiefs in a worker table: workers without a chief who hold grids (``worker_id,
+    name``, in the table's order)."""
+    return table.loc[table["chief_id"].isna() & (table["grids"] > 0), ["worker_id", "name"]]
+
+
+def team(table: pd.DataFrame, chief: str) -> pd.DataFrame:
+    """A chief's team in a worker table: the chief and the workers reporting to them."""
+    return table[(table["worker_id"] == chief) | (table["chief_id"] == chief)]
+
+
+def distinct_names(names: pd.Series) -> pd.Series:
+    """Names to tell people apart by: a name that occurs again gets ``(2)``, ``(3)`` in
+    order (two 王志 in one team stay two bars, two rows), never their ids."""
+    seen = names.groupby(names).cumcount() + 1
+    return names.where(seen == 1, names + " (" + seen.astype(str) + ")")
+
+
+def load_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A worker table as people read it, the most loaded first: ``name, kind, capacity,
+    grids, households, visits_per_month, load_hours, utilisation`` (per cent), ``status``
+    and, last, ``worker_id`` (for exports; pages leave it out)."""
+    out = table.sort_values(["utilisation", "worker_id"], ascending=[False, True])
+    out = out.assign(name=distinct_names(out["name"].reset_index(drop=True)).to_numpy(),
+                     load_hours=(out["load_minutes"] / 60).round(1),
+                     visits_per_month=out["visits_per_month"].round(1),
+                     utilisation=(out["utilisation"] * 100).round(0))
+    return out[["name", "kind", "capacity", "grids", "households", "visits_per_month",
+                "load_hours", "utilisation", "status", "worker_id"]].reset_index(drop=True)

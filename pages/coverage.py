@@ -21,20 +21,27 @@ from pages.shared import forms as forms
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 policy = ui.policy()
 households, status = ui.read_model(as_of).area_households(area)
-st.title(t("coverage.title" if ui.may("append_visit") else "coverage.title_read", lang))
+st.title(t("coverage.title_read", lang))  # short: one line on a phone
 ui.breadcrumb(area, lang)
+# A worker logs visits from their households (one tap each); the others may log here.
+on_list = ui.principal().role == "worker"
+if on_list:
+    st.page_link("pages/households.py", label=t("coverage.to_households", lang),
+                 icon=":material/home_pin:")
 
 table = coverage.coverage_by(status, ["all"] * len(status))
-cols = st.columns(6)
+figures = st.container(horizontal=True, gap="small")  # wraps three a row on a phone
 if len(table):
-    cols[0].metric(t("coverage.overall", lang), f"{table['coverage_pct'].iloc[0]:.1f}%")
-    for col, tier in zip(cols[1:5], schema.TIERS, strict=True):
+    figures.metric(t("coverage.overall", lang), f"{table['coverage_pct'].iloc[0]:.1f}%",
+                   width=104)
+    for tier in schema.TIERS:
         pct = table[f"coverage_pct_{tier}"].iloc[0]
-        col.metric(label(tier, lang), "—" if pd.isna(pct) else f"{pct:.1f}%")
-cols[5].metric(t("coverage.never", lang), f"{coverage.never_visited(households, status).sum():,}")
+        figures.metric(label(tier, lang), "—" if pd.isna(pct) else f"{pct:.1f}%", width=104)
+figures.metric(t("coverage.never", lang),
+               f"{coverage.never_visited(households, status).sum():,}", width=104)
 
 names = ["map", "overdue", "trend", "visit", "tier", "flows"]
-names = [k for k in names if {"visit": ui.may("append_visit"),
+names = [k for k in names if {"visit": ui.may("append_visit") and not on_list,
                               "tier": ui.may("change_tier")}.get(k, True)]
 tabs = dict(zip(names, st.tabs([t(f"coverage.tab.{k}", lang) for k in names]),
                 strict=True))
@@ -42,8 +49,11 @@ with tabs["map"]:
     levels = [lv for lv in schema.LEVELS
               if area is None or schema.LEVELS.index(lv) > schema.LEVELS.index(area.level)]
     levels = levels or ["grid"]  # a single grid: colour the grid itself
-    level = st.segmented_control(t("coverage.level", lang), levels, default=levels[0],
-                                 format_func=lambda lv: t(f"level.{lv}", lang)) or levels[0]
+    seen = ui.read("grids", area)  # start at the first level with more than one area
+    first = next((lv for lv in levels if seen[schema.LEVEL_COLUMN[lv]].nunique() > 1),
+                 levels[-1])
+    level = st.segmented_control(t("coverage.level", lang), levels, default=first,
+                                 format_func=lambda lv: t(f"level.{lv}", lang)) or first
     fmap = ui.folium_map(area, "coverage_pct", "quantiles", schema.TIERS, (), as_of, lang,
                          tiles_from_env(), unit_level=level)
     st_folium(fmap, height=520, use_container_width=True, render=False, returned_objects=[],
@@ -53,7 +63,12 @@ with tabs["map"]:
         by_area = by_area[by_area["area_id"].isin(
             ui.read("grids", area)[schema.LEVEL_COLUMN[level]])]
     with st.expander(t("coverage.table", lang)):
-        st.dataframe(ui.labelled(by_area, lang), hide_index=True, width="stretch", height=300)
+        pct = {c: by_area[c].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}")
+               for c in by_area.columns if c.startswith("coverage_pct")}  # never "None"
+        st.dataframe(ui.labelled(by_area.drop(columns="area_id").assign(**pct)
+                                 .rename(columns={"name": "area",
+                                                  "overdue": "overdue_households"}), lang),
+                     hide_index=True, width="stretch")
         forms.downloads(ui.labelled(by_area, lang), f"coverage-{level}-{as_of}", lang)
 
 with tabs["overdue"]:
@@ -63,7 +78,8 @@ with tabs["overdue"]:
                                  workers)
     warning = coverage.warning_levels(households, ui.read("visits", area), policy, as_of=as_of)
     late["warning"] = late["household_id"].map(
-        pd.Series(warning.to_numpy(), index=households["household_id"]))
+        pd.Series(warning.to_numpy(), index=households["household_id"])).map(
+        lambda n: t(f"coverage.warning.{int(n)}", lang) if pd.notna(n) else "")
     left, right = st.columns(2)
     tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
                              format_func=lambda k: label(k, lang),
@@ -73,9 +89,11 @@ with tabs["overdue"]:
                           placeholder=t("coverage.all_workers", lang), format_func=names.get)
     late = late[late["tier"].isin(tiers) & ((late["worker_id"] == who) if who else True)]
     shown = late[["alias", "tier", "warning", "grid", "worker", "last_visit", "last_method",
-                  "due", "days_overdue"]].assign(due=late["due"].dt.date)
+                  "due", "days_overdue"]].assign(
+        due=late["due"].dt.strftime("%Y-%m-%d"),
+        last_visit=late["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("coverage.never", lang)))
     st.caption(t("coverage.count", lang, n=f"{len(shown):,}"))
-    st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch", height=360)
+    st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch")  # no empty rows
     forms.downloads(ui.labelled(shown, lang), f"overdue-{as_of}", lang)
 
 with tabs["trend"]:

@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from gridmap.errors import GridmapError
-from gridmap.i18n import t
-from gridmap.io import boundaries, importing
+from gridmap.i18n import MESSAGES, t
+from gridmap.io import boundaries, importing, spreadsheet
 from gridmap.reasons import reason_text
 from gridmap.sanitize import display_name, plain, upload_suffix
 from pages.shared import common as ui
@@ -26,10 +26,22 @@ if flash := st.session_state.pop("gridmap.import.flash", None):
     st.success(plain(flash))
 
 KINDS = ("households", "workers", "visits", "grids", "areas")
+SHOWN_PROBLEMS = 200  # listed in full (reasons wrap, nothing cut off); the rest downloaded
+
+
+def field(column: str) -> str:
+    """A schema column by its label (户主姓名, not head_name)."""
+    for key in (f"import.field.{kind}.{column}", f"import.field.{column}"):
+        if key in MESSAGES:
+            return t(key, lang)
+    return column or t("import.field.none", lang)
+
+
 left, right = st.columns([1, 2])
 kind = left.selectbox(t("import.kind", lang), KINDS,
                       format_func=lambda k: t(f"import.kind.{k}", lang))
 spatial = kind in ("grids", "areas")
+ui.uploader_words(lang)
 upload = right.file_uploader(
     t("import.file", lang), key=f"gridmap.import.file.{kind}",
     type=[x.lstrip(".") for x in (boundaries.UPLOAD_SUFFIXES if spatial
@@ -83,7 +95,7 @@ if upload is not None:
         table, hide_index=True, width="stretch", num_rows="dynamic",
         column_config={"header": st.column_config.TextColumn(t("import.header", lang)),
                        "column": st.column_config.SelectboxColumn(
-                           t("import.column", lang), options=columns)},
+                           t("import.column", lang), options=columns, format_func=field)},
         key=f"gridmap.import.editor.{kind}.{name}")
     new_mapping = {h: c for h, c in zip(changed["header"], changed["column"], strict=True)
                    if h and c}
@@ -104,7 +116,16 @@ if upload is not None:
     if prepared.problems:
         report = prepared.report()
         report["reason"] = [reason_text(r, lang) for r in report["reason"]]
-        st.dataframe(ui.labelled(report, lang), hide_index=True, width="stretch", height=300)
+        report["column"] = report["column"].map(field)
+        shown = ui.labelled(report.drop(columns="file"), lang)
+        if len(report) > SHOWN_PROBLEMS:
+            st.caption(t("import.more_problems", lang, n=f"{len(report):,}",
+                         shown=SHOWN_PROBLEMS))
+            st.download_button(t("import.download_problems", lang),
+                               spreadsheet.csv_text(ui.labelled(report, lang)).encode(
+                                   "utf-8-sig"), file_name=f"problems-{kind}.csv",
+                               mime="text/csv")
+        st.table(shown.head(SHOWN_PROBLEMS).set_index(shown.columns[0]))
     if prepared.errors:
         st.error(t("import.refused", lang))
     elif st.button(t("import.commit", lang), type="primary", disabled=not accepted):

@@ -14,43 +14,62 @@ from gridmap.settings import tiles_from_env
 from pages.shared import common as ui
 from pages.shared import forms as forms
 
+MAP_KEY, MAP_HEIGHT = "gridmap.map", 540  # 1440x900: the whole map above the fold
+TIERS_KEY, CATEGORIES_KEY = "gridmap.map.tiers", "gridmap.map.categories"
+
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
 st.title(t("map.title", lang))
-ui.breadcrumb(area, lang)
+ui.breadcrumb(area, lang, hint=t("map.click_hint", lang))
 
-c1, c2, c3, c4 = st.columns([2, 1.4, 2, 2])
+# One row of compact filters; the household filters fold into a popover.
 indicators, schemes = list(INDICATORS), list(mapview.SCHEMES)
-indicator = c1.selectbox(t("map.indicator", lang), indicators,
-                         index=indicators.index(ui.url_choice("ind", indicators, "red_orange")),
-                         format_func=lambda k: t("indicator." + k, lang))
-scheme = c2.selectbox(t("map.scheme", lang), schemes,
-                      index=schemes.index(ui.url_choice("scheme", schemes, "quantiles")),
-                      format_func=lambda k: t("scheme." + k, lang))
-tiers = c3.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
-                       format_func=lambda k: label(k, lang), placeholder=t("app.choose", lang))
-categories = c4.multiselect(t("map.categories", lang), schema.CATEGORIES,
-                            format_func=lambda k: label(k, lang), placeholder=t("app.all", lang))
+row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+indicator = row.selectbox(t("map.indicator", lang), indicators, width=190,
+                          index=indicators.index(ui.url_choice("ind", indicators, "red_orange")),
+                          format_func=lambda k: t("indicator." + k, lang))
+scheme = row.selectbox(t("map.scheme", lang), schemes, width=130,
+                       index=schemes.index(ui.url_choice("scheme", schemes, "quantiles")),
+                       format_func=lambda k: t("scheme." + k, lang))
+shown_tiers = st.session_state.get(TIERS_KEY, list(schema.TIERS))
+with row.popover(t("map.filter", lang, n=len(shown_tiers), of=len(schema.TIERS)),
+                 icon=":material/filter_list:"):
+    tiers = st.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
+                           key=TIERS_KEY, format_func=lambda k: label(k, lang),
+                           placeholder=t("app.choose", lang))
+    categories = st.multiselect(t("map.categories", lang), schema.CATEGORIES,
+                                key=CATEGORIES_KEY, format_func=lambda k: label(k, lang),
+                                placeholder=t("map.all_categories", lang))
+with row:
+    ui.grid_search(lang)
 st.query_params.update({"ind": indicator, "scheme": scheme})
-ui.grid_search(lang)
 
 view = ui.read_model(as_of).map_view(area, indicator, scheme, tuple(tiers), tuple(categories))
 fmap = ui.folium_map(area, indicator, scheme, tuple(tiers), tuple(categories), as_of, lang,
                     tiles_from_env())
 if view.points_hidden:
-    st.info(t("map.points_hidden", lang, n=f"{view.points_hidden:,}"))
-st.caption(t("map.click_hint", lang))
+    st.caption(t("map.points_hidden", lang, n=f"{view.points_hidden:,}"))
 
-map_col, panel_col = (st.columns([3, 1.3]) if area and area.level == "grid"
-                      else (st.container(), None))
+
+def _clicked() -> None:
+    """A click on the map moves the whole app one level down towards it. Run before the
+    page, once per click: streamlit-folium reports a click with the point clicked, so
+    a click on the grid clicked before is news too (nothing to compare with a "handled"
+    one). The point, not a click count: the count starts at 0 where the defaults say
+    nothing, which would rerun the page once more on every map load."""
+    value = st.session_state.get(MAP_KEY) or {}
+    unit = (value.get("last_active_drawing") or {}).get("properties") or {}
+    if unit.get("i"):
+        target = mapview.drill_target(ui.read("grids"), area, unit["i"], view.unit_level)
+        if target != area:
+            ui.go_to(target, rerun=False)
+
+
+at_grid = area is not None and area.level == "grid"
+map_col, panel_col = st.columns([1.45, 1]) if at_grid else (st.container(), None)
 with map_col:
-    event = st_folium(fmap, height=620, use_container_width=True, render=False,
-                      returned_objects=["last_active_drawing"], key="gridmap.map")
-clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
-if clicked.get("i") and clicked != st.session_state.get("gridmap.map.handled"):
-    st.session_state["gridmap.map.handled"] = clicked
-    target = mapview.drill_target(ui.read("grids"), area, clicked["i"], view.unit_level)
-    if target != area:
-        ui.go_to(target)
+    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, render=False,
+              returned_objects=["last_active_drawing", "last_clicked"],
+              key=MAP_KEY, on_change=_clicked)
 
 if panel_col is not None:
     households, workers = mapview.grid_panel(
@@ -58,7 +77,8 @@ if panel_col is not None:
         ui.read("workers", area), ui.read("assignments", area))
     with panel_col:
         st.subheader(t("map.panel.households", lang))
-        st.dataframe(ui.labelled(households, lang), hide_index=True, width="stretch")
+        st.dataframe(ui.labelled(households, lang), hide_index=True, width="stretch",
+                     height=min(36 + 35 * len(households), 300))
         st.subheader(t("map.panel.workers", lang))
         st.dataframe(ui.labelled(workers, lang), hide_index=True, width="stretch")
 

@@ -13,16 +13,45 @@ from pages.shared import common as ui
 from pages.shared.forms import downloads
 
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
-st.title(t("needs.title", lang))
-ui.breadcrumb(area, lang)
+if ui.principal().role == "helper":  # a short title on a phone; needs span every area
+    st.title(t("nav.needs", lang))
+else:
+    st.title(t("needs.title", lang))
+    ui.breadcrumb(area, lang)
 cw.flash()
 state = ui.read_model(as_of).need_state(area)
 households = ui.read("households", area)
 policy = ui.policy()
 
-shown = ui.view_choice(["board", "stats"] + (["post"] if ui.may("post_need") else []),
-                       "needs", lang)
-if shown == "board":
+helper = ui.principal().role == "helper"
+views = ["board"] if helper else ["board", "stats"] + (["post"] if ui.may("post_need") else [])
+shown = ui.view_choice(views, "needs", lang) if len(views) > 1 else "board"
+if shown == "board" and helper:  # a volunteer: their own figures, the open needs, a claim
+    me = ui.principal().username
+    cw.figure_tiles(cw.helper_figures(state, me), lang)
+    st.caption(t("needs.privacy", lang))
+    waiting = state[state["stage"] == "posted"].sort_values("posted_at")
+    table = cw.need_table(waiting, households)
+    if table.empty:
+        st.info(t("needs.none_open", lang))
+    else:
+        st.caption(t("needs.helper_pick", lang))
+        event = st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch",
+                             height=min(300, 35 * (len(table) + 1) + 3),  # no empty rows
+                             on_select="rerun", selection_mode="single-row",
+                             key=cw.need_table_key(),
+                             column_order=[t(f"map.col.{c}", lang) for c in
+                                           ("category", "description", "community")])
+        rows = event.selection.rows if event else []
+        if rows:
+            cw.need_actions(table["need_id"].iloc[rows[0]], state, households, lang, as_of)
+    mine = state[state["helper"] == me].sort_values("claimed_at", ascending=False)
+    if not mine.empty:
+        st.subheader(t("needs.mine_title", lang))
+        st.dataframe(ui.labelled(cw.need_table(mine, households), lang), hide_index=True,
+                     width="stretch", column_order=[t(f"map.col.{c}", lang) for c in (
+                         "category", "description", "community", "stage")])
+elif shown == "board":
     st.caption(t("needs.privacy", lang))
     waiting = state[state["stage"] == "posted"]
     c1, c2 = st.columns(2)
@@ -44,7 +73,7 @@ if shown == "board":
     st.caption(t("needs.pick", lang))
     event = st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch",
                          height=360, on_select="rerun", selection_mode="single-row",
-                         key="gridmap.needs.table")
+                         key=cw.need_table_key())
     rows = event.selection.rows if event else []
     picked = table["need_id"].iloc[rows[0]] if rows else st.query_params.get("need")
     if picked in set(state["need_id"]):

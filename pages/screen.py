@@ -47,8 +47,10 @@ def rotating() -> None:
     st.session_state["gridmap.screen.turn"] = turn
     view = screen.VIEWS[turn % len(screen.VIEWS)]
     st.html(f'<div class="gm-panel-title">{t(f"screen.view.{view}", lang)}</div>')
-    if view == "map":
-        st.image(screen.map_png(as_of, lang), width="stretch")
+    if view == "map":  # the city is about as wide as high: the rest of the row beside it
+        left, right = st.columns([1.55, 1], vertical_alignment="center")
+        left.image(screen.map_png(as_of, lang), width="stretch")
+        right.html(screen.map_side_html(as_of, lang))
     else:
         st.html(getattr(screen, f"{view}_html")(as_of, lang))
 

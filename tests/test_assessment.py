@@ -157,11 +157,19 @@ def test_csv_in_gbk_with_yes_no_words(tmp_path):
     assert row["score"] == 100 and answers.loc[0, "household_id"] == "H1"
 
 
-def test_cli_assess(tmp_path, capsys):
+def test_cli_assess_scores_the_valid_rows_and_lists_the_malformed_ones(tmp_path, capsys):
     from gridmap import cli
-    assert cli.main(["assess", EXAMPLE]) == 2
+    partial = tmp_path / "partial.csv"
+    assert cli.main(["assess", EXAMPLE, "--out", str(partial)]) == 0
     err = capsys.readouterr().err
-    assert "row 9, column 劳动力状况" in err and "nothing written" in err
+    assert "row 9, column 劳动力状况" in err and "row 17" in err and "row 33" in err
+    assert "46 rows scored" in err
+    assert len(pd.read_csv(partial, encoding="utf-8-sig")) == 46  # the 46 valid rows
+    from gridmap.io import survey
+    only_bad = tmp_path / "bad.xlsx"
+    survey.read_table(EXAMPLE, "s.xlsx").iloc[[7]].to_excel(only_bad, index=False)
+    assert cli.main(["assess", str(only_bad)]) == 2  # nothing valid: an error
+    assert "no row of bad.xlsx could be scored" in capsys.readouterr().err
     from gridmap.io import survey
     table = survey.read_table(EXAMPLE, "s.xlsx").drop(index=[7, 15, 23, 31])
     good = tmp_path / "good.xlsx"

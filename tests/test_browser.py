@@ -161,6 +161,14 @@ def test_logging_a_visit_on_a_phone(server, small_frames, tmp_path):
     with chromium_page(width=390, height=844) as (page, attempted):
         open_as(page, server + f"/coverage?area=grid:{grid}")
         page.get_by_role("tab", name="登记走访").click()
+        # The picker starts empty; typing an alias finds the household.
+        alias = small_frames["households"]["alias"].iloc[0]
+        picker = page.get_by_role("combobox", name="困难家庭（代号 · 网格）")
+        picker.click()
+        page.keyboard.type(alias)
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"() => [...document.querySelectorAll('input[role=combobox]')]"
+                               f".some(e => e.value.startsWith({alias!r}))")
         page.get_by_label("走访记录").fill("上门走访，老人身体稳定")
         page.get_by_role("button", name="保存走访").click()
         expect(page.get_by_text("已保存")).to_be_visible(timeout=20_000)

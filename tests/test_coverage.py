@@ -175,3 +175,28 @@ def test_the_overdue_list_names_the_same_responsible_worker_as_the_workload():
     workers = pd.DataFrame({"worker_id": ["W", "B", "V"], "name": ["网格员", "后备", "志愿者"]})
     rows = responsible_workers(households, assignments, helpers, workers)
     assert rows.to_dict("list") == {"worker_id": ["W", "V"], "worker": ["网格员", "志愿者"]}
+
+
+def test_the_due_list_puts_overdue_first_then_today_this_week_and_later():
+    from gridmap.coverage import due_list
+    hh = _hh(("green_late", "green", "2026-01-01"), ("red_late", "red", "2026-01-01"),
+             ("later", "green", "2026-01-01"), ("today", "orange", "2026-01-01"),
+             ("week", "yellow", "2026-01-01"), ("never", "yellow", "2026-10-15"),
+             ("red_week", "red", "2026-01-01")).assign(alias=lambda f: "户" + f["household_id"])
+    v = _visits(("green_late", "2026-08-01 10:00", "phone"),  # due 10-30: 21 days late
+                ("red_late", "2026-11-10 09:00", "door"),      # due 11-17: 3 days late
+                ("later", "2026-11-19 10:00", "door"),         # due 2027-02-17
+                ("today", "2026-11-06 10:00", "door"),         # due 11-20: today
+                ("week", "2026-10-25 10:00", "door"),          # due 11-24: in 4 days
+                ("red_week", "2026-11-17 10:00", "door"))      # due 11-24 too
+    status = household_status(hh, v, P, as_of=date(2026, 11, 20))
+    rows = due_list(hh, status)
+    assert rows["household_id"].tolist() == [
+        "green_late", "never", "red_late", "today", "red_week", "week", "later"]
+    assert rows["group"].tolist() == ["overdue"] * 3 + ["today", "week", "week", "later"]
+    assert rows["days_overdue"].tolist()[:3] == [21, 6, 3]  # never visited: since 10-15
+    assert rows.set_index("household_id").loc["week", "days_until_due"] == 4
+    assert pd.isna(rows.set_index("household_id").loc["never", "last_visit"])  # from tier_since
+    assert rows["alias"].iloc[0] == "户green_late"
+    # A shorter "this week" moves households due in 4 days to later.
+    assert due_list(hh, status, soon_days=3)["group"].tolist()[4:6] == ["later", "later"]

@@ -33,7 +33,8 @@ def test_every_frame_fits_the_schema(city_frames):
 
 def test_references_resolve(city_frames):
     ids = {name: set(city_frames[name][schema.LAYERS[name].key[0]])
-           for name in ("areas", "grids", "households", "workers", "cases", "needs")}
+           for name in ("areas", "grids", "households", "workers", "cases", "needs",
+                        "providers", "feeds", "alerts")}
     for layer, frame in city_frames.items():
         for column, (target, _) in schema.LAYERS[layer].references.items():
             values = set(frame[column].dropna())

@@ -268,3 +268,32 @@ def test_large_files_report_progress(small_store, tmp_path, monkeypatch):
                                    bbox=tuple(small_store.read("grids").set_index("grid_id")
                                               .geometry[grid].bounds))
     assert (found["address"] == "地址").sum() == 12_000  # found through the R-tree
+
+
+def test_one_vocabulary_household_categories_take_the_case_categories(small_store, tmp_path):
+    """因病 and 因残 are case categories; a ledger tags households with them too. An
+    unknown category is refused with every allowed value named, in Chinese in full."""
+    from gridmap import schema
+    from gridmap.reasons import reason_text
+    assert set(schema.CASE_CATEGORIES) <= set(schema.HOUSEHOLD_CATEGORIES)
+    assert set(schema.CATEGORIES) <= set(schema.HOUSEHOLD_CATEGORIES)
+    g0, _ = _grids(small_store)
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(ledger_xlsx([
+        ["张三", valid_id(20), "", "一号", g0.grid_id, "红", "低保;因病", 2, None, None],
+        ["李四", valid_id(21), "", "二号", g0.grid_id, "橙", "因残、独居老人", 1, None, None],
+        ["王五", valid_id(22), "", "三号", g0.grid_id, "黄", "因穷", 1, None, None]]))
+    prepared = importing.prepare("households", path, path.name, store=small_store,
+                                 as_of=TODAY)
+    assert [(p.row, p.column) for p in prepared.errors] == [(6, "categories")]
+    reason = reason_text(prepared.errors[0].reason, "zh")
+    assert reason.startswith("未知的救助类别 '因穷'；可选：")
+    assert all(c in reason for c in schema.HOUSEHOLD_CATEGORIES)  # none cut off
+    path.write_bytes(ledger_xlsx([
+        ["张三", valid_id(20), "", "一号", g0.grid_id, "红", "低保;因病", 2, None, None],
+        ["李四", valid_id(21), "", "二号", g0.grid_id, "橙", "因残、独居老人", 1, None, None]]))
+    importing.commit(small_store, importing.prepare(
+        "households", path, path.name, store=small_store, as_of=TODAY), by="test")
+    households = small_store.read("households").set_index("id_number")
+    assert households.loc[valid_id(20), "categories"] == "低保;因病"
+    assert households.loc[valid_id(21), "categories"] == "因残;独居老人"

@@ -7,7 +7,7 @@ import pytest
 
 from gridmap import mapview
 from gridmap.indicators import aggregate
-from gridmap.mapview import Classes, classify, drill_target, grid_panel, search_grids
+from gridmap.mapview import Classes, classify, drill_target, grid_panel
 from gridmap.places import Area
 from gridmap.render.webmap import legend_html
 
@@ -103,12 +103,6 @@ def test_grid_panel_lists_aliases_most_urgent_first_and_workers(town):
     assert list(rows.columns) == ["alias", "tier", "last_visit", "days_until_due"]
     assert rows["days_until_due"].iloc[0] == 5  # red, visited 11-18: due 11-25
     assert list(staff["name"]) == ["李网格", "王志愿"]
-
-
-def test_search_grids_by_id_or_name(town):
-    assert list(search_grids(town["grids"], "G3")["grid_id"]) == ["G3"]
-    assert list(search_grids(town["grids"], "网格")["grid_id"]) == ["G1", "G2", "G3"]
-    assert search_grids(town["grids"], "  ").empty
 
 
 def test_classify_never_repeats_a_break():

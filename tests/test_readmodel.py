@@ -61,9 +61,18 @@ def test_the_chain_status_open_cases_indicators_is_the_pure_functions(model, sma
     status = household_status(households, small_store.read("visits"), policy, as_of=AS_OF)
     open_cases = open_cases_per_grid(small_store.read("cases"), households, grids, policy,
                                      as_of=AS_OF)
-    expected = grid_indicators(grids, households, status, policy, open_cases)
+    from gridmap import services
+    hours = services.household_month(  # services this month (issue 21)
+        small_store.read("entitlements"), small_store.read("service_records"),
+        services.load_catalogue(), pd.Period(AS_OF, freq="M"), policy, as_of=AS_OF)
+    from gridmap import alerts
+    new_alerts = alerts.new_per_grid(small_store.read("alerts"), grids, as_of=AS_OF)  # issue 20
+    expected = grid_indicators(grids, households, status, policy, open_cases, hours,
+                               new_alerts)
     pd.testing.assert_frame_equal(model.grid_indicators(), expected)
+    assert model.grid_indicators()["hours_delivered"].sum() > 0
     assert model.grid_indicators()["open_cases"].sum() > 0
+    assert model.grid_indicators()["new_alerts"].sum() == new_alerts.sum() > 0
 
 
 def test_a_figure_others_need_is_computed_once(model, monkeypatch):

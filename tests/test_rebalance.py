@@ -205,3 +205,40 @@ def test_rook_edges_only_between_grids_sharing_an_edge():
     grids.loc[2, "geometry"] = box(119.02, 32.01, 119.03, 32.02)  # touches G2 at a corner only
     inst = instance(grids, {"G1": "W1", "G2": "W2", "G3": "W3"}, {"H1": ("G1", 10)})
     assert inst.edges == [(0, 1), (1, 0)]
+
+
+def test_changes_name_the_relieved_and_moves_read_by_name():
+    grids = row_of_grids(4)
+    # W1 carries 360 of 300 minutes (120 %): the grid G3 goes to W2, who had 0.
+    inst = instance(grids, {"G1": "W1", "G2": "W1", "G3": "W1", "G4": "W2"},
+                    {"H1": ("G1", 120), "H2": ("G2", 120), "H3": ("G3", 120)})
+    p = rebalance.solve(inst)
+    changes = rebalance.worker_changes(p, POLICY.workload.overloaded_above)
+    assert list(changes.index) == ["W1", "W2"]  # the most loaded before first
+    assert changes.at["W1", "before"] == pytest.approx(1.2)
+    assert changes.at["W1", "after"] == pytest.approx(0.8)
+    assert (changes.at["W1", "gave"], changes.at["W2", "got"]) == (1, 1)
+    assert changes["relieved"].to_dict() == {"W1": True, "W2": False}
+    moved = rebalance.named_moves(p, changes, pd.Series({"H1": "甲户"}),
+                                  pd.Series({"G3": "三网格"}))
+    assert moved.to_dict(orient="records") == [
+        {"kind": "grid", "item": "三网格", "from_worker": "W1", "to_worker": "W2",
+         "id": "G3"}]
+
+
+def test_named_moves_tell_namesakes_apart_and_list_the_most_loaded_first():
+    grids = row_of_grids(1)
+    workers = pd.DataFrame({"worker_id": ["W1", "P1", "P2"], "name": ["王志", "王志", "李国"],
+                            "kind": ["full_time", "part_time", "part_time"],
+                            "capacity": [1.0, 0.5, 0.5], "chief_id": None})
+    inst = instance(grids, {"G1": "W1"}, {"H1": ("G1", 200), "H2": ("G1", 90),
+                                          "H3": ("G1", 90)},
+                    backups=[("P1", "G1"), ("P2", "G1")], workers=workers)
+    p = rebalance.solve(inst)
+    changes = rebalance.worker_changes(p, POLICY.workload.overloaded_above)
+    assert changes.at["W1", "name"] == "王志" and changes.at["P1", "name"] == "王志 (2)"
+    moved = rebalance.named_moves(p, changes, pd.Series({"H1": "甲", "H2": "乙", "H3": "丙"}),
+                                  pd.Series(dtype=object))
+    assert len(moved) == len(p.moves) > 0
+    assert set(moved["from_worker"]) == {"王志"} and set(moved["kind"]) == {"household"}
+    assert not moved["item"].str.startswith("H").any()  # aliases, not ids

@@ -48,7 +48,7 @@ def test_figures_week_on_week_and_suppressed():
     big = screen.Figure("visits", 1234, 1200)
     assert (big.shown(5), big.change(5)) == ("1,234", "+34")
     pct = screen.Figure("coverage", 3.0, 4.5, percent=True, base=200, previous_base=180)
-    assert (pct.shown(5), pct.change(5)) == ("3.0%", "-1.5%")
+    assert (pct.shown(5), pct.change(5)) == ("3.0%", "-1.5")  # percentage points
 
 
 def test_a_percentage_of_few_households_is_withheld():
@@ -109,3 +109,26 @@ def test_lowest_coverage_leaves_out_areas_of_few_households():
     shown = screen.lowest_coverage(table, 5)
     assert shown["name"].tolist() == ["乙", "丁"]
     assert shown["text"].tolist() == ["40.0%", "80.0%"]
+
+
+def test_a_change_says_whether_it_is_good_news():
+    fewer_red = screen.Figure("red", 40, 45).trend(5)
+    assert (fewer_red.text, fewer_red.direction, fewer_red.judgement) == ("-5", -1, "good")
+    more_overdue = screen.Figure("overdue_cases", 12, 9).trend(5)
+    assert (more_overdue.direction, more_overdue.judgement) == (1, "bad")
+    assert screen.Figure("new_difficulties", 80, 60).trend(5).judgement == "neutral"
+    rate = screen.Figure("coverage", 77.1, 78.3, percent=True, base=900,
+                         previous_base=900).trend(5)
+    assert (rate.text, rate.points, rate.judgement) == ("-1.2", True, "bad")
+    same = screen.Figure("coverage", 80.02, 80.0, percent=True, base=900,
+                         previous_base=900).trend(5)
+    assert (same.direction, same.judgement) == (0, "neutral")
+    assert screen.Figure("visits", 3, 40).trend(5) is None  # this week's count is withheld
+
+
+def test_most_red_orange_lists_only_areas_of_enough_households():
+    table = pd.DataFrame({"name": ["甲", "乙", "丙", "丁"], "households_red": [9, 1, 3, 0],
+                          "households_orange": [11, 2, 30, 0]})
+    top = screen.most_red_orange(table, 5)
+    assert top["name"].tolist() == ["丙", "甲"]  # 乙 has 3: neither shown nor placed
+    assert top["text"].tolist() == ["33", "20"] and top["share"].iloc[0] == 100.0

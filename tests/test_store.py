@@ -370,6 +370,10 @@ def test_version_works_for_any_file_name(tmp_path, small_frames):
 
 # -- schema upgrades: explicit and versioned ---------------------------------------
 
+STEP_3 = ("3: persons, feeds, feed_rows, alerts and alert_events added (data matching); "
+          "providers, entitlements and service_records added (services)")
+
+
 def _as_previous_schema(store):
     """``store`` as the gridmap before schema versions were counted left it: meta says
     version 1, and (an early one) it lacks a later layer and the data version counter.
@@ -405,14 +409,14 @@ def test_a_store_of_the_previous_schema_is_refused_until_upgraded(any_store):
                     lambda: old.append_visit(household_id=hh, worker_id=worker,
                                              visited_at=datetime(2026, 11, 2), method="door"),
                     lambda: old.replace({"households": households})):
-        with pytest.raises(StoreError, match=r"schema version 1, this gridmap needs 2: run "
+        with pytest.raises(StoreError, match=r"schema version 1, this gridmap needs 3: run "
                                              r"`python -m gridmap upgrade --store "):
             attempt()
     if before is not None:
         assert _digest(old.path) == before  # nothing written on the way
     assert old.upgrade() == ["2: every layer present (those missing added empty) and the "
-                             "data version counted by triggers"]
-    assert old.schema_version() == 2 and old.meta()["schema_version"] == "2"
+                             "data version counted by triggers", STEP_3]
+    assert old.schema_version() == 3 and old.meta()["schema_version"] == "3"
     assert old.read("tokens").empty
     geopandas.testing.assert_geodataframe_equal(old.read("households"), households)
     v0 = old.version()
@@ -422,7 +426,7 @@ def test_a_store_of_the_previous_schema_is_refused_until_upgraded(any_store):
     assert old.version() != v0  # the data version is counted again
     assert old.upgrade() == []
     again = open_store(getattr(old, "path", old.url))
-    assert again.upgrade() == [] and again.schema_version() == 2
+    assert again.upgrade() == [] and again.schema_version() == 3
     if not hasattr(old, "path"):
         old._connection().close()
         again._connection().close()
@@ -435,7 +439,7 @@ def test_a_store_from_a_newer_gridmap_is_refused(small_store):
     newer = open_store(small_store.path)
     assert newer.exists()
     for attempt in (lambda: newer.read("grids"), newer.upgrade):
-        with pytest.raises(StoreError, match="schema version 99, newer than this gridmap's 2"):
+        with pytest.raises(StoreError, match="schema version 99, newer than this gridmap's 3"):
             attempt()
 
 
@@ -453,11 +457,12 @@ def test_the_command_line_upgrades_explicitly(small_store, capsys):
     assert cli.main(["upgrade", *store]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "upgraded to schema version 2: every layer present (those missing added empty) and "
-        "the data version counted by triggers", "the store is at schema version 2"]
-    assert cli.main(["info", *store]) == 0 and "meta.schema_version = 2" in (
+        "the data version counted by triggers", f"upgraded to schema version {STEP_3}",
+        "the store is at schema version 3"]
+    assert cli.main(["info", *store]) == 0 and "meta.schema_version = 3" in (
         capsys.readouterr().out)
     assert cli.main(["upgrade", *store]) == 0
-    assert capsys.readouterr().out == "the store is at schema version 2 already\n"
+    assert capsys.readouterr().out == "the store is at schema version 3 already\n"
 
 
 def test_the_app_upgrades_a_store_of_the_previous_schema_when_it_starts(small_store,
@@ -468,7 +473,7 @@ def test_the_app_upgrades_a_store_of_the_previous_schema_when_it_starts(small_st
     app = Path(__file__).resolve().parent.parent / "app.py"
     at = AppTest.from_file(str(app), default_timeout=60).run()
     assert not at.exception and not at.error
-    assert open_store(old.path).schema_version() == 2
+    assert open_store(old.path).schema_version() == 3
     assert len(open_store(old.path).read("households")) == len(small_store.read("households"))
 
 

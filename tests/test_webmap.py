@@ -151,3 +151,18 @@ def test_heatmap_is_local_and_weighted_by_tier(town):
     html = m.get_root().render()
     assert "/app/static/vendor/leaflet.heat/leaflet-heat.js" in html and "heatLayer" in html
     assert external_links(m) == []
+
+
+def test_scale_bar_is_metric_only(town):
+    html = build_map(view_of(town, area=None, indicator="red_orange")).get_root().render()
+    assert "L.control.scale({metric: true, imperial: false})" in html
+    assert "L.control.scale()" not in html  # Leaflet's default shows miles and feet too
+
+
+def test_layer_list_folds_on_a_narrow_map(town):
+    """Open beside a wide map; folded into its button on a phone (decided in the page,
+    where the map's width is known)."""
+    from gridmap.render.webmap import NARROW_PX
+    html = build_map(view_of(town, area=None, indicator="red_orange")).get_root().render()
+    options = re.search(r"L\.control\.layers\([^;]*?(\{[^{}]*\})\s*\)", html, re.S).group(1)
+    assert f'"collapsed": window.innerWidth < {NARROW_PX}' in options

@@ -10,7 +10,10 @@ from shapely.geometry import Point, box
 
 from gridmap import schema, stages, teams, workload
 from gridmap.errors import ValidationError
+from gridmap.places import Area
 from gridmap.policy import Policy, policy_from_dict
+
+CHIEF = "gridmap.workload.chief"
 
 AS_OF = date(2026, 11, 20)
 POLICY = Policy()  # door 60, phone 15, online 10, volunteer 30; 12 km/h, x1.3; 5 h
@@ -131,3 +134,81 @@ def test_totals_are_the_summary_of_one_area():
     for key in ("workers", "mean", "max", "cv", "overloaded", "idle"):
         assert whole[key] == pytest.approx(one[key]), key
     assert pd.isna(workload.totals(table.iloc[:0])["cv"])
+
+
+def test_a_teams_area_is_the_smallest_area_holding_its_grids():
+    grids = grids_frame()
+    assert teams.team_area(grids) == Area("community", "C1")
+    two = grids.assign(community_id=["C1", "C2"])
+    assert teams.team_area(two) == Area("street", "S1")
+    apart = grids.assign(community_id=["C1", "C2"], street_id=["S1", "S2"],
+                         district_id=["D1", "D2"])
+    assert teams.team_area(apart) is None and teams.team_area(grids.iloc[:0]) is None
+
+
+def test_tables_read_by_name_the_most_loaded_first():
+    table = pd.DataFrame({
+        "worker_id": ["W1", "W2", "W3", "W4"], "name": ["王志", "李国", "王志", "赵六"],
+        "kind": ["full_time", "full_time", "volunteer", "part_time"],
+        "capacity": [1.0, 1.0, 0.3, 0.5], "chief_id": [None, "W1", "W1", None],
+        "grids": [2, 1, 0, 0], "households": [9, 4, 3, 0],
+        "visits_per_month": [12.34, 4.0, 3.0, 0.0],
+        "load_minutes": [240.0, 120.0, 200.0, 0.0], "utilisation": [0.8, 0.4, 2.2, 0.0],
+        "status": ["ok", "ok", "overloaded", "idle"]})
+    rows = workload.load_table(table)
+    assert list(rows["worker_id"]) == ["W3", "W1", "W2", "W4"]  # highest load first
+    assert list(rows["name"]) == ["王志", "王志 (2)", "李国", "赵六"]  # told apart, no ids
+    assert list(rows["utilisation"]) == [220, 80, 40, 0]
+    assert rows.at[1, "load_hours"] == 4.0 and rows.at[1, "visits_per_month"] == 12.3
+    assert list(workload.chiefs(table)["worker_id"]) == ["W1"]  # W4 holds no grid
+    assert set(workload.team(table, "W1")["worker_id"]) == {"W1", "W2", "W3"}
+
+
+def _chief_app(small_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_access import principal_of
+    from tests.test_app import APP, as_user
+    monkeypatch.setenv("GRIDMAP_STORE", str(small_store.path))
+    p = principal_of(small_store, "chief")
+    at = as_user(AppTest.from_file(str(APP), default_timeout=60), "chief",
+                 worker_id=p.worker_id)
+    return at, p
+
+
+def test_a_chief_lands_on_their_team_and_accepts_as_themselves(small_store, monkeypatch):
+    at, p = _chief_app(small_store, monkeypatch)
+    at.run()  # "/": the chief's first page
+    assert not at.exception
+    assert at.title[0].value == "网格员工作量与调配"
+    workers = small_store.read("workers").set_index("worker_id")
+    team = workers.index[(workers.index == p.worker_id) | (workers["chief_id"] == p.worker_id)]
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{workers.at[p.worker_id, 'name']}的团队（{len(team)} 人）" in captions
+    assert "全市" not in captions and CHIEF not in [s.key for s in at.selectbox]  # no picking
+    shown = at.dataframe[0].value
+    assert "worker_id" not in shown.columns and "人员编号" not in shown.columns
+    assert list(shown["负荷率 %"]) == sorted(shown["负荷率 %"], reverse=True)
+    next(b for b in at.button if b.label == "生成调配方案").click().run()  # one click
+    assert not at.exception
+    assert at.query_params["view"] in ("rebalance", ["rebalance"])
+    assert any(s.value.startswith("减负：") for s in at.success)
+    assert not at.text_input  # the logged-in account signs
+    moves = int(next(m.value for m in at.metric if m.label == "调整"))
+    next(b for b in at.button if b.label == "确认并写入").click().run()
+    assert not at.exception
+    log = small_store.read("reassignments")
+    assert len(log) == moves and set(log["accepted_by"]) == {"chief"}
+    audit = small_store.read("audit").query("action == 'reassign'")
+    assert list(audit["username"]) == ["chief"]
+
+
+def test_a_chief_with_no_team_is_told_why_and_what_to_do(small_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP, as_user
+    monkeypatch.setenv("GRIDMAP_STORE", str(small_store.path))
+    at = as_user(AppTest.from_file(str(APP), default_timeout=60), "chief", worker_id="W0")
+    at.run()
+    assert not at.exception
+    assert any("没有关联的团队" in i.value for i in at.info)

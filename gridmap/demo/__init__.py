@@ -28,10 +28,13 @@ import shapely
 from gridmap import schema
 from gridmap.assessment import load_config
 from gridmap.coords import geometry_to_wgs84
+from gridmap.demo import _feeds
 from gridmap.demo import _synthetic as syn
 from gridmap.demo._assessment import assessments
 from gridmap.demo._casework import cases_and_needs
+from gridmap.demo._services import services as demo_services
 from gridmap.policy import Policy
+from gridmap.services import load_catalogue
 from gridmap.settings import BOUNDARIES
 
 log = logging.getLogger(__name__)
@@ -542,22 +545,40 @@ def _visits(households, assignments, helpers, workers, policy, city_code, rng, a
 
 
 # -- the whole city -----------------------------------------------------------
+# The steps of one city, in order, as ``build_demo`` reports them (the app names them).
+CITY_STEPS = ("places", "households", "workers", "visits", "cases")
+
+
 def _city(districts, spec: Scale, households_n: int, city_code: str, rng, as_of, policy,
-          name_prefix: str = ""):
+          name_prefix: str = "", step: Callable[[str], None] = lambda name: None):
+    step("places")
     areas, grids = _build_places(districts, spec, rng, name_prefix=name_prefix)
+    step("households")
     households, _ = _households(grids, areas, households_n, city_code, rng, as_of)
+    step("workers")
     workers, assignments, helpers, primary_of_grid = _workers(grids, households, spec, city_code,
                                                               rng, as_of)
     changes = _tier_changes(households, primary_of_grid, rng, as_of)
+    step("visits")
     visits = _visits(households, assignments, helpers, workers, policy, city_code, rng, as_of)
+    step("cases")
     loop = cases_and_needs(households, visits, primary_of_grid, policy, city_code, rng, as_of)
     loop["assessments"] = assessments(households, primary_of_grid, load_config(), city_code,
                                       rng, as_of)
     visits = pd.concat([visits, loop.pop("follow_up_visits")]).sort_values(
         ["visited_at", "visit_id"], ignore_index=True)
-    return {"areas": areas, "grids": grids, "households": households, "workers": workers,
-            "assignments": assignments, "household_helpers": helpers, "visits": visits,
-            "tier_changes": changes, **loop}
+    # Services (issue 21).
+    # Their own stream (a child of this city's), so nothing drawn after them changes.
+    loop.update(demo_services(households, grids, areas, load_catalogue(), city_code,
+                              rng.spawn(1)[0], as_of, history_days=HISTORY_DAYS))
+    frames = {"areas": areas, "grids": grids, "households": households, "workers": workers,
+              "assignments": assignments, "household_helpers": helpers, "visits": visits,
+              "tier_changes": changes, **loop}
+    # Data matching (issue 20): drawn last, so the layers above stay as they were.
+    frames["persons"] = _feeds.persons(households, rng, as_of)
+    frames.update(_feeds.feeds_and_alerts(frames, policy, rng, as_of, named=households_n,
+                                          city_code=city_code))
+    return frames
 
 
 def _relabel(districts: gpd.GeoDataFrame, copy: int, scale_name: str) -> gpd.GeoDataFrame:
@@ -591,13 +612,15 @@ def build_demo(scale: str = "city", *, seed: int = 0, as_of: date | None = None,
     households_each = _allocate(spec.households, np.ones(spec.copies))
     parts = []
     for copy in range(spec.copies):
-        report(copy / spec.copies, f"city {copy + 1} of {spec.copies}")
+        def step(name: str, copy: int = copy) -> None:  # message: the step's name
+            done = copy + CITY_STEPS.index(name) / len(CITY_STEPS)
+            report(0.95 * done / spec.copies, name)
         rng = np.random.default_rng([seed, copy])
         city_districts = _relabel(base, copy, scale)
         prefix = PROVINCE_CITIES[copy] if scale == "province" else ""
         code = city_districts["area_id"].iloc[0][:4]
         parts.append(_city(city_districts, spec, int(households_each[copy]), code, rng, as_of,
-                           policy, name_prefix=prefix))
+                           policy, name_prefix=prefix, step=step))
     report(0.95, "assembling")
     frames = {}
     for layer in parts[0]:

@@ -48,8 +48,14 @@ def id_numbers(rng: np.random.Generator, area_codes: np.ndarray, birth: pd.Datet
     """Valid-checksum 18-digit ID numbers: area code, birth date, sequence, check."""
     n = len(area_codes)
     seq = rng.integers(0, 500, n) * 2 + male.astype(int)  # odd sequence = male
-    body = pd.Series(area_codes).str.slice(0, 6) + pd.Series(birth.strftime("%Y%m%d")) \
-        + pd.Series(seq).astype(str).str.zfill(3)
+    head = pd.Series(area_codes).str.slice(0, 6) + pd.Series(birth.strftime("%Y%m%d"))
+    body = head + pd.Series(seq).astype(str).str.zfill(3)
+    for _ in range(50):  # two people never share a number: the next sequence, same sex
+        clash = body.duplicated().to_numpy()
+        if not clash.any():
+            break
+        seq[clash] = (seq[clash] + 2) % 1000
+        body = head + pd.Series(seq).astype(str).str.zfill(3)
     digits = np.frombuffer("".join(body).encode(), dtype=np.uint8).reshape(n, 17) - ord("0")
     check = _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
     return (body + check).to_numpy(dtype=object)

@@ -391,10 +391,11 @@ def _households(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> N
                                    "red/orange/yellow/green or 1-4)"))
     parts = cell["categories"].fillna("").str.split(r"[;；,，、/\s]+", regex=True)
     parts = parts.map(lambda items: [c for c in items if c])
-    unknown = parts.map(lambda items: [c for c in items if c not in schema.CATEGORIES])
+    unknown = parts.map(lambda items: [c for c in items
+                                       if c not in schema.HOUSEHOLD_CATEGORIES])
     _flag(prepared, bad, number, unknown.map(bool).to_numpy(bool), "categories",
           unknown.map(lambda u: f"unknown categories {u}; allowed: "
-                      f"{', '.join(schema.CATEGORIES)}"))
+                      f"{', '.join(schema.HOUSEHOLD_CATEGORIES)}"))
     categories = parts.map(lambda items: schema.CATEGORY_SEPARATOR.join(items) or None)
     members = pd.to_numeric(cell["members"], errors="coerce")
     members_bad = cell["members"].notna() & (members.isna() | (members % 1 != 0)

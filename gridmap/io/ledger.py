@@ -17,9 +17,11 @@ PERSONAL = ("head_name", "id_number", "phone", "address")
 
 def ledger_sheets(households: pd.DataFrame, status: pd.DataFrame, grids: pd.DataFrame,
                   workers: pd.DataFrame, assignments: pd.DataFrame, helpers: pd.DataFrame, *,
-                  personal: bool, lang: str = "zh") -> dict[str, pd.DataFrame]:
+                  personal: bool, lang: str = "zh",
+                  services: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Sheet name -> table, red to green. ``status`` is ``coverage.household_status`` for
-    ``households`` (same order)."""
+    ``households`` (same order). ``services`` (``services.services_text`` of this month,
+    by household id) adds each household's services this month (issue 21)."""
     who = responsible(households, assignments, helpers).to_numpy()
     names = workers.set_index("worker_id")["name"]
     table = pd.DataFrame({
@@ -32,6 +34,8 @@ def ledger_sheets(households: pd.DataFrame, status: pd.DataFrame, grids: pd.Data
         "days_overdue": status["days_overdue"].to_numpy(),
         "worker": names.reindex(who).to_numpy(),
     })
+    if services is not None:
+        table["services"] = households["household_id"].map(services).fillna("").to_numpy()
     if personal:
         for column in PERSONAL:
             table[column] = households[column].to_numpy()

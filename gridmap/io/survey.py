@@ -49,7 +49,8 @@ def parse_answers(table: pd.DataFrame, config: Config, *, name: str = "survey"
                if str(c).strip() in by_header}
     household = next((c for c in table.columns if str(c).strip() in (HOUSEHOLD,
                                                                       "household_id")), None)
-    missing = [i.name for i in config.indicators if i not in columns.values()]
+    missing = [i.name for i in config.indicators
+               if i not in columns.values() and not i.optional]
     if household is None:
         missing.insert(0, HOUSEHOLD)
     if missing:
@@ -64,6 +65,8 @@ def parse_answers(table: pd.DataFrame, config: Config, *, name: str = "survey"
         answers["household_id"] = "" if pd.isna(hid) else str(hid).strip()
         for column, ind in columns.items():
             value, reason = _value(record[column], ind)
+            if reason == "empty" and ind.optional:  # may be left blank
+                reason = None
             if reason:
                 bad.append(Problem(n, ind.name, reason))
             answers[ind.key] = value

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.utilities import JsCode
 from jinja2 import Template
 
 from gridmap import coords, schema
@@ -44,6 +45,8 @@ LEAFLET_CSS = f"{STATIC_URL}/leaflet/leaflet.css"
 FULLSCREEN_JS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.js"
 FULLSCREEN_CSS = f"{STATIC_URL}/leaflet.fullscreen/Control.FullScreen.css"
 HEAT_JS = f"{STATIC_URL}/leaflet.heat/leaflet-heat.js"
+# A map narrower than this (a phone) starts with its layer list folded into its button.
+NARROW_PX = 480
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,20 @@ var {{ this.get_name() }} = (function () {
 """)
 
 
+class MetricScale(MacroElement):
+    """The scale bar in metres and kilometres only (Leaflet's default adds miles)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
 class Legend(_VerbatimScript):
     """A legend control; its HTML is escaped on the server."""
 
@@ -456,7 +473,7 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     datum = tiles.datum if tiles else "wgs84"
     minx, miny, maxx, maxy = view.bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
-                   tiles=None, prefer_canvas=True, control_scale=True, height=height,
+                   tiles=None, prefer_canvas=True, control_scale=False, height=height,
                    zoom_control=True, zoom_snap=0.25)
     if tiles:
         folium.TileLayer(tiles.url, attr=tiles.attribution or " ", name=t("map.basemap", lang),
@@ -532,7 +549,9 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
                                min_opacity=0.25, max_zoom=13).add_to(m)
     Legend(legend_html(view, lang)).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    MetricScale().add_to(m)
+    # Open beside a wide map; folded into its button on a phone, where it would cover it.
+    folium.LayerControl(collapsed=JsCode(f"window.innerWidth < {NARROW_PX}")).add_to(m)
     _localise_assets(m)
     _stable_ids(m)
     return m

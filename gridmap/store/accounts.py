@@ -52,9 +52,8 @@ def create_account(tx: Transaction, username: str, role: str, password: str, *,
     username = (username or "").strip()
     if not username:
         raise ValidationError("an account needs a user name", column="username")
-    if scope:
-        Area.parse(scope)
-    row = {"username": username, "role": role, "scope": scope or None,
+    role, scope = _role(role), _scope(tx, scope)
+    row = {"username": username, "role": role, "scope": scope,
            "worker_id": worker_id or None, "password_hash": access.hash_password(password),
            "created_at": pd.Timestamp.now().floor("s"), "disabled": False}
     if tx.has("accounts", "username", username):
@@ -62,6 +61,58 @@ def create_account(tx: Transaction, username: str, role: str, password: str, *,
     if worker_id and not tx.has("workers", "worker_id", worker_id):
         raise NotFoundError(f"no worker {worker_id!r}")
     tx.insert("accounts", row)
+
+
+def _scope(tx: Transaction, scope: str | None) -> str | None:
+    """``LEVEL:ID`` checked: a known area or grid (``None``/empty: the whole city)."""
+    if not scope:
+        return None
+    area = Area.parse(scope)
+    layer, column = ("grids", "grid_id") if area.level == "grid" else ("areas", "area_id")
+    if not tx.has(layer, column, area.id):
+        raise NotFoundError(f"no {area.level} {area.id}")
+    return str(area)
+
+
+def _role(role: str) -> str:
+    if role not in schema.ROLES:
+        raise ValidationError(f"{role!r} is not one of {', '.join(schema.ROLES)}",
+                              column="role")
+    return role
+
+
+def set_password(tx: Transaction, username: str, password: str) -> dict:
+    """A new password for ``username`` (argon2id hash); returns what changed, in words
+    for the audit (never the hash)."""
+    row = tx.row("accounts", "username", username)
+    tx.update("accounts", "username", row, {"password_hash": access.hash_password(password)})
+    return {"password": "reset"}
+
+
+def set_disabled(tx: Transaction, username: str, disabled: bool) -> dict:
+    """Lock (``disabled``) or unlock an account; returns what changed."""
+    row = tx.row("accounts", "username", username)
+    if bool(row["disabled"]) == bool(disabled):
+        return {}
+    tx.update("accounts", "username", row, {"disabled": bool(disabled)})
+    return {"disabled": [bool(row["disabled"]), bool(disabled)]}
+
+
+def change_account(tx: Transaction, username: str, *, role: str, scope: str | None,
+                   worker_id: str | None) -> dict:
+    """Set an account's role, area and worker; returns what changed as
+    ``{column: [before, after]}``."""
+    row = tx.row("accounts", "username", username)
+    if worker_id and not tx.has("workers", "worker_id", worker_id):
+        raise NotFoundError(f"no worker {worker_id!r}")
+    after = {"role": _role(role), "scope": _scope(tx, scope), "worker_id": worker_id or None}
+
+    def text(value):
+        return value if isinstance(value, str) and value else None
+    changed = {k: [text(row[k]), v] for k, v in after.items() if text(row[k]) != v}
+    if changed:
+        tx.update("accounts", "username", row, {k: v for k, (_, v) in changed.items()})
+    return changed
 
 
 def set_login_state(tx: Transaction, username: str, *, source: str, failed_logins: int,

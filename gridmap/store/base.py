@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gridmap.store import accounts, assessments, assignments, casework, imports, visits
+from gridmap.store import alerts as alert_writes
+from gridmap.store import services as service_writes
 from gridmap.store.membership import Area
 
 if TYPE_CHECKING:
@@ -127,6 +129,18 @@ class Store(ABC):
         self._run(accounts.create_account, username, role, password, scope=scope,
                   worker_id=worker_id)
 
+    # account management (/admin): each returns what changed, for the audit
+    def set_password(self, username: str, password: str) -> dict:
+        return self._run(accounts.set_password, username, password)
+
+    def set_disabled(self, username: str, disabled: bool) -> dict:
+        return self._run(accounts.set_disabled, username, disabled)
+
+    def change_account(self, username: str, *, role: str, scope: str | None,
+                       worker_id: str | None) -> dict:
+        return self._run(accounts.change_account, username, role=role, scope=scope,
+                         worker_id=worker_id)
+
     def set_login_state(self, username: str, *, source: str, failed_logins: int,
                         locked_until: datetime | None) -> None:
         self._run(accounts.set_login_state, username, source=source,
@@ -143,7 +157,37 @@ class Store(ABC):
         return self._run(imports.import_rows, prepared, current, source=source, by=by,
                          progress=progress)
 
+    # data matching (大数据比对): feeds, alerts, retention (``alerts``)
+    def save_feed(self, prepared: alert_writes.PreparedFeed) -> str:
+        """Write a matched feed, its new rows and alerts together; returns its id."""
+        return self._run(alert_writes.save_feed, prepared)
+
+    def advance_alert(self, alert_id: str, to_stage: str, **fields) -> None:
+        """Move an alert on with its visit, tier change or case (``alerts.advance_alert``)."""
+        self._run(alert_writes.advance_alert, alert_id, to_stage, **fields)
+
+    def purge_feed_rows(self, *, retention_days: int, today) -> int:
+        """Delete raw feed rows past retention (the alerts stay); returns how many."""
+        return self._run(alert_writes.purge_feed_rows, retention_days=retention_days,
+                         today=today)
+
     def undo_import(self, import_id: str) -> None:
         """Take an import back: rows it added removed, rows it changed restored."""
         self._run(imports.undo_import, import_id)
+
+    # services (物质+服务): ``gridmap.store.services``
+    def save_providers(self, rows: pd.DataFrame) -> int:
+        return self._run(service_writes.save_providers, rows)
+
+    def grant_entitlement(self, **fields) -> str:
+        """Grant a household a service by hand; returns the entitlement's id."""
+        return self._run(service_writes.grant_entitlement, **fields)
+
+    def save_entitlements(self, rows: pd.DataFrame) -> int:
+        """Add entitlements granted by the assessment's rule; returns how many were new."""
+        return self._run(service_writes.save_entitlements, rows)
+
+    def record_service(self, **fields) -> str:
+        """Record one service delivered; returns its id."""
+        return self._run(service_writes.record_service, **fields)
 

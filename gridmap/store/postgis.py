@@ -27,7 +27,8 @@ from gridmap.store.sql import SqlStore, Transaction, stamped
 _TYPES = {"str": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN",
           "date": "DATE", "datetime": "TIMESTAMP"}
 _INDEXED = ("household_id", "grid_id", "worker_id", "case_id", "need_id", "community_id",
-            "street_id", "district_id", "parent_id")
+            "street_id", "district_id", "parent_id",
+            "id_number", "feed_id", "alert_id")  # data matching (issue 20)
 _VERSION = schema.VERSION_TABLE
 # The data version: statement triggers on every data layer bump it, whoever writes.
 _BUMP_FUNCTION = f"""CREATE OR REPLACE FUNCTION gridmap_bump() RETURNS trigger

@@ -36,4 +36,6 @@ STEPS: tuple[Step, ...] = (
     # version counter over time, and were upgraded silently on open.
     Step(2, "every layer present (those missing added empty) and the data version "
          "counted by triggers", _every_layer),
+    Step(3, "persons, feeds, feed_rows, alerts and alert_events added (data matching); "
+         "providers, entitlements and service_records added (services)", _every_layer),
 )

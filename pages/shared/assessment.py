@@ -95,7 +95,9 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
 
 
 def batch(lang: str) -> None:
-    """Upload a survey, see every problem or every score, then save all or nothing."""
+    """Upload a survey: the valid rows are scored, the malformed ones listed by row (an
+    assessment writes nothing, so one typo does not hold up the rest). Saving into the
+    store takes the whole file or nothing: it is offered once no row has a problem."""
     cfg = config()
     upload = st.file_uploader(t("assess.upload", lang), type=["xlsx", "csv"],
                               key="gridmap.assess.upload")
@@ -108,16 +110,29 @@ def batch(lang: str) -> None:
     except GridmapError as exc:
         ui.show_error(exc, lang, "cases.error")
         return
+    name = display_name(upload.name)
     if problems:
-        st.error(plain(t("assess.problems", lang, n=len(problems),
-                         name=display_name(upload.name))))
+        bad = len({p.row for p in problems if p.row} | {
+            f"dup{i}" for i, p in enumerate(problems) if not p.row})
+        st.warning(plain(t("assess.partial", lang, name=name, bad=bad, good=len(answers))))
         table = pd.DataFrame([p.__dict__ for p in problems])
         table["reason"] = [reason_text(r, lang) for r in table["reason"]]
-        st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch")
+        table["row"] = table["row"].map(lambda r: r if r else "")
+        st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch",
+                     column_config={t("map.col.reason", lang): st.column_config.TextColumn(
+                         width="large")})
+    if answers.empty:
+        st.info(t("assess.none_valid", lang))
         return
     scored = assessment.score_table(answers[cfg.keys], cfg)
-    shown = scored.drop(columns=["drivers"]).assign(household_id=answers["household_id"])
-    st.dataframe(shown, hide_index=True, width="stretch")
+    names = {d.key: d.name for d in cfg.dimensions}
+    shown = scored.drop(columns=["drivers"]).rename(columns=names)
+    shown.insert(0, "household_id", answers["household_id"])
+    shown["suggested_items"] = shown["suggested_items"].str.replace(";", "、")
+    st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch")
+    if problems:
+        st.caption(t("assess.fix_to_save", lang))
+        return
     if st.button(t("assess.save_all", lang, n=len(scored)), type="primary"):
         try:
             n = ui.store().save_assessments(records(answers, scored, answers["household_id"],

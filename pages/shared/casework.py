@@ -117,7 +117,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     st.subheader(plain(t("cases.detail", lang, case=case_id) + f" · {hh['alias']}"))
     ui.audit_once("view_household", row["household_id"], case=case_id)
     facts = [(t("cases.source", lang), label(row["source"], lang)),
-             (t("cases.category", lang), row["category"]),
+             (t("cases.category", lang), label(row["category"], lang)),
              (t("cases.urgency", lang), label(row["urgency"], lang)),
              (t("map.col.due_on", lang), row["due_on"].date().isoformat()),
              (t("map.col.stage", lang), label(row["stage"], lang))]
@@ -216,13 +216,14 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
                       "members": b.number_input(t("cases.members", lang), 1, 30, 1),
                       "grid_id": grid_id}
             person["categories"] = schema.CATEGORY_SEPARATOR.join(st.multiselect(
-                t("cases.household_categories", lang), schema.CATEGORIES,
+                t("cases.household_categories", lang), schema.HOUSEHOLD_CATEGORIES,
                 format_func=lambda k: label(k, lang),
                 placeholder=t("app.choose", lang))) or None
         a, b, c = st.columns(3)
         source = a.selectbox(t("cases.source", lang), schema.CASE_SOURCES,
                              format_func=lambda k: label(k, lang))
-        category = b.selectbox(t("cases.category", lang), schema.CASE_CATEGORIES)
+        category = b.selectbox(t("cases.category", lang), schema.CASE_CATEGORIES,
+                               format_func=lambda k: label(k, lang))
         urgency = c.radio(t("cases.urgency", lang), schema.URGENCIES, horizontal=True,
                           format_func=lambda k: label(k, lang), index=1)
         description = st.text_area(t("cases.description", lang))
@@ -246,6 +247,21 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
 
 # -- needs ------------------------------------------------------------------
 
+NEED_ROUND_KEY = "gridmap.needs.round"  # bumped after a save: the board's selection clears
+
+
+def need_table_key() -> str:
+    """The board's widget key; a new one after every save, so nothing stays selected
+    (the next need is never silently picked, ready for a second tap)."""
+    return f"gridmap.needs.table.{st.session_state.get(NEED_ROUND_KEY, 0)}"
+
+
+def _need_saved(message: str) -> None:
+    st.session_state[NEED_ROUND_KEY] = st.session_state.get(NEED_ROUND_KEY, 0) + 1
+    st.query_params.pop("need", None)
+    _saved(message)
+
+
 def need_table(state: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
     """Needs as helpers may see them: community, never the household."""
     areas = ui.read("areas").set_index("area_id")["name"]
@@ -263,9 +279,40 @@ def need_table(state: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
         "age_days": state["age_days"].to_numpy(), "helper": state["helper"].to_numpy()})
 
 
+def need_name(row, lang: str) -> str:
+    """A need as a person names it: 生活用品：需要一台电饭煲（某某社区）."""
+    where = row.get("community") if isinstance(row.get("community"), str) else None
+    text = f"{label(row['category'], lang)}{'：' if lang == 'zh' else ': '}{row['description']}"
+    return text + (f"（{where}）" if lang == "zh" else f" ({where})") if where else text
+
+
+def helper_figures(state: pd.DataFrame, username: str) -> dict[str, int]:
+    """A helper's own figures: needs waiting for anyone, and theirs claimed, delivered
+    (or confirmed) and still to deliver."""
+    mine = state[state["helper"] == username]
+    return {"needs.waiting": int((state["stage"] == "posted").sum()),
+            "needs.mine_claimed": len(mine),
+            "needs.mine_delivered": int(mine["stage"].isin(["delivered", "confirmed"]).sum()),
+            "needs.mine_open": int((mine["stage"] == "claimed").sum())}
+
+
+def figure_tiles(figures: dict[str, int], lang: str) -> None:
+    """Small figures side by side, two to a row on a phone."""
+    import html
+    cells = "".join(
+        '<div style="flex:1 1 40%;min-width:8rem;padding:0.3rem 0.6rem;border-radius:6px;'
+        'background:rgba(128,128,128,0.08)">'
+        f'<div style="font-size:0.85rem">{html.escape(t(k, lang))}</div>'
+        f'<div style="font-size:1.6rem;font-weight:600" data-figure="{k}">{v:,}</div></div>'
+        for k, v in figures.items())
+    st.html(f'<div style="display:flex;flex-wrap:wrap;gap:0.5rem" '
+            f'data-testid="need-figures">{cells}</div>')
+
+
 def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, lang: str,
                  as_of: date) -> None:
-    """Claim, deliver or confirm the picked need."""
+    """Claim, deliver or confirm the picked need. A helper claims it as themselves, in
+    one tap; staff record who claimed it, or move it on."""
     row = state.set_index("need_id").loc[need_id]
     options = stages.NEED_FLOW[row["stage"]]
     if not options:
@@ -273,9 +320,22 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
         return
     target = options[0]
     key = f"gridmap.need.{need_id}.{target}"
-    st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · "
-                f"{plain(row['description'])}")
+    name = need_name(need_table(state[state["need_id"] == need_id], households).iloc[0], lang)
+    st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · {plain(name)}")
     if not ui.may("advance_need"):
+        return
+    who = ui.principal()
+    if who.role == "helper":
+        if target != "claimed":
+            return
+        if st.button(t("needs.claim_this", lang), type="primary", key=key,
+                     width="stretch"):
+            try:
+                ui.store().advance_need(need_id, "claimed", actor=who.username)
+            except GridmapError as exc:
+                ui.show_error(exc, lang, "cases.error")
+            else:
+                _need_saved(t("needs.claimed_done", lang, need=name))
         return
     with st.form(key):
         fields: dict = {}
@@ -304,7 +364,8 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
     except GridmapError as exc:
         ui.show_error(exc, lang, "cases.error")
     else:
-        _saved(t("cases.saved", lang, stage=label(target, lang)))
+        _need_saved(t("needs.claimed_done", lang, need=name) if target == "claimed"
+                    else t("cases.saved", lang, stage=label(target, lang)) + f" · {name}")
 
 
 def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
@@ -314,7 +375,8 @@ def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
         return
     staff = household_staff(households, household)
     with st.form("gridmap.post.form", clear_on_submit=True):
-        category = st.selectbox(t("cases.category", lang), schema.NEED_CATEGORIES)
+        category = st.selectbox(t("cases.category", lang), schema.NEED_CATEGORIES,
+                                format_func=lambda k: label(k, lang))
         description = st.text_area(t("cases.description", lang),
                                    help=t("needs.description_hint", lang))
         poster = st.selectbox(t("cases.reported_by", lang), list(staff), format_func=staff.get)

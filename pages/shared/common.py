@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import html
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -43,6 +44,42 @@ PRINCIPAL_KEY, LOGIN_AT_KEY, EXPIRED_KEY = "gridmap.principal", "gridmap.login_a
 # bound memory while data keep changing (bench/bench_screen.py measures it).
 CACHE_TTL = timedelta(minutes=10)
 READ_MODELS = 4  # read models kept at once: (principal, data version, day)
+
+
+def _page_not_found(ctx) -> None:
+    """Streamlit's answer to a path that is no page of this account (a typo, or a page of
+    another role), in the page's language instead of its English dialog; the account's
+    start page runs as before."""
+    st.toast(t("app.page_not_found", lang()), icon=":material/info:")
+
+
+# st.navigation looks this up when the path names none of its pages (Streamlit 1.67).
+with contextlib.suppress(ImportError, AttributeError):
+    import streamlit.commands.navigation as _navigation
+    if hasattr(_navigation, "send_page_not_found"):
+        _navigation.send_page_not_found = _page_not_found
+
+
+def uploader_words(language: str) -> None:
+    """Streamlit's file uploader speaks English ("Upload", "200MB per file", "Drag and
+    drop a file here") and has no option for it in 1.67: its words are replaced by
+    ours, in the page's language, with CSS (call before the uploader)."""
+    limit = int(st.get_option("server.maxUploadSize"))
+    button = t("app.upload", language).replace('"', "")
+    hint = t("app.upload_limit", language, mb=limit).replace('"', "")
+    drop = t("app.upload_drop", language).replace('"', "")
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{
+  font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: "{button}"; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::before {{
+  content: "{hint}"; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzone"] > div:not([data-testid]) span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] > div:not([data-testid]) span::before {{
+  content: "{drop}"; font-size: 1rem; }}
+</style>""")
 
 
 def lang() -> str:
@@ -135,12 +172,24 @@ def ready_store(language: str) -> Store:
         st.error(plain(t("app.store_error", language, error=f"{path} is not a gridmap store")))
         st.stop()
     with st.status(t("app.building_demo", language), expanded=True) as status:
-        bar = st.progress(0.0)
-        frames = build_demo("city", as_of=default_as_of(),
-                            progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        bar = st.progress(0.0, text=t("demo.step.places", language))
+        frames = build_demo("city", as_of=default_as_of(), progress=lambda f, step: bar.progress(
+            min(f, 1.0), text=t(f"demo.step.{step}", language)))
         s.init(frames, overwrite=True)
         status.update(label=t("app.demo_ready", language), state="complete", expanded=False)
     return s
+
+
+def _settle() -> None:
+    """After a new cached value: collect, then freeze what is alive (modules, cached
+    figures) out of the garbage collector's way. Streamlit runs a full collection after
+    every script run (``runner.postScriptGC``), which otherwise walks every long-lived
+    object each time: 0.15-0.3 s of CPU a run, two thirds of a cached /map view
+    (bench/bench_load.py, issue 22). Unfrozen first, so entries that aged out are
+    collected here."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def data_cache(*, max_entries: int, ttl: timedelta = CACHE_TTL) -> Callable:
@@ -155,7 +204,9 @@ def data_cache(*, max_entries: int, ttl: timedelta = CACHE_TTL) -> Callable:
     """
     def decorate(fn: Callable) -> Callable:
         def keyed(url: str, version: str, *args, **kwargs):
-            return fn(*args, **kwargs)
+            value = fn(*args, **kwargs)
+            _settle()
+            return value
         # Streamlit names a cache by module, qualified name and source: one per function.
         keyed.__module__, keyed.__qualname__ = fn.__module__, f"{fn.__qualname__}.keyed"
         cached = st.cache_resource(show_spinner=False, max_entries=max_entries,
@@ -209,9 +260,13 @@ def _clear_below(level: str) -> None:
 
 
 def home_area() -> Area | None:
-    """The area the logged-in account covers (a leader's district), ``None`` for the
-    whole city: where its pages start, and what they are labelled with."""
+    """The area the logged-in account covers (a leader's district; a chief's team's
+    area, ``teams.team_area`` of the grids they see), ``None`` for the whole city: where
+    its pages start, and what they are labelled with."""
     who = principal()
+    if who is not None and who.role == "chief" and not who.scope:
+        from gridmap.teams import team_area
+        return team_area(read("grids"))  # the guarded read: the team's grids only
     if who is None or not who.scope:
         return None
     with contextlib.suppress(GridmapError):
@@ -237,6 +292,9 @@ def area_selector(language: str) -> Area | None:
         for a in places.lineage(areas, grids, target):
             st.session_state[_LEVEL_KEYS[a.level]] = a.id
     st.sidebar.subheader(t("app.area", language))
+    # The account's own area and those above it are fixed: one value, preselected.
+    home = home_area()
+    fixed = {a.level: a.id for a in places.lineage(areas, grids, home)} if home else {}
     parent: Area | None = None
     chosen: Area | None = None
     for level in schema.LEVELS:
@@ -245,12 +303,17 @@ def area_selector(language: str) -> Area | None:
             break
         names = dict(zip(options["id"], options["name"], strict=True))
         key = _LEVEL_KEYS[level]
-        if st.session_state.get(key) not in names:
+        if fixed.get(level) in names:
+            st.session_state[key] = fixed[level]
+        elif st.session_state.get(key) not in names:
             st.session_state[key] = _ALL
+        everything = (t("app.all", language) if parent is None
+                      else t("app.all_in", language, scope=places.name_of(areas, grids, parent)))
         picked = st.sidebar.selectbox(
-            t(f"level.{level}", language), [_ALL, *names], key=key,
-            format_func=lambda v, n=names: t("app.all", language) if v == _ALL else n[v],
-            on_change=_clear_below, args=(level,))
+            t(f"level.{level}", language),
+            [fixed[level]] if fixed.get(level) in names else [_ALL, *names], key=key,
+            format_func=lambda v, n=names, e=everything: e if v == _ALL else n[v],
+            disabled=fixed.get(level) in names, on_change=_clear_below, args=(level,))
         if picked == _ALL:
             break
         chosen = parent = Area(level, picked)
@@ -326,23 +389,24 @@ def labelled(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     return localise_frame(frame, language, prefix="map.col.")
 
 
-def breadcrumb(area: Area | None, language: str) -> None:
-    """全市 › district › street › ...: each step a button that goes back up."""
+def breadcrumb(area: Area | None, language: str, hint: str | None = None) -> None:
+    """全市 › district › street › ...: one compact path, each step a button that goes
+    back up (the last, where the page is, disabled); ``hint`` in small print after it."""
     home = home_area()
     chain = places.lineage(read("areas"), read("grids"), area or home) if area or home else []
     # An account with one area starts there: no "whole city" step above it.
     steps = [] if home else [(None, t("map.breadcrumb_top", language))]
     steps += [(a, places.name_of(read("areas"), read("grids"), a)) for a in chain]
-    cols = st.columns(len(steps) + 2, gap="small")
-    for i, (col, (target, name)) in enumerate(zip(cols, steps, strict=False)):
-        current = i == len(steps) - 1
-        if col.button(("› " if i else "") + plain(name), key=f"gridmap.crumb.{i}",
-                      disabled=current,
-                      type="tertiary"):
+    path = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    for i, (target, name) in enumerate(steps):
+        if path.button(("› " if i else "") + plain(name), key=f"gridmap.crumb.{i}",
+                       disabled=i == len(steps) - 1, type="tertiary"):
             go_to(target)
+    if hint:
+        path.caption(hint)
 
 
-def _search_changed(grids: pd.DataFrame) -> None:
+def _search_changed() -> None:
     picked = st.session_state.get("gridmap.search.pick")
     if picked:
         go_to(Area("grid", picked), rerun=False)
@@ -350,21 +414,13 @@ def _search_changed(grids: pd.DataFrame) -> None:
 
 
 def grid_search(language: str) -> None:
-    """Find a grid by id or name and jump to it."""
-    from gridmap.mapview import search_grids
+    """Find a grid by id or name (typing filters the list) and jump to it."""
     grids = read("grids")
-    left, right = st.columns(2)
-    text = left.text_input(t("map.search", language), key="gridmap.search.text")
-    if not text:
-        return
-    hits = search_grids(grids, text)
-    if hits.empty:
-        right.caption(t("map.search_none", language))
-        return
-    names = dict(zip(hits["grid_id"], hits["name"], strict=True))
-    right.selectbox(t("map.search_pick", language), list(names), index=None,
-                    format_func=lambda g: f"{names[g]} ({g})", key="gridmap.search.pick",
-                    on_change=_search_changed, args=(grids,))
+    names = dict(zip(grids["grid_id"], grids["name"], strict=True))
+    st.selectbox(t("map.search", language), list(names), index=None,
+                 format_func=lambda g: f"{names[g]} · {g}", key="gridmap.search.pick",
+                 placeholder=t("map.search_placeholder", language),
+                 on_change=_search_changed)
 
 
 @data_cache(max_entries=8)

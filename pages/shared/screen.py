@@ -43,9 +43,37 @@ KIOSK_CSS = """
 .gm-table td, .gm-table th { padding: 0.55vh 0.8vw; border-bottom: 1px solid #2a3a5c;
   text-align: left; }
 .gm-table th { color: #9fb0c8; font-weight: 400; }
-[data-testid="stImage"] img { max-height: 58vh; object-fit: contain; }
+.gm-fig .d { font-size: 1.35vw; font-weight: 600; line-height: 1.3; }
+.gm-fig .d.good { color: #4ade80; } .gm-fig .d.bad { color: #fb7185; }
+.gm-fig .d.neutral { color: #cbd5e1; } .gm-fig .d small { font-size: 0.9vw;
+  font-weight: 400; color: #9fb0c8; margin-right: 0.4vw; }
+/* A panel fills the screen below the figures: rows share its height. */
+.gm-fill { height: 59vh; display: flex; flex-direction: column; }
+.gm-fill .gm-bars { flex: 1; grid-auto-rows: 1fr; grid-template-columns: 16vw 1fr 10vw;
+  font-size: 1.35vw; }
+.gm-fill .gm-bars > div { display: flex; align-items: center; height: 100%; }
+.gm-fill .gm-bars > div > .gm-bar { height: 45%; max-height: 4vh; }
+.gm-fill .gm-table { flex: 1; height: 100%; font-size: 1.45vw; }
+.gm-side .gm-fill { height: 52vh; }
+.gm-side .gm-bars { grid-template-columns: 9vw 1fr 5vw; }
+.gm-side-title { font-size: 1.15vw; color: #b8c6dc; margin-bottom: 0.6vh; }
+[data-testid="stImage"] img { max-height: 59vh; object-fit: contain; }
 </style>
 """
+
+
+def _trend_html(trend, lang: str) -> str:
+    """'较上周 ▲ 3' / '▼ 1.2 个百分点', green when good news, red when bad; blank when
+    withheld."""
+    if trend is None:
+        return '<div class="d neutral">&nbsp;</div>'
+    if trend.direction == 0:
+        return f'<div class="d neutral">{html.escape(t("screen.same", lang))}</div>'
+    amount = trend.text.lstrip("+-")
+    text = ("▲ " if trend.direction > 0 else "▼ ") + (
+        t("screen.pp", lang, change=amount) if trend.points else amount)
+    return (f'<div class="d {trend.judgement}"><small>{t("screen.last_week", lang)}</small>'
+            f"{html.escape(text)}</div>")
 
 
 def figures_html(as_of: date, lang: str) -> str:
@@ -56,12 +84,10 @@ def figures_html(as_of: date, lang: str) -> str:
         color = TIER_COLORS.get(fig.key, "#4a6fa5")
         name = label(fig.key, lang) if fig.key in TIER_COLORS else t(f"screen.fig.{fig.key}",
                                                                      lang)
-        change = fig.change(minimum)
-        delta = t("screen.vs_last_week", lang, change=change) if change else "&nbsp;"
         cards.append(f'<div class="gm-fig" style="border-left-color:{color}">'
                      f'<div class="k">{html.escape(name)}</div>'
                      f'<div class="v">{html.escape(str(fig.shown(minimum)))}</div>'
-                     f'<div class="d">{delta}</div></div>')
+                     f'{_trend_html(fig.trend(minimum), lang)}</div>')
     return (f'<div class="gm-row">{"".join(cards[:6])}</div>'
             f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[6:])}</div>')
 
@@ -82,16 +108,28 @@ def map_png(as_of: date, lang: str) -> bytes:
     minimum = ui.policy().min_count
     view = mapview.hex_view(base, counts, polygons, "red_orange", min_count=minimum,
                             scheme="natural_breaks")
-    return snapshot.render(view, title=None, lang=lang, size=(16, 7.2), dpi=120, dark=True,
-                           font_scale=1.7)
+    return snapshot.render(view, title=None, lang=lang, size=(11, 6.4), dpi=120, dark=True,
+                           font_scale=1.5)
 
 
-def _bars(rows: list[tuple[str, float, str]]) -> str:
+def _bars(rows: list[tuple[str, float, str]], color: str = "#4a6fa5") -> str:
     cells = "".join(
         f"<div>{html.escape(name)}</div>"
-        f'<div><div class="gm-bar" style="width:{max(min(share, 100), 0):.1f}%"></div></div>'
+        f'<div><div class="gm-bar" style="width:{max(min(share, 100), 0):.1f}%;'
+        f'background:{color}"></div></div>'
         f"<div>{html.escape(text)}</div>" for name, share, text in rows)
-    return f'<div class="gm-bars">{cells}</div>'
+    return f'<div class="gm-fill"><div class="gm-bars">{cells}</div></div>'
+
+
+def map_side_html(as_of: date, lang: str) -> str:
+    """Beside the map: the streets with the most red and orange households."""
+    from gridmap.screen import most_red_orange
+    table = most_red_orange(ui.read_model(as_of).coverage_table("street"),
+                            ui.policy().min_count)
+    bars = _bars(list(zip(table["name"], table["share"], table["text"], strict=True)),
+                 color=TIER_COLORS["orange"])
+    return (f'<div class="gm-side"><div class="gm-side-title">'
+            f'{html.escape(t("screen.most_red_orange", lang))}</div>{bars}</div>')
 
 
 def coverage_html(as_of: date, lang: str) -> str:
@@ -112,7 +150,7 @@ def hot_list_html(as_of: date, lang: str) -> str:
         "<tr>" + "".join(f"<td>{html.escape(text)}</td>" for text in (
             r.rank, label(r.category, lang), r.count, r.share, r.change)) + "</tr>"
         for r in table.itertuples(index=False))
-    return f'<table class="gm-table"><tr>{head}</tr>{rows}</table>'
+    return f'<div class="gm-fill"><table class="gm-table"><tr>{head}</tr>{rows}</table></div>'
 
 
 def funnel_html(as_of: date, lang: str) -> str:

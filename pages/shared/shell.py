@@ -18,16 +18,19 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gridmap.access import ALL_PAGES, Principal
+from gridmap.access import PAGES as ROLE_PAGES
 from gridmap.i18n import t
 from pages.shared import common as ui
 from pages.shared import login
 
-ICONS = {"overview": ":material/dashboard:", "map": ":material/map:",
+ICONS = {"households": ":material/home_pin:", "overview": ":material/dashboard:",
+         "map": ":material/map:",
          "coverage": ":material/fact_check:", "hotspots": ":material/local_fire_department:",
          "cases": ":material/assignment_turned_in:", "needs": ":material/volunteer_activism:",
          "workload": ":material/balance:", "screen": ":material/tv:",
          "admin": ":material/admin_panel_settings:", "import": ":material/upload_file:",
-         "assessment": ":material/checklist:"}
+         "assessment": ":material/checklist:", "alerts": ":material/notification_important:",
+         "services": ":material/handshake:"}
 PAGES = [(name, ICONS[name]) for name in ALL_PAGES]  # (file and url path, icon)
 
 
@@ -46,8 +49,41 @@ def enter() -> None:
 
 
 def _pages(names, language: str) -> list:
-    return [st.Page(f"pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
-                    url_path=name, default=i == 0) for i, (name, icon) in enumerate(names)]
+    """The pages, the first served at "/" (the role's home). Its own path (a bookmark,
+    a link) opens it too, through a hidden twin: Streamlit serves a default page at "/"
+    only, and would answer its path with "Page not found"."""
+    pages = [st.Page(f"pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
+                     url_path="home" if i == 0 else name, default=i == 0)
+             for i, (name, icon) in enumerate(names)]
+    if names:
+        name, icon = names[0]
+        pages.append(st.Page(f"pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
+                             url_path=name, visibility="hidden"))
+    return pages
+
+
+# On a phone the open sidebar lies over the page. Streamlit closes it after a tap on a
+# page only when the browser says it is a phone; this closes it whenever the window is
+# phone-narrow (below Streamlit's 768 px breakpoint), after Streamlit's own handler ran.
+# Also: no English hint ("Press Enter to submit form") under the inputs of a form.
+_PHONE_NAVIGATION = """<style>[data-testid="InputInstructions"]{display:none}</style><script>
+if (!window.gridmapCloseNav) {
+  window.gridmapCloseNav = true;
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest('[data-testid="stSidebarNav"] a')
+        || window.innerWidth >= 768) return;
+    setTimeout(() => {
+      const bar = document.querySelector('[data-testid="stSidebar"]');
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (bar && close && bar.dataset.collapsed !== "true") close.click();
+    }, 50);
+  }, true);
+}
+</script>"""
+
+
+def _close_navigation_on_phones() -> None:
+    st.sidebar.html(_PHONE_NAVIGATION, unsafe_allow_javascript=True)
 
 
 def main() -> None:
@@ -95,8 +131,9 @@ def _shell() -> None:
         st.navigation(_pages(PAGES, language), position="hidden")
         st.stop()
     login.account_box(language)
-    allowed = [(name, icon) for name, icon in PAGES if who.may_open(name)]
-    navigation = st.navigation(_pages(allowed, language))
-    if who.role != "screen":
+    _close_navigation_on_phones()
+    allowed = [(name, ICONS[name]) for name in ROLE_PAGES[who.role]]  # the first: home
+    navigation = st.navigation(_pages(allowed, language), expanded=True)  # no "View more"
+    if who.role not in ("screen", "helper"):  # a helper's needs are not filtered by area
         ui.area_selector(language)
     navigation.run()
