@@ -317,7 +317,8 @@ class ReadModel:
     def service_texts(self, month: str | None = None, lang: str = "zh") -> pd.Series:
         """Each household's services in ``month`` as one line (the ledger's column)."""
         from gridmap import services
-        return services.services_text(self.service_items(month), self.catalogue(), lang)
+        return self._once("service_texts", (str(self._month(month)), lang), lambda: (
+            services.services_text(self.service_items(month), self.catalogue(), lang)))
 
     def service_report(self, level: str, month: str | None = None) -> pd.DataFrame:
         """``report services``: per area of ``level`` or per provider."""

@@ -243,11 +243,14 @@ def ledger_button(households, status, grids, workers, assignments, helpers, name
 
     who = store()
     personal = who.principal.lists_households
+    # Read now: the workbook is built when the button is pressed, outside the page's run,
+    # where the session (and so the cached reads) is out of reach.
+    services = read_model(date.today()).service_texts(lang=language)
 
     def build() -> bytes:
         return spreadsheet.xlsx_bytes(ledger.ledger_sheets(
             households, status, grids, workers, assignments, helpers, personal=personal,
-            lang=language, services=read_model(date.today()).service_texts(lang=language)))
+            lang=language, services=services))
 
     def audited() -> None:
         if who.principal.households == FULL:
