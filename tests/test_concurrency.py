@@ -10,6 +10,8 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
+
 from gridmap import schema
 from gridmap.errors import ValidationError
 
@@ -82,6 +84,15 @@ def test_concurrent_visits_and_tier_changes_lose_nothing(any_store):
 
 # -- several processes on one GeoPackage (``python -m gridmap serve`` replicas) --------
 
+@pytest.fixture
+def plain_main(monkeypatch):
+    """A bare ``__main__`` while processes are spawned: an AppTest earlier in the session
+    leaves ``app.py`` as ``__main__``, and a spawned child would run it first (and die)."""
+    import sys
+    import types
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+
+
 def _process_writer(path: str, seed: int, rounds: int, households: list, worker: str,
                     base: datetime) -> dict:
     """One replica's writes: visits and tier changes; returns what it wrote."""
@@ -117,7 +128,7 @@ def _process_replacer(path: str, times: int) -> int:
     return times
 
 
-def test_writers_in_different_processes_lose_nothing(small_store):
+def test_writers_in_different_processes_lose_nothing(small_store, plain_main):
     """Four processes log visits and change tiers while a fifth replaces a layer again
     and again: every visit and every tier change is there, each tier change with its
     history row, whichever process wrote it."""
@@ -156,7 +167,8 @@ def _write_on_signal(path: str, household: str, worker: str, go, done, n: int) -
         done.set()
 
 
-def test_a_write_in_one_process_changes_the_version_the_others_see(small_store):
+def test_a_write_in_one_process_changes_the_version_the_others_see(small_store,
+                                                                 plain_main):
     """Caches key on the data version: a replica must see another's write at its next
     run, even writes following each other within one tick of the file clock (the same
     modification time and size)."""
