@@ -260,11 +260,11 @@ def _clear_below(level: str) -> None:
 
 
 def home_area() -> Area | None:
-    """The area the logged-in account covers (a leader's district; a chief's team's
-    area, ``teams.team_area`` of the grids they see), ``None`` for the whole city: where
-    its pages start, and what they are labelled with."""
+    """The area the logged-in account covers (a leader's district; a chief's team's or
+    a worker's own area, ``teams.team_area`` of the grids they see), ``None`` for the
+    whole city: where its pages start, and what they are labelled with."""
     who = principal()
-    if who is not None and who.role == "chief" and not who.scope:
+    if who is not None and who.role in ("chief", "worker") and not who.scope:
         from gridmap.teams import team_area
         return team_area(read("grids"))  # the guarded read: the team's grids only
     if who is None or not who.scope:
@@ -307,7 +307,7 @@ def area_selector(language: str) -> Area | None:
             st.session_state[key] = fixed[level]
         elif st.session_state.get(key) not in names:
             st.session_state[key] = _ALL
-        everything = (t("app.all", language) if parent is None
+        everything = (t("overview.whole_city", language) if parent is None
                       else t("app.all_in", language, scope=places.name_of(areas, grids, parent)))
         picked = st.sidebar.selectbox(
             t(f"level.{level}", language),
