@@ -17,6 +17,7 @@ from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.places import Area
 from gridmap.render.webmap import build_map
+from gridmap.sanitize import plain
 from gridmap.settings import tiles_from_env
 from gridmap.style import CHANGED, WORKLOAD_COLORS
 from pages.shared import common as ui
@@ -53,7 +54,7 @@ def team_and_scope(area: Area | None, as_of: date, lang: str):
     if chief:
         table = workload.team(ui.read_model(as_of).worker_loads(), chief)
         scope = rebalance.Scope("chief", chief)
-        team = t("workload.team", lang, name=names[chief], n=len(table))
+        team = t("workload.team", lang, name=plain(names[chief]), n=len(table))
         st.caption(t("workload.scope_line", lang, scope=ui.scope_name(area, lang), team=team))
     elif area is not None and area.level in ("street", "community"):
         scope = rebalance.Scope(area.level, area.id)
@@ -254,7 +255,8 @@ def rebalance_view(scope, area: Area | None, table: pd.DataFrame, policy, as_of:
 
 def _relieved_text(relieved: pd.DataFrame, lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(
-        t("workload.relieved_one", lang, name=r.name, before=pct(r.before), after=pct(r.after))
+        t("workload.relieved_one", lang, name=plain(r.name), before=pct(r.before),
+          after=pct(r.after))
         for r in relieved.head(5).itertuples())
 
 
@@ -293,7 +295,8 @@ def _accept(proposal, scope, relieved: pd.DataFrame, table: pd.DataFrame, lang: 
         return
     who = ui.principal()
     mine = table.loc[table["worker_id"] == who.worker_id, "name"] if who.worker_id else []
-    st.caption(t("workload.accept_as", lang, who=mine.iloc[0] if len(mine) else who.username))
+    st.caption(t("workload.accept_as", lang,
+                  who=plain(mine.iloc[0] if len(mine) else who.username)))
     if not st.button(t("workload.accept", lang), type="primary",
                      disabled=proposal.moves.empty):
         return
