@@ -64,3 +64,24 @@ def test_lists_of_values_are_named_one_by_one():
     en = i18n.localise_frame(frame, "en")
     assert en["categories"].tolist() == ["Minimum living allowance, Elderly living alone", ""]
     assert i18n.localise_frame(frame, "zh")["categories"].iloc[0] == "低保、独居老人"
+
+
+def test_every_catalogue_file_holds_the_same_keys_as_the_chinese_one(tmp_path):
+    import tomllib
+    from pathlib import Path
+
+    here = Path(i18n.__file__).parent
+    for kind in ("messages", "labels"):
+        keys = {lang: set(tomllib.loads((here / f"{kind}.{lang}.toml").read_text("utf-8")))
+                for lang in i18n.LANGUAGES}
+        for lang in i18n.LANGUAGES:
+            assert keys[lang] == keys["zh"], (kind, lang, keys[lang] ^ keys["zh"])
+    # and the loader refuses nothing silently: a key only in one file reads as missing
+    (tmp_path / "messages.zh.toml").write_text('"a" = "甲"\n"b" = "乙"\n', "utf-8")
+    (tmp_path / "messages.en.toml").write_text('"a" = "A"\n', "utf-8")
+    old = i18n._HERE
+    try:
+        i18n._HERE = tmp_path
+        assert i18n._catalogue("messages") == {"a": ("甲", "A"), "b": ("乙", "")}
+    finally:
+        i18n._HERE = old
