@@ -1,5 +1,6 @@
 """The folium map builder, tested on its rendered HTML (no browser)."""
 
+import json
 import re
 
 import numpy as np
@@ -9,6 +10,7 @@ import shapely
 from gridmap import coords
 from gridmap.render.webmap import (
     LEAFLET_JS,
+    asset,
     build_map,
     encode_geometries,
     external_links,
@@ -55,9 +57,51 @@ def test_map_has_layers_local_assets_and_no_external_links(town):
     assert "fitBounds" in html
 
 
-def test_same_view_renders_the_same_script(town):
+def sent_to_browser(m, **kwargs) -> dict:
+    """What streamlit-folium hands the browser for ``m`` (its component's arguments), as
+    the pages call it."""
+    import streamlit_folium
+
+    sent = {}
+    original = streamlit_folium._component_func
+    streamlit_folium._component_func = lambda **kw: sent.update(kw)
+    try:
+        streamlit_folium.st_folium(m, render=False, key="m", **kwargs)
+    finally:
+        streamlit_folium._component_func = original
+    return sent
+
+
+def test_same_view_sends_the_same_map(town):
+    """Built twice, a view reaches the browser as the same script, head and links, so
+    streamlit-folium keeps the map it drew (its key is a hash of the script)."""
     view = view_of(town, area=None, indicator="overdue", as_of="2026-11-20")
-    assert build_map(view).get_root().render() == build_map(view).get_root().render()
+    first, second = sent_to_browser(build_map(view)), sent_to_browser(build_map(view))
+    for part in ("script", "header", "html", "js_links", "css_links", "key"):
+        assert first[part] == second[part], part
+    assert "units_layer_div" in first["script"]
+
+
+def test_text_from_data_reaches_the_browser_unchanged(town):
+    """streamlit-folium renames folium's variables by any ``_<suffix>`` in the script
+    that matches an element id, and resolves ``{{ 'name' }}``; text from data that looks
+    like either arrives as it was."""
+    view = view_of(town, area=None, indicator="red", as_of="2026-11-20")
+    names = ["一网格_0003", "{{ 'x' }}"]
+    town["grids"].loc[[0, 2], "name"] = names
+    town["households"].loc[0, "alias"] = "户_0005"
+    view = view_of(town, area=None, indicator="red", as_of="2026-11-20")
+    script = sent_to_browser(build_map(view))["script"]
+    for text in [*names, "户_0005"]:
+        assert js_json(text) in script, text
+
+
+def test_script_comes_from_the_asset_files(town):
+    html = build_map(view_of(town, area=None, indicator="red_orange")).get_root().render()
+    for name in ("decode.js", "text_box.js", "units_layer.js", "outline_layer.js",
+                 "points_layer.js", "legend.js", "scale.js"):
+        assert asset(name).strip() in html, name
+    assert ".gridmap-legend {" in asset("webmap.css") and asset("webmap.css") in html
 
 
 def test_text_from_data_is_never_html(town):
@@ -77,20 +121,12 @@ def test_text_from_data_is_never_template_code(town, text):
     """branca re-parses rendered scripts as Jinja templates; ours must stay verbatim, in
     the full page and in what streamlit-folium sends (a crash or '49' would mean the
     server ran text from data)."""
-    import streamlit_folium
-
     town["households"].loc[0, "alias"] = text
     town["grids"].loc[1, "name"] = text
     view = view_of(town, area=None, indicator="red", as_of="2026-11-20")
     html = build_map(view).get_root().render()
     assert html.count(js_json(text)) == 2
-    sent = {}
-    original = streamlit_folium._component_func
-    streamlit_folium._component_func = lambda **kwargs: sent.update(kwargs)
-    try:
-        streamlit_folium.st_folium(build_map(view), render=False, key="m")
-    finally:
-        streamlit_folium._component_func = original
+    sent = sent_to_browser(build_map(view))
     assert sent["script"].count(js_json(text)) == 2
     assert "49" not in js_json(text) and '"49"' not in sent["script"]
 
@@ -107,6 +143,12 @@ def test_legend_states_breaks_and_units(town):
 
 def test_js_json_is_script_safe():
     assert js_json({"a": "</script>&\u2028"}) == '{"a":"\\u003c/script\\u003e\\u0026\\u2028"}'
+
+
+@pytest.mark.parametrize("value", ["{{ 7*7 }}", {"{%": ["{#", {}]}, [{}, {"a": {}}], "{{{"])
+def test_js_json_holds_no_template_delimiter_and_reads_back(value):
+    text = js_json(value)
+    assert not re.search(r"\{[{%#]", text) and json.loads(text) == value
 
 
 def test_gcj02_tiles_shift_every_overlay(town):
@@ -166,3 +208,19 @@ def test_layer_list_folds_on_a_narrow_map(town):
     html = build_map(view_of(town, area=None, indicator="red_orange")).get_root().render()
     options = re.search(r"L\.control\.layers\([^;]*?(\{[^{}]*\})\s*\)", html, re.S).group(1)
     assert f'"collapsed": window.innerWidth < {NARROW_PX}' in options
+
+
+def test_no_english_credit_on_the_map(town):
+    """Leaflet's attribution control starts with an English link to Leaflet. Without a
+    basemap there is no control at all; with one, only its credit, with no prefix."""
+    view = view_of(town, area=None, indicator="red_orange")
+    bare = build_map(view).get_root().render()
+    assert '"attributionControl": false' in bare and "plainAttribution()" not in bare
+    tiles = Tiles("/app/static/tiles/{z}/{x}/{y}.png", "天地图", "wgs84")
+    credited = build_map(view, tiles=tiles).get_root().render()
+    assert '"attributionControl": false' in credited
+    assert asset("attribution.js") in credited
+    assert '"attribution": ' + json.dumps("天地图") in credited  # the tile layer's option
+    assert "L.control.attribution({prefix: false})" in credited
+    silent = build_map(view, tiles=Tiles(tiles.url, "", "wgs84")).get_root().render()
+    assert "plainAttribution()" not in silent

@@ -1,21 +1,28 @@
 """Draw a ``MapView`` as a folium map that works offline and stays light.
 
 - Leaflet and plugins come from the app's own static files (``static/vendor``),
-  never from a CDN; ``build_map`` refuses to return a map that links elsewhere.
+  never from a CDN: the map and plugin classes here list only local links.
 - Grids and household points are each one canvas layer with compact data and
   a small style function, not thousands of folium objects.
+- The JavaScript and CSS are files in ``assets/`` (one factory function per layer
+  or control), inlined into each element's script by ``asset``; data travels as
+  JSON arguments (``js_json``).
 - Tooltips are built with ``textContent``, so text from data is never parsed as
   HTML; the legend is escaped on the server.
-
-It runs past 500 lines because each Leaflet layer's JavaScript sits here, as the
-template beside the Python that fills it; apart they would drift.
+- Only folium's and branca's public extension points are used: elements with a
+  ``script`` macro, ``Figure.script``/``header``, ``ElementAddToElement``,
+  ``default_js``/``default_css`` of subclasses.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib.resources
 import json
+import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import folium
 import folium.plugins
@@ -23,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import ElementAddToElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
@@ -67,50 +75,28 @@ _DOTS = {"households": _Dots("map.households", "overview.tier", "map.last_visit"
                         {k: AGE_COLORS[k] for k in AGE_CLASSES[::-1]}, "reported")}
 
 
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+
+
 def js_json(value) -> str:
-    """JSON that is safe inside a ``<script>`` element and inside JS source."""
+    """JSON that is safe inside a ``<script>`` element and inside JS source, and that
+    holds no Jinja delimiter (``{{``, ``{%``, ``{#``), which streamlit-folium would
+    rewrite. Compact JSON has such a brace only inside a string, where ``\\u007b``
+    reads the same."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return _JINJA_OPEN.sub(r"\\u007b", text)
 
 
 QUANTUM = 1e5  # coordinates travel as integers of 1e-5 degree (~1 m)
-
-# Decodes what ``encode_geometries`` wrote: per feature a list of polygons, per
-# polygon a list of rings, each ring a flat list of integer deltas. Straight to
-# L.LatLng objects, which L.polygon takes as they are (no GeoJSON in between).
-_DECODE_JS = """
-function decodeLatLngs(polys, origin) {
-  var out = [];
-  for (var p = 0; p < polys.length; p++) {
-    var rings = [];
-    for (var r = 0; r < polys[p].length; r++) {
-      var a = polys[p][r], x = 0, y = 0, ring = new Array(a.length / 2);
-      for (var i = 0; i < a.length; i += 2) {
-        x += a[i]; y += a[i + 1];
-        ring[i / 2] = new L.LatLng(origin[1] + y / 1e5, origin[0] + x / 1e5);
-      }
-      rings.push(ring);
-    }
-    out.push(rings);
-  }
-  return out;
-}
-"""
+ASSETS = importlib.resources.files(__package__) / "assets"
 
 
-# A tooltip as plain text lines: the first bold. textContent, never innerHTML.
-_TEXT_BOX_JS = """
-function textBox(lines) {
-  var box = document.createElement("div");
-  for (var j = 0; j < lines.length; j++) {
-    var line = document.createElement(j === 0 ? "b" : "div");
-    line.textContent = lines[j];
-    box.appendChild(line);
-  }
-  return box;
-}
-"""
+@functools.cache
+def asset(name: str) -> str:
+    """The text of a file in ``gridmap/render/assets`` (the map's JavaScript and CSS)."""
+    return (ASSETS / name).read_text(encoding="utf-8")
 
 
 def _project(geoms, datum: str):
@@ -118,7 +104,8 @@ def _project(geoms, datum: str):
 
 
 def encode_geometries(geoms, origin: tuple[float, float]) -> list:
-    """Polygons as nested lists of integer deltas (see ``_DECODE_JS``); ~half of GeoJSON."""
+    """Polygons as nested lists of integer deltas (``assets/decode.js`` reads them back);
+    about half the size of GeoJSON."""
     out = []
     for geom in geoms:
         polys = []
@@ -133,10 +120,10 @@ def encode_geometries(geoms, origin: tuple[float, float]) -> list:
     return out
 
 
-class _Verbatim(Element):
-    """Rendered script kept as it is. branca would compile it as a Jinja template once
-    more: slow for a megabyte of data, and text from data such as ``{{ ... }}`` would
-    run on the server as template code."""
+class _Text(Element):
+    """Text added to the page as it is. An element made from a string compiles it as a
+    Jinja template: for a megabyte of data that costs ~0.2 s on every page run, and text
+    from data such as ``{{ ... }}`` would run on the server as template code."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -146,239 +133,137 @@ class _Verbatim(Element):
         return self.text
 
 
-class _VerbatimScript(MacroElement):
-    """An element whose ``script`` macro output (it holds data) is never re-parsed."""
+class _Scripted:
+    """An element whose script is ``var <name> = <factory>(<args>)``, with the factory's
+    asset files inlined in a closure (no global names) and its arguments as JSON.
+
+    The script is added to the page as text, never re-read as a template (``_Text``);
+    streamlit-folium reads the same text from the ``script`` macro. What shows the
+    element on the map is separate (``_draw``), as folium does it for its layers.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script() }}{% endmacro %}")
+    assets: tuple[str, ...] = ()
+    factory = ""
+
+    def arguments(self) -> str:
+        return ""
+
+    def script(self) -> str:
+        library = "\n".join(asset(name) for name in self.assets)
+        return (f"var {self.get_name()} = (function () {{\n{library}\n"
+                f"return {self.factory}({self.arguments()});\n}})();\n")
 
     def render(self, **kwargs) -> None:
-        script = self._template.module.script(self, kwargs)
-        self.get_root().script.add_child(_Verbatim(script), name=self.get_name())
-        for child in self._children.values():
-            child.render(**kwargs)
+        self.get_root().script.add_child(_Text(self.script()), name=self.get_name())
 
 
-class _Layer(_VerbatimScript, folium.map.Layer):
-    """A layer whose JavaScript is one template (data passed as JSON)."""
+class _Layer(_Scripted, folium.map.Layer):
+    """An overlay in the layer list whose data travels as one JSON payload."""
 
-    text_box = _TEXT_BOX_JS
-
-    def __init__(self, name: str, *, show: bool = True, **data) -> None:
+    def __init__(self, name: str, payload: dict, *, show: bool = True) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = type(self).__name__
-        self.data = {k: js_json(v) for k, v in data.items()}
+        self.payload = js_json(payload)
+
+    def arguments(self) -> str:
+        return self.payload
 
 
 class UnitsLayer(_Layer):
-    """Grids (or areas) filled by class; tooltip from textContent; clicks reach Streamlit.
+    """Grids (or areas) filled by class; tooltip from text; clicks reach Streamlit.
 
     Each feature's properties: ``i`` id, ``n`` name, ``c`` class (below 0: no data, or
     a suppressed or zero count, drawn in ``special`` styles), ``v`` value text,
-    ``r`` counts per tier, ``t`` index of its type label.
+    ``r`` counts per tier, ``t`` index of its type label, ``w`` its workers.
     """
 
-    _template = Template("""
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-  {{ this.decode }}
-  {{ this.text_box }}
-  var d = {{ this.data.payload }};
-  function style(p) {
-    return d.special[p.c] || {fillColor: p.c < 0 ? d.noData : d.colors[p.c],
-                              fillOpacity: 0.72, color: "#555", weight: 0.5};
-  }
-  // One group holds the tooltip and the hover for all units: no handlers per polygon.
-  var layer = L.featureGroup();
-  for (var k = 0; k < d.geometry.length; k++) {
-    var poly = L.polygon(decodeLatLngs(d.geometry[k], d.origin), style(d.properties[k]));
-    poly.feature = {type: "Feature", properties: d.properties[k]};  // toGeoJSON on click
-    layer.addLayer(poly);
-  }
-  layer.bindTooltip(function (l) {
-    var p = l.feature.properties, lines = [p.n];
-    if (p.t >= 0) lines.push(d.typeLabel + "：" + d.types[p.t]);
-    if (p.w) lines.push(d.workersLabel + "：" + p.w);
-    lines.push(d.valueLabel + "：" + (p.v === null ? "—" : p.v));
-    for (var i = 0; i < d.tiers.length; i++) lines.push(d.tiers[i] + "：" + p.r[i]);
-    return textBox(lines);
-  }, {sticky: true});
-  layer.on("mouseover", function (e) { e.layer.setStyle({weight: 2, color: "#111"}); });
-  layer.on("mouseout", function (e) { e.layer.setStyle(style(e.layer.feature.properties)); });
-  return layer;
-})();
-{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
-{% endmacro %}
-""")
-
-    decode = _DECODE_JS
+    assets = ("decode.js", "text_box.js", "units_layer.js")
+    factory = "unitsLayer"
 
 
 class OutlineLayer(_Layer):
     """Area boundaries, not clickable (clicks fall through to the units)."""
 
-    _template = Template("""
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-  {{ this.decode }}
-  var d = {{ this.data.payload }};
-  var layer = L.featureGroup();
-  for (var k = 0; k < d.geometry.length; k++) {
-    layer.addLayer(L.polygon(decodeLatLngs(d.geometry[k], d.origin),
-                             L.extend({interactive: false}, d.style)));
-  }
-  return layer;
-})();
-{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
-{% endmacro %}
-""")
-
-    decode = _DECODE_JS
+    assets = ("decode.js", "outline_layer.js")
+    factory = "outlineLayer"
 
 
 class PointsLayer(_Layer):
-    """Households as tier-coloured dots, drawn in one pass on one canvas.
+    """Households (or cases) as coloured dots, drawn in one pass on one canvas.
 
-    19,000 Leaflet markers cost the browser ~0.4 s to create; this layer keeps
-    plain arrays and paints them. Its canvas ignores the pointer, so clicks reach
-    the grids beneath; the tooltip comes from a nearest-dot lookup on mousemove.
     Columns travel separately: ``x``/``y`` integer deltas from ``origin`` (1e-5
-    degree), ``t`` tier index, ``a`` alias, ``v`` last visit (days before
-    ``day0``, -1 never).
+    degree), ``t`` class index, ``a`` alias, ``v`` the date (days before ``day0``,
+    -1 never).
     """
 
-    _template = Template("""
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-  {{ this.text_box }}
-  var d = {{ this.data.payload }};
-  var n = d.t.length, lat = new Float64Array(n), lng = new Float64Array(n);
-  var mx = new Float64Array(n), my = new Float64Array(n);  // projected once, here
-  var x = 0, y = 0, day0 = Date.parse(d.day0), mercator = L.Projection.SphericalMercator;
-  for (var i = 0; i < n; i++) {
-    x += d.x[i]; y += d.y[i];
-    lng[i] = d.origin[0] + x / 1e5; lat[i] = d.origin[1] + y / 1e5;
-    var m = mercator.project(new L.LatLng(lat[i], lng[i]));
-    mx[i] = m.x; my[i] = m.y;
-  }
-  var Dots = L.Layer.extend({
-    onAdd: function (map) {
-      this._map = map;
-      this._canvas = L.DomUtil.create("canvas", "gridmap-dots leaflet-zoom-hide");
-      this._canvas.style.pointerEvents = "none";
-      map.getPanes().overlayPane.appendChild(this._canvas);
-      this._tip = L.tooltip({sticky: true, direction: "top", offset: [0, -4]});
-      map.on("moveend zoomend resize", this._draw, this);
-      map.on("mousemove", this._hover, this);
-      map.on("mouseout", this._unhover, this);
-      this._draw();
-    },
-    onRemove: function (map) {
-      L.DomUtil.remove(this._canvas);
-      map.off("moveend zoomend resize", this._draw, this);
-      map.off("mousemove", this._hover, this);
-      map.off("mouseout", this._unhover, this);
-      this._unhover();
-    },
-    count: function () { return n; },
-    tooltipContent: function (i) {
-      var last = d.v[i] < 0 ? d.never
-        : new Date(day0 - d.v[i] * 864e5).toISOString().slice(0, 10);
-      return textBox([d.a[i], d.tierLabel + "：" + d.tierNames[d.t[i]],
-                      d.lastLabel + "：" + last]);
-    },
-    _draw: function () {
-      var map = this._map, size = map.getSize(), c = this._canvas;
-      var ratio = window.devicePixelRatio || 1;
-      var topLeft = map.containerPointToLayerPoint([0, 0]);
-      L.DomUtil.setPosition(c, topLeft);
-      c.width = size.x * ratio; c.height = size.y * ratio;
-      c.style.width = size.x + "px"; c.style.height = size.y + "px";
-      var ctx = c.getContext("2d");
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      ctx.lineWidth = 0.6; ctx.strokeStyle = "#222";
-      // A container point is linear in the projected one at a given zoom: one offset
-      // and two factors instead of a Leaflet call (and two objects) per dot.
-      var crs = map.options.crs, scale = crs.scale(map.getZoom());
-      var q0 = crs.transformation.transform(L.point(0, 0), scale);
-      var q1 = crs.transformation.transform(L.point(1, 1), scale);
-      var o = map.latLngToContainerPoint([0, 0]), kx = q1.x - q0.x, ky = q1.y - q0.y;
-      var px = this._px = new Float32Array(n), py = this._py = new Float32Array(n);
-      for (var i = 0; i < n; i++) { px[i] = o.x + kx * mx[i]; py[i] = o.y + ky * my[i]; }
-      for (var tier = d.colors.length - 1; tier >= 0; tier--) {  // red painted last, on top
-        ctx.fillStyle = d.colors[tier];
-        ctx.beginPath();
-        for (var i = 0; i < n; i++) {
-          if (d.t[i] !== tier || px[i] < -5 || py[i] < -5 || px[i] > size.x + 5
-              || py[i] > size.y + 5) continue;
-          ctx.moveTo(px[i] + 3.5, py[i]);
-          ctx.arc(px[i], py[i], 3.5, 0, 2 * Math.PI);
-        }
-        ctx.fill(); ctx.stroke();
-      }
-    },
-    _hover: function (e) {
-      var best = -1, bestD = 36, px = this._px, py = this._py;  // within 6 px
-      if (!px) return;
-      for (var i = 0; i < n; i++) {
-        var dx = px[i] - e.containerPoint.x, dy = py[i] - e.containerPoint.y;
-        var dd = dx * dx + dy * dy;
-        if (dd < bestD) { bestD = dd; best = i; }
-      }
-      if (best < 0) { this._unhover(); return; }
-      if (best !== this._shown) {
-        this._shown = best;
-        this._tip.setContent(this.tooltipContent(best));
-      }
-      this._tip.setLatLng([lat[best], lng[best]]);
-      if (!this._map.hasLayer(this._tip)) this._tip.addTo(this._map);
-    },
-    _unhover: function () {
-      this._shown = -1;
-      if (this._map && this._map.hasLayer(this._tip)) this._map.removeLayer(this._tip);
-    }
-  });
-  return new Dots();
-})();
-{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
-{% endmacro %}
-""")
+    assets = ("text_box.js", "points_layer.js")
+    factory = "pointsLayer"
 
 
-class MetricScale(MacroElement):
-    """The scale bar in metres and kilometres only (Leaflet's default adds miles)."""
+class _Control(_Scripted, MacroElement):
+    """A Leaflet control made by a factory in ``assets/``, with JSON arguments."""
 
-    _template = Template("""
-{% macro script(this, kwargs) %}
-L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
-{% endmacro %}
-""")
-
-    def __init__(self) -> None:
+    def __init__(self, name: str, assets: tuple[str, ...], factory: str, *args) -> None:
         super().__init__()
-        self._name = "MetricScale"
+        self._name = name
+        self.assets = assets
+        self.factory = factory
+        self.args = args
+
+    def arguments(self) -> str:
+        return ", ".join(js_json(a) for a in self.args)
 
 
-class Legend(_VerbatimScript):
-    """A legend control; its HTML is escaped on the server."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "gridmap-legend");
-    div.style.cssText = "background:rgba(255,255,255,.92);padding:6px 9px;" +
-      "font:12px/1.45 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)";
-    div.innerHTML = {{ this.html }};
-    return div;
-  };
-  legend.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-""")
+class Legend(_Control):
+    """A legend control; its HTML is escaped on the server, its style is ``webmap.css``."""
 
     def __init__(self, html_text: str) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.html = js_json(html_text)
+        super().__init__("Legend", ("legend.js",), "legendControl", html_text)
+
+    def render(self, **kwargs) -> None:
+        style = _Text(f"<style>\n{asset('webmap.css')}</style>")
+        self.get_root().header.add_child(style, name="gridmap_css")
+        super().render(**kwargs)
+
+
+class MetricScale(_Control):
+    """The scale bar in metres and kilometres only (Leaflet's default adds miles)."""
+
+    def __init__(self) -> None:
+        super().__init__("MetricScale", ("scale.js",), "metricScale")
+
+
+class PlainAttribution(_Control):
+    """The basemap's credit without Leaflet's prefix (its link and flag, in English)."""
+
+    def __init__(self) -> None:
+        super().__init__("Attribution", ("attribution.js",), "plainAttribution")
+
+
+def _draw(m: folium.Map, element: MacroElement, *, show: bool = True) -> None:
+    """Add ``element`` to ``m``, and show it at once unless ``show`` is false (the layer
+    list can show it later). The same two steps as folium's own layers."""
+    m.add_child(element)
+    if show:
+        m.add_child(ElementAddToElement(element.get_name(), m.get_name()))
+
+
+class _Map(folium.Map):
+    """folium's map with Leaflet from the app's static files (folium links to CDNs)."""
+
+    default_js: ClassVar = [("leaflet", LEAFLET_JS)]
+    default_css: ClassVar = [("leaflet_css", LEAFLET_CSS)]
+
+
+class _Fullscreen(folium.plugins.Fullscreen):
+    default_js: ClassVar = [("Control.Fullscreen.js", FULLSCREEN_JS)]
+    default_css: ClassVar = [("Control.FullScreen.css", FULLSCREEN_CSS)]
+
+
+class _HeatMap(folium.plugins.HeatMap):
+    default_js: ClassVar = [("leaflet-heat.js", HEAT_JS)]
+    default_css: ClassVar = []
 
 
 def _fmt(value: float, decimals: int) -> str:
@@ -444,26 +329,6 @@ def view_colors(view: MapView) -> list[str]:
     return _palette(view.indicator, len(view.classes.bins) if view.classes else 0)
 
 
-def _localise_assets(m: folium.Map) -> None:
-    """Point every element's JS/CSS at the app's own static files; refuse any other link."""
-    local = {"leaflet": LEAFLET_JS, "leaflet_css": LEAFLET_CSS,
-             "Control.Fullscreen.js": FULLSCREEN_JS, "Control.FullScreen.css": FULLSCREEN_CSS,
-             "leaflet-heat.js": HEAT_JS}
-
-    def walk(element):
-        yield element
-        for child in getattr(element, "_children", {}).values():
-            yield from walk(child)
-
-    for element in walk(m):
-        for attr in ("default_js", "default_css"):
-            links = getattr(element, attr, None)
-            if not links:
-                continue
-            kept = [(name, local[name]) for name, _ in links if name in local]
-            setattr(element, attr, kept)
-
-
 def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
               height: int = 640, heat: pd.DataFrame | None = None) -> folium.Map:
     """A folium map of ``view``: units by class, outlines, household points, legend.
@@ -472,12 +337,15 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
     """
     datum = tiles.datum if tiles else "wgs84"
     minx, miny, maxx, maxy = view.bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
-                   tiles=None, prefer_canvas=True, control_scale=False, height=height,
-                   zoom_control=True, zoom_snap=0.25)
+    # No attribution control of Leaflet's own: it starts with an English link to Leaflet.
+    m = _Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
+             tiles=None, prefer_canvas=True, control_scale=False, height=height,
+             zoom_control=True, zoom_snap=0.25, attribution_control=False)
     if tiles:
         folium.TileLayer(tiles.url, attr=tiles.attribution or " ", name=t("map.basemap", lang),
                          overlay=False, control=True).add_to(m)
+        if tiles.attribution.strip():  # the basemap's credit, as configured, and only it
+            _draw(m, PlainAttribution())
     # The view first: every layer then draws once, at its final place.
     if view.bounds != (0.0, 0.0, 0.0, 0.0):
         sw = [miny, minx]
@@ -503,21 +371,22 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
                                        counts, units.get("grid_type", blank),
                                        units.get("workers", blank), strict=True)]
     palette = view_colors(view)
-    UnitsLayer(t(f"level.{view.unit_level}", lang), payload={
+    _draw(m, UnitsLayer(t(f"level.{view.unit_level}", lang), {
         "geometry": encode_geometries(_project(units.geometry.values, datum), origin),
         "origin": origin, "properties": properties, "colors": palette, "noData": NO_DATA,
         "special": {SUPPRESSED_CLASS: SUPPRESSED_STYLE, ZERO_CLASS: ZERO_STYLE},
         "types": types, "typeLabel": t("map.grid_type", lang),
         "workersLabel": t("map.workers", lang),
         "valueLabel": t("indicator." + view.indicator, lang),
-        "tiers": [label(x, lang) for x in schema.TIERS]}).add_to(m)
+        "tiers": [label(x, lang) for x in schema.TIERS]}))
     styles = {"district": {"color": "#222", "weight": 2.4, "fill": False},
               "street": {"color": "#444", "weight": 1.4, "fill": False, "dashArray": "5 3"},
               "community": {"color": "#777", "weight": 0.8, "fill": False}}
     for level, frame in view.outlines.items():
-        OutlineLayer(t(f"map.outline.{level}", lang), show=level != "community", payload={
+        shown = level != "community"
+        _draw(m, OutlineLayer(t(f"map.outline.{level}", lang), {
             "geometry": encode_geometries(_project(frame.geometry.values, datum), origin),
-            "origin": origin, "style": styles[level]}).add_to(m)
+            "origin": origin, "style": styles[level]}, show=shown), show=shown)
     if view.points is not None and len(view.points):
         dots = _DOTS[view.points_kind]
         keys = list(dots.colors)  # drawn last to first: the first is on top
@@ -529,14 +398,14 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
         day0 = pd.Timestamp(view.as_of or pd.Timestamp.today().date())
         last = pd.to_datetime(view.points[dots.time_column])
         days = ((day0 - last).dt.days).fillna(-1).astype(int)
-        PointsLayer(t(dots.layer, lang), payload={
+        _draw(m, PointsLayer(t(dots.layer, lang), {
             "origin": origin, "x": dxy[:, 0].tolist(), "y": dxy[:, 1].tolist(),
             "t": [keys.index(x) for x in view.points[dots.column]],
             "a": view.points["alias"].tolist(), "v": days.tolist(),
             "day0": day0.strftime("%Y-%m-%d"), "colors": list(dots.colors.values()),
             "tierNames": [label(x, lang) for x in keys],
             "tierLabel": t(dots.class_label, lang), "lastLabel": t(dots.time_label, lang),
-            "never": t("map.never_visited", lang)}).add_to(m)
+            "never": t("map.never_visited", lang)}))
     if heat is not None and len(heat):
         lon, lat = heat["lon"].to_numpy(), heat["lat"].to_numpy()
         if datum != "wgs84":
@@ -545,32 +414,17 @@ def build_map(view: MapView, *, lang: str = "zh", tiles: Tiles | None = None,
         weight = weight / weight.max() if weight.max() > 0 else weight  # leaflet.heat: 0..1
         data = np.column_stack([np.round(lat, 5), np.round(lon, 5),
                                 np.round(weight, 3)]).tolist()
-        folium.plugins.HeatMap(data, name=t("map.heat", lang), radius=14, blur=18,
+        _HeatMap(data, name=t("map.heat", lang), radius=14, blur=18,
                                min_opacity=0.25, max_zoom=13).add_to(m)
-    Legend(legend_html(view, lang)).add_to(m)
-    folium.plugins.Fullscreen(position="topleft").add_to(m)
-    MetricScale().add_to(m)
+    _draw(m, Legend(legend_html(view, lang)))
+    _Fullscreen(position="topleft").add_to(m)
+    _draw(m, MetricScale())
     # Open beside a wide map; folded into its button on a phone, where it would cover it.
     folium.LayerControl(collapsed=JsCode(f"window.innerWidth < {NARROW_PX}")).add_to(m)
-    _localise_assets(m)
-    _stable_ids(m)
     return m
-
-
-def _stable_ids(m: folium.Map) -> None:
-    """Number the elements in tree order instead of folium's random ids, so the same
-    view always renders the same script (and the browser need not redraw it)."""
-    def walk(element):
-        yield element
-        for child in list(getattr(element, "_children", {}).values()):
-            yield from walk(child)
-
-    for i, element in enumerate(walk(m)):
-        element._id = f"{i:04d}"
 
 
 def external_links(m: folium.Map) -> list[str]:
     """Every http(s) URL in the rendered map (should be none without a tile URL)."""
-    import re
     rendered = m.get_root().render()
     return sorted(set(re.findall(r"https?://[^\s\"')]+", rendered)))
