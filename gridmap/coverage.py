@@ -134,12 +134,36 @@ def area_keys(households: pd.DataFrame, grids: pd.DataFrame, level: str) -> np.n
     return grids[schema.LEVEL_COLUMN[level]].to_numpy()[where]
 
 
+def update_status(status: pd.DataFrame, households: pd.DataFrame, visits: pd.DataFrame,
+                  changed, policy: Policy, *, as_of: date) -> pd.DataFrame:
+    """``household_status`` after a write, from the changed households alone: ``status``
+    was computed from ``households`` and an earlier ``visits``; ``visits`` is the new
+    one, and only the households ``changed`` (ids) have visits added or changed. Equal
+    to ``household_status(households, visits, ...)`` (tests/test_coverage.py holds it),
+    without scanning every household: only their rows are recomputed and replaced."""
+    rows = positions_in(households["household_id"], pd.unique(np.asarray(changed, object)))
+    rows = np.flatnonzero(rows >= 0)
+    if not len(rows):
+        return status
+    mine = households.iloc[rows]
+    theirs = visits[positions_in(visits["household_id"], mine["household_id"]) >= 0]
+    fresh = household_status(mine, theirs, policy, as_of=as_of)
+    out = status.copy()
+    for column in out.columns:
+        values = out[column].to_numpy(copy=True)
+        values[rows] = fresh[column].to_numpy()
+        out[column] = values
+    return out
+
+
 def coverage_table(households: pd.DataFrame, visits: pd.DataFrame, grids: pd.DataFrame,
-                   areas: pd.DataFrame, policy: Policy, *, level: str, as_of: date
-                   ) -> pd.DataFrame:
+                   areas: pd.DataFrame, policy: Policy, *, level: str, as_of: date,
+                   status: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per area of ``level`` (every area, also those without households):
-    ``area_id, name, households, covered, overdue, coverage_pct`` and per-tier columns."""
-    status = household_status(households, visits, policy, as_of=as_of)
+    ``area_id, name, households, covered, overdue, coverage_pct`` and per-tier columns.
+    ``status``: ``household_status`` of the same data, when known already."""
+    if status is None:
+        status = household_status(households, visits, policy, as_of=as_of)
     table = coverage_by(status, area_keys(households, grids, level))
     if level == "grid":
         names = grids.set_index("grid_id")["name"]
@@ -178,8 +202,40 @@ def overdue_list(households: pd.DataFrame, status: pd.DataFrame, grid_names: pd.
     return rows.iloc[order].reset_index(drop=True)
 
 
+def week_ends(visits: pd.DataFrame, policy: Policy, *, as_of: date, weeks: int = 26
+              ) -> pd.DatetimeIndex:
+    """The week ends ``weekly_trend`` reports on for these visits."""
+    ends = pd.DatetimeIndex([pd.Timestamp(as_of) - pd.Timedelta(weeks=k)
+                             for k in range(weeks)][::-1])
+    counted = visits.loc[visits["method"].isin(policy.counted_methods), "visited_at"]
+    if len(counted):
+        reach = counted.min().normalize() + pd.Timedelta(days=max(policy.interval_days.values()))
+        ends = ends[ends >= reach]
+    return ends
+
+
+def update_trend(trend: pd.DataFrame, households: pd.DataFrame, before: pd.DataFrame,
+                 after: pd.DataFrame, policy: Policy, *, as_of: date) -> pd.DataFrame:
+    """``weekly_trend`` after visits were added, from the households visited alone:
+    ``trend`` is the old figure, ``households`` those visited, ``before`` and ``after``
+    their visits without and with the new ones. Their covered counts come off and go
+    back on; the totals stay (households count by ``tier_since``). Equal to
+    ``weekly_trend`` of everything (tests/test_readmodel.py)."""
+    ends = pd.DatetimeIndex(trend["week_end"].unique())
+    key = ["week_end", "tier"]
+    old = weekly_trend(households, before, policy, as_of=as_of, ends=ends).set_index(key)
+    new = weekly_trend(households, after, policy, as_of=as_of, ends=ends).set_index(key)
+    out = trend.set_index(key)
+    covered = (out["covered"].sub(old["covered"], fill_value=0)
+               .add(new["covered"], fill_value=0)).reindex(out.index)
+    out = out.assign(covered=covered.astype(out["covered"].dtype))
+    out["coverage_pct"] = 100.0 * out["covered"] / out["households"]
+    return out.reset_index()
+
+
 def weekly_trend(households: pd.DataFrame, visits: pd.DataFrame, policy: Policy, *,
-                 as_of: date, weeks: int = 26) -> pd.DataFrame:
+                 as_of: date, weeks: int = 26, ends: pd.DatetimeIndex | None = None
+                 ) -> pd.DataFrame:
     """Coverage per tier at the end of each of the last ``weeks`` weeks (ending ``as_of``).
 
     Columns ``week_end, tier, households, covered, coverage_pct``; tier ``all`` is the
@@ -188,33 +244,48 @@ def weekly_trend(households: pd.DataFrame, visits: pd.DataFrame, policy: Policy,
     less than one longest interval after the first recorded visit are left out:
     before that, a visit that did happen may simply not be in the records.
     """
-    ends = pd.DatetimeIndex([pd.Timestamp(as_of) - pd.Timedelta(weeks=k)
-                             for k in range(weeks)][::-1])
+    if ends is None:  # or given: those of the whole data, for a part of it
+        ends = week_ends(visits, policy, as_of=as_of, weeks=weeks)
+    # A household is judged at a week end if its tier began by then; it is covered there
+    # if it had a counted visit within its interval before it (a visit on day v covers
+    # the ends in [v, v + interval]), or, with no visit yet by then, if its tier began
+    # within the interval. Integer work on a households x weeks matrix (issue 23: 26
+    # weeks of a province's million households in seconds, not a 26-million-row join).
     counted = visits[visits["method"].isin(policy.counted_methods)]
-    if len(counted):
-        reach = (counted["visited_at"].min().normalize()
-                 + pd.Timedelta(days=max(policy.interval_days.values())))
-        ends = ends[ends >= reach]
-    v = pd.DataFrame({"household_id": counted["household_id"].to_numpy(),
-                      "day": counted["visited_at"].dt.normalize().to_numpy(
-                          dtype="datetime64[ms]")})
-    v = v.sort_values("day")
-    grid = pd.DataFrame({
-        "household_id": np.repeat(households["household_id"].to_numpy(), len(ends)),
-        "tier": np.repeat(households["tier"].to_numpy(), len(ends)),
-        "since": np.repeat(households["tier_since"].to_numpy(), len(ends)),
-        "day": np.tile(ends.to_numpy(dtype="datetime64[ms]"), len(households)),
-    }).sort_values("day")
-    merged = pd.merge_asof(grid, v.rename(columns={"day": "visit"}), left_on="day",
-                           right_on="visit", by="household_id", direction="backward")
-    merged = merged[merged["since"] <= merged["day"]]
-    base = merged["visit"].fillna(merged["since"])
-    due = base + pd.to_timedelta(merged["tier"].map(policy.interval_days), "D")
-    merged["covered"] = (due >= merged["day"]).to_numpy()
-    by = merged.groupby(["day", "tier"])["covered"].agg(["size", "sum"]).reset_index()
-    total = merged.groupby("day")["covered"].agg(["size", "sum"]).reset_index().assign(tier="all")
-    out = pd.concat([by, total], ignore_index=True).rename(
-        columns={"day": "week_end", "size": "households", "sum": "covered"})
+    n, k = len(households), len(ends)
+    day_ms = np.int64(86_400_000)
+    end_ms = ends.to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    tier_code = pd.Categorical(households["tier"], categories=schema.TIERS).codes
+    interval = np.array([policy.interval_days[t] for t in schema.TIERS], np.int64)[tier_code]
+    since = households["tier_since"].to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    row = positions_in(counted["household_id"], households["household_id"])
+    times = counted["visited_at"].to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    keep = row >= 0
+    row, times = row[keep], times[keep]
+    day = times - times % day_ms
+    lo = np.searchsorted(end_ms, day, side="left")  # the first end on or after the visit
+    hi = np.searchsorted(end_ms, day + interval[row] * day_ms, side="right")  # past the last
+    hit = lo < hi
+    marks = np.zeros((n, k + 1), np.int32)
+    np.add.at(marks, (row[hit], lo[hit]), 1)
+    np.add.at(marks, (row[hit], hi[hit]), -1)
+    by_visit = np.cumsum(marks, axis=1)[:, :k] > 0
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, row, day)
+    unvisited = first[:, None] > end_ms[None, :]
+    by_since = since[:, None] + interval[:, None] * day_ms >= end_ms[None, :]
+    covered = by_visit | (unvisited & by_since)
+    judged = since[:, None] <= end_ms[None, :]
+    frames = []
+    for name in [*sorted(set(schema.TIERS)), "all"]:
+        mine = judged if name == "all" else judged & (tier_code == schema.TIERS.index(name)
+                                                      )[:, None]
+        size = mine.sum(axis=0)
+        got = (covered & mine).sum(axis=0)
+        frames.append(pd.DataFrame({"week_end": ends.to_numpy(dtype="datetime64[ms]"),
+                                    "tier": name, "households": size.astype(np.int64),
+                                    "covered": got.astype(np.int64)})[size > 0])
+    out = pd.concat(frames, ignore_index=True)
     out["coverage_pct"] = 100.0 * out["covered"] / out["households"]
     return out.sort_values(["week_end", "tier"], ignore_index=True)
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from gridmap import casework, coverage, indicators, schema
@@ -35,7 +36,17 @@ if TYPE_CHECKING:
 # them: the login page and the reports that do not use them start faster.
 
 # How many results of each parameterised figure a model keeps (least recently used go).
-KEEP = {"view": 8, "hotspots": 16, "contiguity": 8, "hex": 4, "hex_hotspots": 16, "trend": 16}
+KEEP = {"view": 8, "hotspots": 16, "contiguity": 8, "hex": 4, "hex_hotspots": 16, "trend": 16,
+        "area_frame": 32, "overview": 16, "overdue": 8, "responsible": 8}
+# What a model carries over to the next data version when visits were only added
+# (``ReadModel.advanced``): every figure that does not depend on visits.
+UNTOUCHED_BY_VISITS = ("open_cases", "new_alerts", "case_state", "need_state", "case_report",
+                       "need_report", "alert_report", "contiguity", "hex", "catalogue",
+                       "service_month", "service_items", "service_texts", "service_report",
+                       "provider_table", "responsible", "grid_workers", "hex_hotspots")
+# Hotspot indicators that visits leave alone (``hotspots.indicator``): their results are
+# carried over too (Gi* with permutations is seconds on a province).
+HOTSPOTS_WITHOUT_VISITS = ("red_orange", "red_orange_rate", "visits_required", "open_cases")
 HEX_INDICATORS = ("red_orange", "households")  # counts, the only values hexagons carry
 
 
@@ -51,6 +62,15 @@ class _Memo:
         self._lock = threading.Lock()
         self._values: dict[str, OrderedDict] = {}
         self._computing: dict[tuple, threading.Lock] = {}
+
+    def kinds(self) -> dict[str, OrderedDict]:
+        """A copy of what is kept, by kind (the values themselves are shared)."""
+        with self._lock:
+            return {kind: OrderedDict(values) for kind, values in self._values.items()}
+
+    def seed(self, kind: str, values: OrderedDict) -> None:
+        with self._lock:
+            self._values[kind] = values
 
     def get(self, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
@@ -87,10 +107,86 @@ class ReadModel:
 
     # -- the data -------------------------------------------------------------------
     def frame(self, layer: str, area: Area | None = None) -> pd.DataFrame:
-        """One layer, limited to ``area``; whole layers are read once per model."""
+        """One layer, limited to ``area``; each is read once per model (the most recent
+        few of an area)."""
         if area is not None:
-            return self.reader.read(layer, area=area)
+            return self._once("area_frame", (layer, area),
+                              lambda: self.reader.read(layer, area=area))
         return self._once("frame", layer, lambda: self.reader.read(layer, area=None))
+
+    def _trend_moved(self, model: ReadModel, area, trend: pd.DataFrame,
+                     before: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame | None:
+        """``weekly_trend(area)`` of ``model`` (``before``, this model's visits of
+        ``area``, and ``visits``), from this one's by the visited households alone;
+        ``None`` if the weeks reported would change."""
+        after = model.frame("visits", area)
+        ends = coverage.week_ends(after, self.policy, as_of=self.as_of)
+        if not ends.equals(pd.DatetimeIndex(trend["week_end"].unique())):
+            return None
+        households = model.frame("households", area)
+        visited = households[coverage.positions_in(
+            households["household_id"], pd.unique(visits["household_id"].to_numpy())) >= 0]
+        if visited.empty:
+            return trend
+        ids = visited["household_id"]
+        return coverage.update_trend(
+            trend, visited, before[coverage.positions_in(before["household_id"], ids) >= 0],
+            after[coverage.positions_in(after["household_id"], ids) >= 0], self.policy,
+            as_of=self.as_of)
+
+    def forget(self) -> None:
+        """Let go of every figure (a model superseded by ``advanced``); asked again, they
+        are computed again."""
+        self._memo = _Memo()
+
+    def advanced(self, reader: Reader, visits: pd.DataFrame) -> ReadModel:
+        """This model after ``visits`` were added to the store and nothing else changed:
+        the figures that do not depend on visits are carried over, the visit frames get
+        the new rows, each household's status is recomputed for the households visited
+        only (``coverage.update_status``); the rest is computed again when asked, from
+        the frames in memory. Equal to a model built afresh (tests/test_readmodel.py),
+        without a province-wide read or status (issue 23). ``visits`` are rows this
+        model's reader may see."""
+        model = ReadModel(reader, self.policy, self.as_of)
+        kept = self._memo.kinds()
+        for kind in UNTOUCHED_BY_VISITS:
+            if kind in kept:
+                model._memo.seed(kind, kept[kind])
+        frames = OrderedDict(kept.get("frame", ()))  # a copy: ``kept`` keeps the old
+        households = frames.get("households")
+        if "visits" in frames:
+            frames["visits"] = _appended(frames["visits"], visits)
+        model._memo.seed("frame", frames)
+        areas = OrderedDict(kept.get("area_frame", ()))
+        for (layer, area), frame in list(areas.items()):
+            if layer == "visits":
+                mine = areas.get(("households", area))
+                if mine is None:
+                    mine = reader.read("households", area=area)
+                areas[(layer, area)] = _appended(frame, visits[coverage.positions_in(
+                    visits["household_id"], mine["household_id"]) >= 0])
+        model._memo.seed("area_frame", areas)
+        hot = OrderedDict((key, value) for key, value in kept.get("hotspots", {}).items()
+                          if key[0] in HOTSPOTS_WITHOUT_VISITS and key[1] != "emerging")
+        model._memo.seed("hotspots", hot)
+        trends = OrderedDict()
+        for area, trend in kept.get("trend", OrderedDict()).items():
+            before = (kept.get("frame", {}).get("visits") if area is None
+                      else kept.get("area_frame", {}).get(("visits", area)))
+            if before is None:  # not kept: this model would read the new data
+                continue
+            # A model reads lazily: a frame read after the write holds the new rows.
+            before = before[~before["visit_id"].isin(visits["visit_id"]).to_numpy()]
+            moved = self._trend_moved(model, area, trend, before, visits)
+            if moved is not None:
+                trends[area] = moved
+        model._memo.seed("trend", trends)
+        if "status" in kept and households is not None and "visits" in frames:
+            status = coverage.update_status(
+                kept["status"][None], households, frames["visits"], visits["household_id"],
+                self.policy, as_of=self.as_of)
+            model._memo.seed("status", OrderedDict({None: status}))
+        return model
 
     @property
     def seed(self) -> int:
@@ -134,7 +230,33 @@ class ReadModel:
         """Coverage for every area of ``level`` (``report coverage``)."""
         return self._once("coverage_table", level, lambda: coverage.coverage_table(
             self.frame("households"), self.frame("visits"), self.frame("grids"),
-            self.frame("areas"), self.policy, level=level, as_of=self.as_of))
+            self.frame("areas"), self.policy, level=level, as_of=self.as_of,
+            status=self.status()))
+
+    def overview(self, area: Area | None = None):
+        """The overview's headline counts of ``area`` (``summary.overview``)."""
+        from gridmap import summary
+        return self._once("overview", area, lambda: summary.overview(
+            self.frame("grids", area), self.frame("households", area),
+            self.frame("workers", area), self.frame("visits", area), as_of=self.as_of))
+
+    def overdue(self, area: Area | None = None) -> pd.DataFrame:
+        """The overdue households of ``area``, most urgent first (``coverage.overdue_list``)
+        with their responsible worker and the warning level 0-3 (``warning``)."""
+        def compute() -> pd.DataFrame:
+            from gridmap import teams
+            households, status = self.area_households(area)
+            workers = self._once("responsible", area, lambda: teams.responsible_workers(
+                households, self.frame("assignments"), self.frame("household_helpers"),
+                self.frame("workers")))
+            late = coverage.overdue_list(households, status,
+                                         self.frame("grids").set_index("grid_id")["name"],
+                                         workers)
+            warning = coverage.warning_levels(households, self.frame("visits", area),
+                                              self.policy, as_of=self.as_of)
+            return late.assign(warning=late["household_id"].map(
+                pd.Series(warning.to_numpy(), index=households["household_id"].to_numpy())))
+        return self._once("overdue", area, compute)
 
     def weekly_trend(self, area: Area | None = None) -> pd.DataFrame:
         """Coverage per tier per week in ``area``."""
@@ -361,8 +483,8 @@ class ReadModel:
         return self._once("view", key, lambda: mapview.build_view(
             areas=self.frame("areas"), grids=self.frame("grids"),
             households=self.frame("households"),
-            workers_by_grid=mapview.grid_workers(self.frame("assignments"),
-                                                 self.frame("workers")),
+            workers_by_grid=self._once("grid_workers", None, lambda: mapview.grid_workers(
+                self.frame("assignments"), self.frame("workers"))),
             status=self.status(), per_grid=self.grid_indicators(), area=area,
             indicator=indicator, scheme=scheme, as_of=self.as_of.isoformat(),
             tiers=tuple(tiers), categories=tuple(categories), unit_level=unit_level))
@@ -374,3 +496,20 @@ class ReadModel:
             households=self.frame("households"), visits=self.frame("visits"),
             tier_changes=self.frame("tier_changes"), cases=self.frame("cases"),
             needs=self.frame("needs"), policy=self.policy, as_of=self.as_of))
+
+
+def _appended(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``rows`` after it (the same layer's columns)."""
+    if rows.empty:
+        return frame
+    if "visit_id" in frame:  # read after the write already (a model reads lazily)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        seen = pc.drop_null(pc.index_in(pa.array(frame["visit_id"]),
+                                        value_set=pa.array(rows["visit_id"]))).to_numpy()
+        keep = np.ones(len(rows), bool)
+        keep[seen.astype(np.int64)] = False
+        rows = rows[keep]
+        if rows.empty:
+            return frame
+    return pd.concat([frame, rows[frame.columns]], ignore_index=True)

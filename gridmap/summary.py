@@ -46,3 +46,20 @@ def overview(grids: pd.DataFrame, households: pd.DataFrame, workers: pd.DataFram
         visits_last_30_days=len(recent),
         households_visited_last_30_days=int(recent["household_id"].nunique()),
     )
+
+
+def cities(areas: pd.DataFrame) -> int:
+    """How many cities the top of the hierarchy spans: the districts' six-digit codes
+    (GB/T 2260) share their first four digits within a city."""
+    districts = areas.loc[areas["level"] == "district", "area_id"].astype(str)
+    return int(districts.str[:4].nunique())
+
+
+def top_name(areas: pd.DataFrame, meta: dict[str, str]) -> tuple[str, str | None]:
+    """What the top of the hierarchy is called: ``("province", None)`` when it spans
+    several cities (全省), ``("city", NAME)`` for one city whose name the store records
+    (``meta`` ``city``), ``("city", None)`` otherwise (全市)."""
+    if cities(areas) > 1:
+        return "province", None
+    name = str(meta.get("city") or "").strip()
+    return "city", name if name.endswith("市") else None

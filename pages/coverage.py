@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridmap import coverage, schema, teams
+from gridmap import coverage, schema
 from gridmap.i18n import label, t
 from gridmap.settings import tiles_from_env
 from gridmap.style import TIER_COLORS
@@ -72,14 +72,9 @@ with tabs["map"]:
         forms.downloads(ui.labelled(by_area, lang), f"coverage-{level}-{as_of}", lang)
 
 with tabs["overdue"]:
-    workers = teams.responsible_workers(households, ui.read("assignments"),
-                                           ui.read("household_helpers"), ui.read("workers"))
-    late = coverage.overdue_list(households, status, ui.read("grids").set_index("grid_id")["name"],
-                                 workers)
-    warning = coverage.warning_levels(households, ui.read("visits", area), policy, as_of=as_of)
-    late["warning"] = late["household_id"].map(
-        pd.Series(warning.to_numpy(), index=households["household_id"])).map(
-        lambda n: t(f"coverage.warning.{int(n)}", lang) if pd.notna(n) else "")
+    late = ui.read_model(as_of).overdue(area)  # once per data version (issue 23)
+    late = late.assign(warning=late["warning"].map(
+        lambda n: t(f"coverage.warning.{int(n)}", lang) if pd.notna(n) else ""))
     left, right = st.columns(2)
     tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
                              format_func=lambda k: label(k, lang),

@@ -11,13 +11,11 @@ import streamlit as st
 from gridmap.i18n import label, t
 from gridmap.sanitize import plain
 from gridmap.style import TIER_COLORS
-from gridmap.summary import overview
 from pages.shared import common as ui
 
 lang, area = ui.lang(), ui.current_area()
 as_of = ui.today()
-ov = overview(ui.read("grids", area), ui.read("households", area), ui.read("workers", area),
-              ui.read("visits", area), as_of=as_of)
+ov = ui.read_model(as_of).overview(area)  # computed once per data version
 
 st.title(t("overview.title", lang))
 st.caption(t("overview.scope", lang, scope=plain(ui.scope_name(area, lang))) + " · "

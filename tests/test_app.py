@@ -48,7 +48,7 @@ def test_overview_runs_in_chinese_with_the_store_figures(app, small_store):
     app.run()
     assert not app.exception
     text = _text(app)
-    assert "概览" in text and "全市" in text
+    assert "概览" in text and "镇江市" in text  # the top level: the city's name (issue 23)
     hh = small_store.read("households")
     assert f"{(hh['tier'] == 'green').sum():,}" in text
     assert f"合计={len(small_store.read('grids')):,}" in text

@@ -200,3 +200,46 @@ def test_the_due_list_puts_overdue_first_then_today_this_week_and_later():
     assert rows["alias"].iloc[0] == "户green_late"
     # A shorter "this week" moves households due in 4 days to later.
     assert due_list(hh, status, soon_days=3)["group"].tolist()[4:6] == ["later", "later"]
+
+
+# -- after a write: only the visited households again (issue 23) ------------------------
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 399), st.integers(-5, 400),
+                          st.sampled_from(schema.VISIT_METHODS)), min_size=1, max_size=8))
+def test_status_and_trend_from_the_visited_households_equal_a_full_recomputation(
+        small_frames, writes):
+    """New visits (any household, any day, future ones too, several of one household):
+    ``update_status`` and ``update_trend`` from the visited households alone equal
+    ``household_status`` and ``weekly_trend`` of all the data."""
+    from datetime import datetime, timedelta
+
+    from gridmap.coverage import update_status, update_trend, weekly_trend
+    from gridmap.policy import load_policy
+    policy, as_of = load_policy(), date(2026, 11, 20)
+    households, visits = small_frames["households"], small_frames["visits"]
+    ids = households["household_id"].to_numpy()
+    added = schema.conform("visits", pd.DataFrame({
+        "visit_id": [f"VNEW{i:06d}" for i in range(len(writes))],
+        "household_id": [ids[h % len(ids)] for h, _, _ in writes],
+        "worker_id": visits["worker_id"].iloc[0],
+        "visited_at": [datetime(2026, 11, 20, 10) - timedelta(days=d) for _, d, _ in writes],
+        "method": [m for _, _, m in writes], "note": None, "found_difficulty": False,
+    }), columns=list(visits.columns))
+    after = pd.concat([visits, added], ignore_index=True)
+    status = household_status(households, visits, policy, as_of=as_of)
+    moved = update_status(status, households, after, added["household_id"], policy,
+                          as_of=as_of)
+    pd.testing.assert_frame_equal(moved, household_status(households, after, policy,
+                                                          as_of=as_of))
+    # the old figure is left as it was (models share it)
+    pd.testing.assert_frame_equal(status, household_status(households, visits, policy,
+                                                           as_of=as_of))
+    trend, full = (weekly_trend(households, v, policy, as_of=as_of) for v in (visits, after))
+    if pd.DatetimeIndex(full["week_end"].unique()).equals(
+            pd.DatetimeIndex(trend["week_end"].unique())):
+        mine = households[households["household_id"].isin(added["household_id"])]
+        pd.testing.assert_frame_equal(
+            update_trend(trend, mine, visits[visits["household_id"].isin(mine["household_id"])],
+                         after[after["household_id"].isin(mine["household_id"])], policy,
+                         as_of=as_of), full)

@@ -209,3 +209,164 @@ def test_the_read_model_runs_without_streamlit():
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True,
                    cwd=Path(__file__).resolve().parent.parent)
+
+
+# -- a write moves the model on (issue 23) ---------------------------------------------
+
+class _Frames:
+    """A reader over frames in memory; an area's rows by the store's own membership."""
+
+    def __init__(self, frames: dict) -> None:
+        self.frames = frames
+
+    def read(self, layer: str, *, area=None) -> pd.DataFrame:
+        from gridmap.store import membership
+        frame = self.frames[layer]
+        if area is None:
+            return frame
+        reach = membership.of_area(area, lambda name, columns: self.frames[name][columns])
+        return reach.rows(layer, frame).reset_index(drop=True)
+
+
+def _new_visits(frames: dict, rng, n: int) -> pd.DataFrame:
+    from datetime import datetime, timedelta
+
+    from gridmap import schema
+    households = frames["households"]["household_id"].to_numpy()
+    workers = frames["workers"]["worker_id"].to_numpy()
+    start = len(frames["visits"])
+    rows = pd.DataFrame({
+        "visit_id": [f"VNEW{start + i:08d}" for i in range(n)],
+        "household_id": rng.choice(households, n),
+        "worker_id": rng.choice(workers, n),
+        "visited_at": [datetime(2026, 11, 20, 9) - timedelta(days=int(d), hours=int(h))
+                       for d, h in zip(rng.integers(-3, 200, n), rng.integers(0, 12, n),
+                                       strict=True)],
+        "method": rng.choice(list(schema.VISIT_METHODS), n),
+        "note": None,
+        "found_difficulty": rng.random(n) < 0.3,
+    })
+    return schema.conform("visits", rows, columns=list(frames["visits"].columns))
+
+
+def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True))
+
+
+@pytest.fixture(scope="module")
+def frames(small_frames):
+    return {k: v for k, v in small_frames.items()}
+
+
+def test_a_model_moved_on_by_visits_equals_a_fresh_one(frames):
+    """Random writes of visits (some in the future, some of households never visited,
+    several of one household), each moving the previous model on: every figure that
+    depends on visits equals the one computed from scratch on the same data."""
+    import numpy as np
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    from gridmap.places import Area
+    policy = load_policy()
+    street = Area("street", str(frames["grids"]["street_id"].iloc[0]))
+
+    @settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.integers(1, 6), min_size=1, max_size=3), st.integers(0, 2**31))
+    def check(batches, seed):
+        rng = np.random.default_rng(seed)
+        data = dict(frames)
+        model = ReadModel(_Frames(data), policy, AS_OF)
+        for n in batches:
+            model.status(), model.coverage_table("grid"), model.overview(street)
+            model.overdue(None), model.frame("visits", street), model.grid_indicators()
+            model.case_state(), model.weekly_trend(None), model.weekly_trend(street)
+            model.hotspots("red_orange", permutations=99)
+            model.hotspots("overdue_rate", permutations=99), model.map_view(None, "overdue")
+            added = _new_visits(data, rng, n)
+            data = {**data, "visits": pd.concat([data["visits"], added], ignore_index=True)}
+            moved = model.advanced(_Frames(data), added)
+            fresh = ReadModel(_Frames(data), policy, AS_OF)
+            _same(moved.status(), fresh.status())
+            _same(moved.frame("visits"), fresh.frame("visits"))
+            _same(moved.frame("visits", street), fresh.frame("visits", street))
+            for level in ("grid", "community", "district"):
+                _same(moved.coverage_table(level), fresh.coverage_table(level))
+            _same(moved.grid_indicators(), fresh.grid_indicators())
+            _same(moved.overdue(None), fresh.overdue(None))
+            _same(moved.overdue(street), fresh.overdue(street))
+            for field in ("visits_last_30_days", "households_visited_last_30_days"):
+                assert getattr(moved.overview(street), field) == getattr(
+                    fresh.overview(street), field)
+            pd.testing.assert_series_equal(moved.overview(street).households_by_tier,
+                                           fresh.overview(street).households_by_tier)
+            _same(moved.weekly_trend(street), fresh.weekly_trend(street))
+            _same(moved.weekly_trend(None), fresh.weekly_trend(None))
+            _same(moved.worker_loads(), fresh.worker_loads())
+            for name in ("red_orange", "overdue_rate"):
+                _same(moved.hotspots(name, permutations=99),
+                      fresh.hotspots(name, permutations=99))
+            _same(moved.map_view(None, "overdue").units, fresh.map_view(None, "overdue").units)
+            assert moved.case_state() is model.case_state()  # carried over, not recomputed
+            assert moved.hotspots("red_orange", permutations=99) is model.hotspots(
+                "red_orange", permutations=99)
+            model = moved
+    check()
+
+
+def test_the_store_returns_the_visits_added_and_nothing_else_changed(small_store):
+    """``appended``: the rows inserted when inserts into the layer were the only change;
+    ``None`` after any other change (a tier change, a visit deleted), or a new file."""
+    from datetime import datetime
+    households = small_store.read("households")
+    hh = households.iloc[0]
+    worker = small_store.read("assignments").query("grid_id == @hh.grid_id")["worker_id"].iloc[0]
+    since, rows = small_store.mark("visits")
+    ids = [small_store.append_visit(household_id=hh.household_id, worker_id=worker,
+                                    visited_at=datetime(2026, 11, 19, 10), method=m)
+           for m in ("door", "phone")]
+    now = small_store.version()
+    added = small_store.appended("visits", since, now, rows)
+    assert added["visit_id"].tolist() == ids
+    _same(added, small_store.read("visits").iloc[-2:])
+    assert small_store.appended("visits", now, now, rows + 2).empty
+    small_store.change_tier(hh.household_id, "red", reason="x", changed_by="admin")
+    assert small_store.appended("visits", since, small_store.version(), rows) is None
+    assert small_store.appended("visits", now, small_store.version(), rows + 2) is None
+    assert small_store.appended("visits", "1:0", now, rows) is None  # another file
+
+
+def test_the_top_is_the_province_for_several_cities_else_the_city():
+    from gridmap.summary import cities, top_name
+    one = pd.DataFrame({"area_id": ["321102", "321111", "3211020001"],
+                        "level": ["district", "district", "street"]})
+    two = pd.DataFrame({"area_id": ["321102", "320102"], "level": ["district"] * 2})
+    assert cities(one) == 1 and cities(two) == 2
+    assert top_name(two, {"city": "江苏省"}) == ("province", None)
+    assert top_name(one, {"city": "镇江市"}) == ("city", "镇江市")
+    assert top_name(one, {}) == ("city", None)
+
+
+def test_the_app_says_whole_province_for_two_cities(tmp_path, small_frames, monkeypatch):
+    """On a store of two cities the top level reads 全省 (sidebar and caption); on one
+    city, the city's name."""
+    from streamlit.testing.v1 import AppTest
+
+    from gridmap.store import open_store
+    from tests.test_app import APP, as_user
+    areas = small_frames["areas"]
+    other = areas[areas["level"] == "district"].assign(area_id="320112", name="南京丹徒区")
+    frames = {**small_frames, "areas": pd.concat([areas, other], ignore_index=True)}
+    for name, frames_, top in (("two.gpkg", frames, "全省"),
+                               ("one.gpkg", small_frames, "镇江市")):
+        path = tmp_path / name
+        open_store(path).init(frames_)
+        monkeypatch.setenv("GRIDMAP_STORE", str(path))
+        at = as_user(AppTest.from_file(str(APP), default_timeout=60))
+        at.run()
+        assert not at.exception
+        caption = "\n".join(c.value for c in at.caption)
+        assert f"范围：{top}" in caption or top in caption
+        district = at.sidebar.selectbox[0]  # its first option: the whole top level
+        assert district.options[0] == top
+        assert "全市" not in caption

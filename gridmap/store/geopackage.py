@@ -33,7 +33,7 @@ import shapely
 from gridmap import schema
 from gridmap.errors import StoreError
 from gridmap.store._gpkg import geometry_blob, geometry_of, register_functions
-from gridmap.store.sql import SqlStore, Transaction, stamped
+from gridmap.store.sql import SqlStore, Transaction, select, stamped
 
 log = logging.getLogger(__name__)
 WRITE_TIMEOUT = 30.0  # seconds a small write waits for the store (SQLite's busy timeout too)
@@ -253,6 +253,49 @@ class GeoPackageStore(SqlStore):
                    else f"{stat.st_mtime_ns}:{stat.st_size}")
         self._version = (key, version)
         return version
+
+    def mark(self, layer: str) -> tuple[str, int]:
+        """The data version and ``layer``'s row count, from one snapshot (``appended``
+        takes them back)."""
+        with contextlib.closing(self._connect_ro()) as con:
+            con.execute("BEGIN")
+            counter = con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
+            rows = con.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
+        return f"{self.path.stat().st_ino}:{counter}", rows
+
+    def appended(self, layer: str, since: str, now: str, rows_then: int
+                 ) -> pd.DataFrame | None:
+        """The rows inserted into ``layer`` between the data versions ``since`` (when the
+        caller read its ``rows_then`` rows) and ``now``, if those inserts were the only
+        change to the data in between; ``None`` otherwise (read everything again).
+
+        Exact, from the counter alone: each row inserted, updated or deleted in any data
+        layer adds one to it, so with ``d`` added and the layer ``d`` rows longer, the
+        changes were ``d`` inserts into this layer, nothing else (issue 23: a logged
+        visit then costs the app its new rows, not a province's visits again)."""
+        try:
+            ino_then, then = (int(x) for x in since.split(":"))
+            ino_now, count_now = (int(x) for x in now.split(":"))
+        except ValueError:
+            return None
+        if ino_then != ino_now or count_now < then:
+            return None
+        added = count_now - then
+        spec = schema.LAYERS[layer]
+        with contextlib.closing(self._connect_ro()) as con:
+            con.execute("BEGIN")  # one snapshot: counter, row count, the new rows' ids
+            counter = con.execute(f"SELECT n FROM {schema.VERSION_TABLE}").fetchone()[0]
+            rows = con.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
+            if counter != count_now or rows != rows_then + added:
+                return None
+            if not added:
+                return schema.empty(layer)
+            ids = [r[0] for r in con.execute(
+                f'SELECT rowid FROM "{layer}" ORDER BY rowid DESC LIMIT {added}')]
+        _, wanted, sql = select(layer, None, None, self.geom_select)
+        # Later inserts have larger rowids: the bounds hold exactly these rows.
+        return self._fetch(spec, wanted, f"{sql} WHERE rowid BETWEEN {min(ids)} AND "
+                                         f"{max(ids)} ORDER BY rowid")
 
     # -- bulk writes: build a copy, then swap it in atomically ---------------------
     def init(self, frames: Mapping[str, pd.DataFrame] | None = None, *,

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import gc
 import html
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -221,32 +222,69 @@ def data_cache(*, max_entries: int, ttl: timedelta = CACHE_TTL) -> Callable:
     return decorate
 
 
-@data_cache(max_entries=24)
-def _read(layer: str, area: Area | None) -> pd.DataFrame:
-    return store().read(layer, area=area)
-
-
 def read(layer: str, area: Area | None = None) -> pd.DataFrame:
-    """One layer for ``area``, cached until the data change. Read-only: do not modify.
+    """One layer for ``area``, kept by today's read model until the data change (a
+    logged visit only adds its rows, ``ReadModel.advanced``). Read-only: do not modify.
     Tokens, accounts, audit and login failures are read fresh (their changes leave the
     version alone)."""
     if layer in schema.BOOKKEEPING:
         return store().read(layer, area=area)
-    return _read(layer, area)
+    return read_model(today()).frame(layer, area)
 
 
-class _CachedReads:
-    """The app's reader for the read model: the cached reads above."""
+class _StoreReads:
+    """The app's reader for the read model: the guarded store of whoever asks (the
+    model keeps what it read)."""
+
+    def __init__(self, guarded: GuardedStore) -> None:
+        self.guarded = guarded
 
     def read(self, layer: str, *, area: Area | None = None) -> pd.DataFrame:
-        return read(layer, area)
+        return self.guarded.read(layer, area=area)
+
+
+# The latest model per (guarded store url, day), with the store's mark of it: the next
+# data version starts from it when only visits were added (issue 23).
+_LATEST: dict[tuple[str, date], tuple[tuple[str, int], ReadModel]] = {}
+_LATEST_LOCK = threading.Lock()
+
+
+def _advanced(s: GuardedStore, as_of: date, mark: tuple[str, int] | None
+              ) -> ReadModel | None:
+    """Today's model of the previous data version moved on by the visits added since,
+    if those were the only change (``Store.appended``); else ``None``."""
+    with _LATEST_LOCK:
+        last = _LATEST.get((s.url, as_of))
+    if last is None or mark is None or s.principal.role == "helper":
+        return None
+    (since, rows_then), model = last
+    if since == mark[0]:
+        return model
+    added = s.inner.appended("visits", since, mark[0], rows_then)
+    if added is None:
+        return None
+    added = s._mask("visits", s.reach().rows("visits", added)).reset_index(drop=True)
+    moved = model.advanced(_StoreReads(s), added)
+    model.forget()  # nobody asks for the old version again: its frames may go
+    return moved
 
 
 @data_cache(max_entries=READ_MODELS)
 def read_model(as_of: date) -> ReadModel:
     """Every figure of the data the logged-in principal sees on ``as_of``
-    (``gridmap.readmodel``), each computed once per data version. Read-only."""
-    return ReadModel(_CachedReads(), policy(), as_of)
+    (``gridmap.readmodel``), each computed once per data version. After a write that
+    only added visits, the previous version's model moves on by their rows instead of
+    starting again. Read-only."""
+    s = store()
+    marking = getattr(s.inner, "mark", None)
+    mark = marking("visits") if marking else None
+    model = _advanced(s, as_of, mark) or ReadModel(_StoreReads(s), policy(), as_of)
+    if mark is not None:
+        with _LATEST_LOCK:
+            _LATEST[(s.url, as_of)] = (mark, model)
+            while len(_LATEST) > READ_MODELS:  # bounded: the oldest go
+                _LATEST.pop(next(iter(_LATEST)))
+    return model
 
 
 def current_area() -> Area | None:
@@ -307,7 +345,7 @@ def area_selector(language: str) -> Area | None:
             st.session_state[key] = fixed[level]
         elif st.session_state.get(key) not in names:
             st.session_state[key] = _ALL
-        everything = (t("overview.whole_city", language) if parent is None
+        everything = (top_name(language) if parent is None
                       else t("app.all_in", language, scope=places.name_of(areas, grids, parent)))
         picked = st.sidebar.selectbox(
             t(f"level.{level}", language),
@@ -349,12 +387,27 @@ def view_choice(views: list[str], prefix: str, lang: str) -> str:
     return shown
 
 
+@data_cache(max_entries=8)
+def _top() -> tuple[str, str | None]:
+    from gridmap.summary import top_name as named
+    return named(read("areas"), store().meta())
+
+
+def top_name(language: str) -> str:
+    """The top of the area hierarchy as the pages name it: 全省 for a province's store
+    (several cities), the city's name for one city (全市 when the store has none)."""
+    kind, name = _top()
+    if kind == "province":
+        return t("overview.whole_province", language)
+    return name if name and language == "zh" else t("overview.whole_city", language)
+
+
 def scope_name(area: Area | None, language: str) -> str:
     """'丹徒区 › 高资镇' style path of the current area (nothing chosen: the account's
     own area, or the whole city)."""
     area = area or home_area()
     if area is None:
-        return t("overview.whole_city", language)
+        return top_name(language)
     areas, grids = read("areas"), read("grids")
     return " › ".join(places.name_of(areas, grids, a)
                       for a in places.lineage(areas, grids, area))
@@ -395,7 +448,7 @@ def breadcrumb(area: Area | None, language: str, hint: str | None = None) -> Non
     home = home_area()
     chain = places.lineage(read("areas"), read("grids"), area or home) if area or home else []
     # An account with one area starts there: no "whole city" step above it.
-    steps = [] if home else [(None, t("map.breadcrumb_top", language))]
+    steps = [] if home else [(None, top_name(language))]
     steps += [(a, places.name_of(read("areas"), read("grids"), a)) for a in chain]
     path = st.container(horizontal=True, gap="small", vertical_alignment="center")
     for i, (target, name) in enumerate(steps):

@@ -24,13 +24,14 @@ from pages.shared.common import labelled, policy, principal, read, read_model, s
 
 def downloads(table: pd.DataFrame, name: str, language: str) -> None:
     """CSV (UTF-8 with BOM, opens in Excel) and Excel download buttons for a table; no
-    cell of either can be a formula."""
+    cell of either can be a formula. Both are made on the click (deferred), not on every
+    run: an Excel file of a province's overdue list takes many seconds (issue 23)."""
     left, right = st.columns(2)
     left.download_button(t("coverage.download_csv", language),
-                         spreadsheet.csv_text(table).encode("utf-8-sig"),
+                         lambda: spreadsheet.csv_text(table).encode("utf-8-sig"),
                          file_name=download_name(name, ".csv"), mime="text/csv")
     right.download_button(t("coverage.download_xlsx", language),
-                          spreadsheet.xlsx_bytes({"Sheet1": table}),
+                          lambda: spreadsheet.xlsx_bytes({"Sheet1": table}),
                           file_name=download_name(name, ".xlsx"),
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
