@@ -253,3 +253,22 @@ def test_the_demo_persons_match_households_with_valid_ids(small_frames):
     assert idcards.problems(persons["id_number"]).isna().all()
     assert not persons["id_number"].duplicated().any()
     assert len(small_frames["alerts"]) > 0 and len(small_frames["feeds"]) > 0
+
+
+def test_problems_name_the_file_and_the_header_it_uses(small_store, tmp_path):
+    """Both readers report a problem with the file's name and under the file's own
+    header (a mapping's too); a column the file lacks is named by its schema name."""
+    path = _csv(tmp_path, ["证号,业务,日子", f"{A},大额医疗自付,2026-13-01"])
+    read = feed_io.read_feed(path, "医保.csv", POLICY, mapping={
+        "证号": "id_number", "业务": "item", "日子": "happened_on"})
+    assert sorted((p.file, p.row, p.column, p.reason) for p in read.errors) == [
+        ("医保.csv", 2, "amount", "empty: this 事项 sums amounts"),
+        ("医保.csv", 2, "日子", "not a date")]
+    hh = small_store.read("households").iloc[0]
+    path = _csv(tmp_path, ["户,名,证,亲属", f"{hh['household_id']},新成员,{X},邻居",
+                           f"NOPE,另一人,{B},子女"], name="成员.csv")
+    read = feed_io.read_persons(path, "成员.csv", households=small_store.read("households"),
+                                mapping={"户": "household_id", "名": "name", "证": "id_number",
+                                         "亲属": "relation"})
+    assert sorted((p.file, p.row, p.column) for p in read.errors) == [
+        ("成员.csv", 2, "亲属"), ("成员.csv", 3, "户")]

@@ -297,3 +297,12 @@ def test_one_vocabulary_household_categories_take_the_case_categories(small_stor
     households = small_store.read("households").set_index("id_number")
     assert households.loc[valid_id(20), "categories"] == "低保;因病"
     assert households.loc[valid_id(21), "categories"] == "因残;独居老人"
+
+
+@pytest.mark.parametrize(("cell", "text"), [
+    (" 王大 ", "王大"), (1234.0, "1234"), ("320102.0", "320102"), (1.5, "1.5"),
+    ("", None), ("   ", None), (None, None), (float("nan"), None)])
+def test_a_cell_as_text(cell, text):
+    """The one reading of a cell as text, shared by the ledger and service-record imports:
+    stripped, a whole number read as a float without its ``.0``, empty as ``None``."""
+    assert importing.cell_text(cell) == text

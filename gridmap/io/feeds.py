@@ -21,7 +21,7 @@ import pandas as pd
 
 from gridmap import idcards, schema
 from gridmap.errors import ValidationError
-from gridmap.io.importing import Problem, header_key, parse_when, read_cells, yes_no
+from gridmap.io.importing import Problem, data_rows, header_key, parse_when, read_cells, yes_no
 from gridmap.policy import Policy
 
 FEED_HEADERS: dict[str, tuple[str, ...]] = {
@@ -83,12 +83,7 @@ def _body(source, name: str, headers: dict[str, tuple[str, ...]], required: tupl
         raise ValidationError(f"no header row found in the first 15 rows (expected headers "
                               f"such as {', '.join(headers[c][0] for c in required)})",
                               source=name)
-    names = [str(v).strip() if pd.notna(v) else "" for v in cells.iloc[header]]
-    body = cells.iloc[header + 1:].reset_index(drop=True)
-    body.columns = names
-    body = body.dropna(how="all")
-    if body.empty:
-        raise ValidationError("the file has a header row but no data rows", source=name)
+    names, body = data_rows(cells, header, name)
     if mapping:
         unknown = [h for h in mapping if h not in names]
         if unknown:
@@ -113,6 +108,21 @@ def _body(source, name: str, headers: dict[str, tuple[str, ...]], required: tupl
     return rows, mapping
 
 
+def _flagger(out: FeedFile, rows: pd.DataFrame):
+    """``flag(mask, column, reason)``: a problem in ``out`` on each of ``rows`` where
+    ``mask`` holds, under the file's header for ``column``; ``reason`` is one text, or a
+    Series of texts aligned with ``rows``."""
+
+    def flag(mask, column: str, reason) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        reasons = reason[mask] if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
+        header = next((h for h, c in out.mapping.items() if c == column), column)
+        for n, text in zip(rows["_row"][mask], reasons, strict=True):
+            out.problems.append(Problem(out.file, int(n), header, text))
+
+    return flag
+
+
 def _texts(values: pd.Series) -> pd.Series:
     text = values.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
                       else str(v).strip())
@@ -130,13 +140,7 @@ def read_feed(source, name: str, policy: Policy, *, received_on: date | None = N
     """Read and check a feed file (nothing written)."""
     rows, mapping = _body(source, name, FEED_HEADERS, FEED_REQUIRED, mapping)
     out = FeedFile(name, mapping, rows_read=len(rows))
-
-    def flag(mask, column: str, reason) -> None:
-        mask = np.asarray(mask, dtype=bool)
-        reasons = reason[mask] if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
-        header = next((h for h, c in mapping.items() if c == column), column)
-        for n, text in zip(rows["_row"][mask], reasons, strict=True):
-            out.problems.append(Problem(name, int(n), header, text))
+    flag = _flagger(out, rows)
 
     raw_ids = rows["id_number"]
     if pd.api.types.infer_dtype(raw_ids, skipna=True) in ("integer", "floating", "mixed"):
@@ -187,13 +191,7 @@ def read_persons(source, name: str, *, households: pd.DataFrame,
     """Read and check a member ledger (persons); ``rows`` in ``persons`` columns."""
     rows, mapping = _body(source, name, PERSON_HEADERS, PERSON_REQUIRED, mapping)
     out = FeedFile(name, mapping, rows_read=len(rows))
-
-    def flag(mask, column: str, reason) -> None:
-        mask = np.asarray(mask, dtype=bool)
-        reasons = reason[mask] if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
-        header = next((h for h, c in mapping.items() if c == column), column)
-        for n, text in zip(rows["_row"][mask], reasons, strict=True):
-            out.problems.append(Problem(name, int(n), header, text))
+    flag = _flagger(out, rows)
 
     household = _texts(rows["household_id"])
     flag(household.isna(), "household_id", "empty")

@@ -185,6 +185,19 @@ def find_header(cells: pd.DataFrame, kind: str, *, search: int = 15,
                           f"headers such as {', '.join(REQUIRED[kind])})")
 
 
+def data_rows(cells: pd.DataFrame, header: int, name: str) -> tuple[list[str], pd.DataFrame]:
+    """The headers (the texts of row ``header`` of ``cells``) and the data rows below
+    them, blank rows dropped, indexed by their place below the header row; a file with
+    a header row and nothing under it is refused."""
+    headers = [str(v).strip() if pd.notna(v) else "" for v in cells.iloc[header]]
+    body = cells.iloc[header + 1:].reset_index(drop=True)
+    body.columns = headers
+    body = body.dropna(how="all")
+    if body.empty:
+        raise ValidationError("the file has a header row but no data rows", source=name)
+    return headers, body
+
+
 def guess_mapping(headers, kind: str) -> dict[str, str]:
     """File header -> schema column, by the known spellings (first match wins)."""
     by_key = {}
@@ -254,7 +267,9 @@ def parse_when(value) -> pd.Timestamp | None:
         return None
 
 
-def _text(value) -> str | None:
+def cell_text(value) -> str | None:
+    """A cell as text, stripped; ``None`` when empty. A whole number read as a float
+    (``"1234.0"``) loses its ``.0``."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip()
@@ -272,12 +287,7 @@ def prepare(kind: str, source, name: str, *, store, mapping: dict[str, str] | No
         raise ValidationError(f"unknown import {kind!r}; use one of {', '.join(KINDS)}")
     cells = read_cells(source, name)
     header = find_header(cells, kind, mapping=mapping)
-    headers = [str(v).strip() if pd.notna(v) else "" for v in cells.iloc[header]]
-    body = cells.iloc[header + 1:].reset_index(drop=True)
-    body.columns = headers
-    body = body.dropna(how="all")
-    if body.empty:
-        raise ValidationError("the file has a header row but no data rows", source=name)
+    headers, body = data_rows(cells, header, name)
     mapping = dict(mapping) if mapping else guess_mapping(headers, kind)
     unknown = [h for h in mapping if h not in headers]
     if unknown:
@@ -304,7 +314,7 @@ def note_problem(prepared: Prepared, row: int, column: str, reason: str, *, warn
 
 def _filled(prepared: Prepared, record: dict, kind: str) -> bool:
     """Whether a row has every required column; an "empty" problem for each that lacks."""
-    empty = [c for c in REQUIRED[kind] if not _text(record.get(c))]
+    empty = [c for c in REQUIRED[kind] if not cell_text(record.get(c))]
     for column in empty:
         note_problem(prepared, record["_row"], column, "empty")
     return not empty
@@ -499,29 +509,29 @@ def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None
     assignments = store.read("assignments")
     primary_of = assignments[assignments["role"] == "primary"].set_index("grid_id")[
         "worker_id"]
-    in_file = {_text(v) for v in rows["worker_id"]} if "worker_id" in rows else set()
+    in_file = {cell_text(v) for v in rows["worker_id"]} if "worker_id" in rows else set()
     out, links = [], []
     for record in rows.to_dict(orient="records"):
         n = record["_row"]
         ok = _filled(prepared, record, "workers")
         kind = _word(record.get("kind"), KIND_WORDS)
-        if _text(record.get("kind")) and kind is None:
+        if cell_text(record.get("kind")) and kind is None:
             note_problem(prepared, n, "kind", f"{record.get('kind')!r} is not 专职/兼职/志愿者")
             ok = False
-        capacity = _text(record.get("capacity"))
+        capacity = cell_text(record.get("capacity"))
         default = {"full_time": 1.0, "part_time": 0.4, "volunteer": 0.5}.get(kind, 1.0)
         try:
             capacity = float(capacity) if capacity else default
         except ValueError:
             note_problem(prepared, n, "capacity", f"{capacity!r} is not a number")
             ok = False
-        chief = _text(record.get("chief_id"))
+        chief = cell_text(record.get("chief_id"))
         if chief and chief not in known | in_file:
             note_problem(prepared, n, "chief_id", f"no worker {chief!r} in the store or the file")
             ok = False
-        worker, grid = _text(record.get("worker_id")), _text(record.get("grid_id"))
+        worker, grid = cell_text(record.get("worker_id")), cell_text(record.get("grid_id"))
         if grid:
-            role = (_word(record.get("role"), ROLE_WORDS) if _text(record.get("role")) else
+            role = (_word(record.get("role"), ROLE_WORDS) if cell_text(record.get("role")) else
                     "primary" if kind == "full_time" else "backup")
             if role is None:
                 note_problem(prepared, n, "role", f"{record.get('role')!r} is not 主责/协助")
@@ -536,7 +546,7 @@ def _workers(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None
             else:
                 links.append({"worker_id": worker, "grid_id": grid, "role": role})
         if ok:
-            out.append({"worker_id": worker, "name": _text(record["name"]), "kind": kind,
+            out.append({"worker_id": worker, "name": cell_text(record["name"]), "kind": kind,
                         "capacity": capacity, "chief_id": chief, "_row": n})
     frame = pd.DataFrame(out)
     if frame.empty:
@@ -556,7 +566,8 @@ def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
     for record in rows.to_dict(orient="records"):
         n = record["_row"]
         ok = _filled(prepared, record, "visits")
-        household, worker = _text(record.get("household_id")), _text(record.get("worker_id"))
+        household = cell_text(record.get("household_id"))
+        worker = cell_text(record.get("worker_id"))
         if household and household not in households:
             note_problem(prepared, n, "household_id", f"no household {household!r} in the store")
             ok = False
@@ -564,11 +575,11 @@ def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
             note_problem(prepared, n, "worker_id", f"no worker {worker!r} in the store")
             ok = False
         when = parse_when(record.get("visited_at"))
-        if _text(record.get("visited_at")) and when is None:
+        if cell_text(record.get("visited_at")) and when is None:
             note_problem(prepared, n, "visited_at", f"{record.get('visited_at')!r} is not a date")
             ok = False
         method = _word(record.get("method"), METHOD_WORDS)
-        if _text(record.get("method")) and method is None:
+        if cell_text(record.get("method")) and method is None:
             note_problem(prepared, n, "method", f"{record.get('method')!r} is not 上门/电话/网络/"
                      "志愿者")
             ok = False
@@ -578,11 +589,11 @@ def _visits(rows: pd.DataFrame, prepared: Prepared, store, as_of: date) -> None:
             note_problem(prepared, n, "found_difficulty", f"{found_text!r} is not 是/否")
             ok = False
         if ok:
-            visit_id = _text(record.get("visit_id")) or "V" + hashlib.sha1(
+            visit_id = cell_text(record.get("visit_id")) or "V" + hashlib.sha1(
                 f"{household}|{worker}|{when}|{method}".encode()).hexdigest()[:12].upper()
             out.append({"visit_id": visit_id, "household_id": household, "worker_id": worker,
                         "visited_at": when, "method": method,
-                        "note": _text(record.get("note")), "found_difficulty": found,
+                        "note": cell_text(record.get("note")), "found_difficulty": found,
                         "_row": n})
     frame = pd.DataFrame(out)
     if frame.empty:

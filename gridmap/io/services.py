@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import pandas as pd
 
 from gridmap import schema
 from gridmap.errors import ValidationError
-from gridmap.io.importing import Prepared, header_key, note_problem, parse_when, read_cells
+from gridmap.io.importing import (
+    Prepared,
+    cell_text,
+    data_rows,
+    header_key,
+    note_problem,
+    parse_when,
+    read_cells,
+)
 from gridmap.services import Catalogue, load_catalogue, record_warnings
 
 KIND = "services"
@@ -66,26 +73,12 @@ def _mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _text(value) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    text = str(value).strip()
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    return text or None
-
-
 def prepare(source, name: str, *, store, catalogue: Catalogue | None = None) -> Prepared:
     """Read and check a provider's records against ``store``; nothing is written."""
     catalogue = catalogue or load_catalogue()
     cells = read_cells(source, name)
     header = _header_row(cells)
-    headers = [str(v).strip() if pd.notna(v) else "" for v in cells.iloc[header]]
-    body = cells.iloc[header + 1:].reset_index(drop=True)
-    body.columns = headers
-    body = body.dropna(how="all")
-    if body.empty:
-        raise ValidationError("the file has a header row but no data rows", source=name)
+    headers, body = data_rows(cells, header, name)
     mapping = _mapping(headers)
     missing = [c for c in REQUIRED if c not in mapping.values()]
     if missing:
@@ -122,20 +115,20 @@ def _check(rows: pd.DataFrame, prepared: Prepared, store, catalogue: Catalogue) 
     for record in rows.to_dict(orient="records"):
         n, ok = record["_row"], True
         for column in REQUIRED:
-            if not _text(record.get(column)):
+            if not cell_text(record.get(column)):
                 note_problem(prepared, n, column, "empty")
                 ok = False
-        household = _text(record.get("household_id"))
+        household = cell_text(record.get("household_id"))
         if household and household not in households:
             note_problem(prepared, n, "household_id", f"no household {household!r} in the store")
             ok = False
-        service_text = _text(record.get("service_id"))
+        service_text = cell_text(record.get("service_id"))
         service = services.get(header_key(service_text)) if service_text else None
         if service_text and service is None:
             note_problem(prepared, n, "service_id", f"{service_text!r} is not a service of the "
                          "catalogue (data/services.toml)")
             ok = False
-        provider_text = _text(record.get("provider_id"))
+        provider_text = cell_text(record.get("provider_id"))
         provider = (provider_text if provider_text in kind_of.index
                     else provider_by_name.get(header_key(provider_text)))
         if provider_text and provider is None:
@@ -146,17 +139,17 @@ def _check(rows: pd.DataFrame, prepared: Prepared, store, catalogue: Catalogue) 
                          f"{catalogue.service(service).name}")
             ok = False
         when = parse_when(record.get("started_at"))
-        if _text(record.get("started_at")) and when is None:
+        if cell_text(record.get("started_at")) and when is None:
             note_problem(prepared, n, "started_at", f"{record.get('started_at')!r} is not a "
                          "date and time")
             ok = False
         booked = parse_when(record.get("scheduled_at"))
-        if _text(record.get("scheduled_at")) and booked is None:
+        if cell_text(record.get("scheduled_at")) and booked is None:
             note_problem(prepared, n, "scheduled_at", f"{record.get('scheduled_at')!r} is not "
                          "a date and time")
             ok = False
-        quantity = pd.to_numeric(_text(record.get("quantity")), errors="coerce")
-        if _text(record.get("quantity")) and not (pd.notna(quantity) and quantity > 0):
+        quantity = pd.to_numeric(cell_text(record.get("quantity")), errors="coerce")
+        if cell_text(record.get("quantity")) and not (pd.notna(quantity) and quantity > 0):
             note_problem(prepared, n, "quantity", f"{record.get('quantity')!r} is not a "
                          "number above 0")
             ok = False
@@ -167,8 +160,8 @@ def _check(rows: pd.DataFrame, prepared: Prepared, store, catalogue: Catalogue) 
             ok = False
         if not ok:
             continue
-        who = _text(record["delivered_by"])
-        record_id = _text(record.get("record_id")) or "S" + hashlib.sha1(
+        who = cell_text(record["delivered_by"])
+        record_id = cell_text(record.get("record_id")) or "S" + hashlib.sha1(
             f"{household}|{service}|{provider}|{when}|{who}".encode()).hexdigest()[:12].upper()
         if record_id in first:
             note_problem(prepared, n, "record_id", f"{record_id!r} repeats row {first[record_id]}")
@@ -178,7 +171,7 @@ def _check(rows: pd.DataFrame, prepared: Prepared, store, catalogue: Catalogue) 
         out.append({"record_id": record_id, "household_id": household, "service_id": service,
                     "provider_id": provider, "delivered_by": who, "started_at": when,
                     "quantity": float(quantity), "scheduled_at": booked,
-                    "note": _text(record.get("note")),
+                    "note": cell_text(record.get("note")),
                     "recorded_by": existing.at[record_id, "recorded_by"] if known
                     else f"import:{prepared.file}",
                     "recorded_at": existing.at[record_id, "recorded_at"] if known else now,
