@@ -55,6 +55,16 @@ class Indicator:
     # May be left out or blank (weight 0): e.g. an elder's care level, read by the service
     # catalogue's entitlement rule (issue 21), which older surveys do not have.
     optional: bool = False
+    name_en: str | None = None  # the question in the English UI (``name`` stays the header)
+    values_en: dict[str, str] | None = None  # choice: answer -> its English words
+
+    def title(self, lang: str) -> str:
+        """The question in ``lang``: ``name_en`` in English when given, else ``name``."""
+        return _in_language(self.name, self.name_en, lang)
+
+    def answer(self, value: str, lang: str) -> str:
+        """A choice's answer in ``lang`` (the answer itself is what a survey holds)."""
+        return _in_language(value, (self.values_en or {}).get(value), lang)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,15 @@ class Dimension:
     key: str
     name: str
     deduct: bool = False
+    name_en: str | None = None  # the name in the English UI
+
+    def title(self, lang: str) -> str:
+        """The dimension's name in ``lang``: ``name_en`` in English when given."""
+        return _in_language(self.name, self.name_en, lang)
+
+
+def _in_language(name: str, name_en: str | None, lang: str) -> str:
+    return name_en if lang == "en" and name_en else name
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class Veto:
     effect: str
     reason: str
     cap: float | None = None
+    reason_en: str | None = None  # the reason in the English UI
 
 
 @dataclass(frozen=True)
@@ -135,9 +155,16 @@ def config_from_dict(raw: dict, *, source: str = "assessment") -> Config:
     for n, d in enumerate(raw.get("dimensions", [])):
         if not d.get("key") or not d.get("name"):
             fail(f"dimensions[{n}]", "needs a key and a name")
-        dims.append(Dimension(d["key"], d["name"], bool(d.get("deduct", False))))
+        dims.append(Dimension(d["key"], d["name"], bool(d.get("deduct", False)),
+                              _text(d, "name_en", f"dimensions[{n}]", fail)))
     if not dims:
         fail("dimensions", "needs at least one dimension")
+    for lang, names in (("zh", [d.name for d in dims]),
+                        ("en", [d.title("en") for d in dims])):
+        if len(set(names)) != len(names):  # the columns of a table and a chart
+            twice = sorted({x for x in names if names.count(x) > 1})
+            fail("dimensions.name" + ("_en" if lang == "en" else ""),
+                 f"two dimensions have the same name: {twice}")
     dim_keys = {d.key for d in dims}
     indicators = [_indicator(i, n, dim_keys, fail) for n, i in enumerate(raw.get("indicators",
                                                                                    []))]
@@ -171,7 +198,8 @@ def config_from_dict(raw: dict, *, source: str = "assessment") -> Config:
         cap = v.get("cap")
         if v["effect"] == "cap" and not (_number(cap) and 0 <= cap <= 100):
             fail(f"{where}.cap", "a cap needs a score from 0 to 100")
-        vetoes.append(Veto(condition, v["effect"], str(v.get("reason") or v["indicator"]), cap))
+        vetoes.append(Veto(condition, v["effect"], str(v.get("reason") or v["indicator"]), cap,
+                           _text(v, "reason_en", where, fail)))
     items = []
     for n, r in enumerate(raw.get("items", [])):
         where = f"items[{n}]"
@@ -192,6 +220,16 @@ def config_from_dict(raw: dict, *, source: str = "assessment") -> Config:
 
 def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _text(raw: dict, key: str, where: str, fail) -> str | None:
+    """An optional English text (``name_en``, ``reason_en``): absent, or words."""
+    if key not in raw:
+        return None
+    value = raw[key]
+    if not isinstance(value, str) or not value.strip():
+        fail(f"{where}.{key}", "must be text (or left out)")
+    return value.strip()
 
 
 def _indicator(raw: dict, n: int, dims: set[str], fail) -> Indicator:
@@ -230,8 +268,17 @@ def _indicator(raw: dict, n: int, dims: set[str], fail) -> Indicator:
     optional = raw.get("optional", False)
     if not isinstance(optional, bool) or (optional and raw["weight"] != 0):
         fail(f"{where}.optional", "must be true or false, and true only with weight 0")
+    values_en = raw.get("values_en")
+    if values_en is not None:
+        if raw["type"] != "choice" or not isinstance(values_en, dict):
+            fail(f"{where}.values_en", "only a choice has values_en: answer = English words")
+        unknown = sorted(set(values_en) - set(values))
+        if unknown:
+            fail(f"{where}.values_en", f"{unknown} are not among its values")
+        values_en = {k: _text(values_en, k, f"{where}.values_en", fail) for k in values_en}
     return Indicator(raw["key"], raw["name"], raw["dimension"], raw["type"],
-                     float(raw["weight"]), values, rule, bands, kind, optional=optional)
+                     float(raw["weight"]), values, rule, bands, kind, optional=optional,
+                     name_en=_text(raw, "name_en", where, fail), values_en=values_en)
 
 
 def _condition(raw: dict, indicators: dict[str, Indicator], where: str, fail) -> Condition:

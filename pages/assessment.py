@@ -43,7 +43,7 @@ else:
     keys = area_keys(households, ui.read("grids"), level)
     profiles = assessment.area_profiles(
         stored, households.set_index("household_id").assign(k=keys)["k"], ax.config())
-    names = {d.key: d.name for d in ax.config().dimensions}
+    names = ax.dimension_names(lang)
     areas = ui.read("areas").set_index("area_id")["name"]
     grids = ui.read("grids").set_index("grid_id")["name"]
     profiles.insert(1, "area", profiles["area_id"].map(areas).fillna(

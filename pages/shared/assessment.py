@@ -10,7 +10,7 @@ import streamlit as st
 
 from gridmap import assessment, stages
 from gridmap.errors import GridmapError
-from gridmap.i18n import label, t
+from gridmap.i18n import label, label_list, t
 from gridmap.io import survey
 from gridmap.reasons import reason_text
 from gridmap.sanitize import display_name, plain
@@ -24,13 +24,27 @@ def config() -> assessment.Config:
     return assessment.load_config()
 
 
-def _widget(ind: assessment.Indicator, key: str):
+def dimension_names(lang: str) -> dict[str, str]:
+    """Each dimension's key -> its name in ``lang`` (``name_en`` in English)."""
+    return {d.key: d.title(lang) for d in config().dimensions}
+
+
+def veto_text(reasons: str, lang: str) -> str:
+    """Veto reasons (joined by ';', as scored) in ``lang``, joined for reading."""
+    words = {v.reason: v.reason_en for v in config().vetoes if v.reason_en}
+    parts = [words.get(r, r) if lang == "en" else r for r in reasons.split(";") if r]
+    return ("; " if lang == "en" else "；").join(parts)
+
+
+def _widget(ind: assessment.Indicator, key: str, lang: str):
+    question = plain(ind.title(lang))
     if ind.type == "bool":
-        return st.checkbox(plain(ind.name), key=key)
-    if ind.type == "choice":
+        return st.checkbox(question, key=key)
+    if ind.type == "choice":  # the answer kept is the survey's (Chinese) value
         options = list(ind.values)
-        return st.selectbox(plain(ind.name), options, index=len(options) - 1, key=key)
-    return st.number_input(plain(ind.name), min_value=0.0, value=0.0, key=key)
+        return st.selectbox(question, options, index=len(options) - 1, key=key,
+                            format_func=lambda v: ind.answer(v, lang))
+    return st.number_input(question, min_value=0.0, value=0.0, key=key)
 
 
 def records(answers: pd.DataFrame, scored: pd.DataFrame, ids, assessor: str) -> pd.DataFrame:
@@ -60,25 +74,27 @@ def live_form(households: pd.DataFrame, lang: str) -> None:
     answers = {}
     with left:
         for dim in cfg.dimensions:
-            with st.expander(plain(dim.name), expanded=dim.key == cfg.dimensions[0].key):
+            with st.expander(plain(dim.title(lang)),
+                             expanded=dim.key == cfg.dimensions[0].key):
                 for ind in (i for i in cfg.indicators if i.dimension == dim.key):
-                    answers[ind.key] = _widget(ind, f"gridmap.assess.{ind.key}")
+                    answers[ind.key] = _widget(ind, f"gridmap.assess.{ind.key}", lang)
     row = assessment.score_one(answers, cfg)
     with right:
         st.metric(t("assess.score", lang), f"{row['score']:.1f}")
         st.markdown(f"**{t('assess.conclusion', lang)}** {label(row['conclusion'], lang)} · "
                     f"**{t('assess.suggested_tier', lang)}** "
                     f"{label(row['suggested_tier'], lang)}")
-        st.bar_chart(pd.Series({d.name: row[d.key] for d in cfg.dimensions},
+        st.bar_chart(pd.Series({d.title(lang): row[d.key] for d in cfg.dimensions},
                                name=t("assess.points", lang)), horizontal=True)
-        names = {i.key: i.name for i in cfg.indicators}
-        drivers = [f"{names[k]}：{v}" for k, _, v in
+        names = {i.key: i.title(lang) for i in cfg.indicators}
+        colon, semicolon = (": ", "; ") if lang == "en" else ("：", "；")
+        drivers = [f"{names[k]}{colon}{v}" for k, _, v in
                    (d.partition("=") for d in row["drivers"].split(";") if d)]
-        st.caption(t("assess.drivers", lang) + plain("；".join(drivers)))
+        st.caption(t("assess.drivers", lang) + plain(semicolon.join(drivers)))
         if row["vetoes"]:
-            st.warning(t("assess.vetoes", lang) + plain(row["vetoes"]))
+            st.warning(t("assess.vetoes", lang) + plain(veto_text(row["vetoes"], lang)))
         if row["suggested_items"]:
-            st.info(t("assess.items", lang) + plain(row["suggested_items"].replace(";", "、")))
+            st.info(t("assess.items", lang) + plain(label_list(row["suggested_items"], lang)))
         if not ui.may("save_assessments"):
             return
         staff = household_staff(households, household)
@@ -125,10 +141,9 @@ def batch(lang: str) -> None:
         st.info(t("assess.none_valid", lang))
         return
     scored = assessment.score_table(answers[cfg.keys], cfg)
-    names = {d.key: d.name for d in cfg.dimensions}
-    shown = scored.drop(columns=["drivers"]).rename(columns=names)
+    shown = scored.drop(columns=["drivers"]).rename(columns=dimension_names(lang))
     shown.insert(0, "household_id", answers["household_id"])
-    shown["suggested_items"] = shown["suggested_items"].str.replace(";", "、")
+    shown["vetoes"] = [veto_text(v, lang) for v in shown["vetoes"]]
     st.dataframe(ui.labelled(shown, lang), hide_index=True, width="stretch")
     if problems:
         st.caption(t("assess.fix_to_save", lang))

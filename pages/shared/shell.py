@@ -17,6 +17,46 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+# The legacy mode answers a path that is no file in pages/ (a typo; /home, which
+# Streamlit serves at /) with its English "Page not found" dialog, sent before any of
+# gridmap's code runs (runtime/scriptrunner/script_runner.py, _mpa_v1), so common.py's
+# Chinese answer cannot replace it: this hides it (no other dialog shows before a login)
+# and closes it. It is sent on the import of this module by that first run, before the
+# imports below take their second; the shell's st.navigation then says it in Chinese.
+_CLOSE_NOT_FOUND = """<style>[data-testid="stDialog"]{visibility:hidden}</style><script>
+(() => {
+  const close = () => {
+    for (const dialog of document.querySelectorAll('[data-testid="stDialog"]')) {
+      const title = dialog.querySelector('[slot="title"]');
+      const button = dialog.querySelector('button[aria-label="Close"]');
+      if (title && button && title.textContent.trim() === "Page not found") {
+        button.click();
+        return true;
+      }
+    }
+    return false;
+  };
+  let tries = 0;
+  const timer = setInterval(() => { if (close() || ++tries > 100) clearInterval(timer); }, 50);
+})();
+</script>"""
+
+
+def _close_legacy_not_found() -> None:
+    """In the legacy mode's run of app.py for a path it found no file for: close the
+    dialog it sent."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not PagesManager.uses_pages_directory:
+        return
+    pages = ctx.pages_manager
+    asked = pages.intended_page_name
+    running = pages.get_pages().get(pages.current_page_script_hash) or {}
+    if asked and running.get("url_pathname") != asked:
+        st.sidebar.html(_CLOSE_NOT_FOUND, unsafe_allow_javascript=True)
+
+
+_close_legacy_not_found()
+
 from gridmap.access import ALL_PAGES, Principal
 from gridmap.access import PAGES as ROLE_PAGES
 from gridmap.i18n import t

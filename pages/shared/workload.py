@@ -28,6 +28,7 @@ CHIEF_KEY, VIEW_KEY = "gridmap.workload.chief", "gridmap.workload.view"
 LIMIT_KEY, MAX_MOVES_KEY = "gridmap.workload.limit", "gridmap.workload.max_moves"
 TIME_LIMIT = {"community": 2.0, "chief": 2.0, "street": 10.0}
 CHART_ROWS = 16  # beside the map, each bar named
+BAR_PX, LABEL_LIMIT = 22, 160  # a bar's height and its name's width (px)
 
 
 def pct(value: float) -> str:
@@ -123,13 +124,16 @@ def load_view(table: pd.DataFrame, scope, area: Area | None, as_of: date, lang: 
     chart = rows.head(CHART_ROWS).assign(status_name=lambda f: f["status"].map(
         lambda s: label(s, lang)))
     left, right = st.columns(2) if scope is not None else (st.container(), None)
-    left.altair_chart(alt.Chart(chart).mark_bar().encode(
+    left.altair_chart(alt.Chart(chart, height=alt.Step(BAR_PX)).mark_bar().encode(
         x=alt.X("utilisation:Q", title=t("map.col.utilisation", lang)),
-        y=alt.Y("name:N", sort="-x", title=None),
+        # Vega hides labels it finds crowded (every other name at 1440x900): each bar
+        # gets its row and its name.
+        y=alt.Y("name:N", sort="-x", title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=LABEL_LIMIT)),
         color=alt.Color("status_name:N", title=None, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=[label(k, lang) for k in WORKLOAD_COLORS],
                                         range=list(WORKLOAD_COLORS.values())))),
-        width="stretch", height=22 * len(chart) + 80)  # room to name every bar
+        width="stretch", height="content")  # as tall as its bars
     if len(rows) > CHART_ROWS:
         left.caption(t("workload.top", lang, n=CHART_ROWS))
     if right is None:
