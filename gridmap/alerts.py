@@ -257,19 +257,3 @@ def new_per_grid(alerts: pd.DataFrame, grids: pd.DataFrame, *, as_of: date,
                      & (alerts["raised_at"] >= end - pd.Timedelta(days=days))).to_numpy()]
     counts = recent["grid_id"].value_counts()
     return counts.reindex(grids["grid_id"].to_numpy(), fill_value=0).astype(int)
-
-
-def hot_list(alerts: pd.DataFrame, *, week_end: date) -> pd.DataFrame:
-    """Alerts raised per risk type in the week ending ``week_end`` and the week before:
-    ``risk, count, previous, change`` (risk types with none in either week left out)."""
-    end = pd.Timestamp(week_end) + pd.Timedelta(days=1)
-    week = pd.Timedelta(days=7)
-    this = alerts[((alerts["raised_at"] >= end - week) & (alerts["raised_at"] < end))
-                  .to_numpy()]["risk"].value_counts()
-    last = alerts[((alerts["raised_at"] >= end - 2 * week)
-                   & (alerts["raised_at"] < end - week)).to_numpy()]["risk"].value_counts()
-    out = pd.DataFrame({"risk": list(schema.ALERT_RISKS)})
-    out["count"] = out["risk"].map(this).fillna(0).astype(int)
-    out["previous"] = out["risk"].map(last).fillna(0).astype(int)
-    out["change"] = out["count"] - out["previous"]
-    return out[(out["count"] > 0) | (out["previous"] > 0)].reset_index(drop=True)

@@ -188,25 +188,30 @@ def funnel(cases: pd.DataFrame, policy: Policy, *, start: date, end: date) -> pd
     return out
 
 
-def hot_list(cases: pd.DataFrame, needs: pd.DataFrame, *, week_end: date) -> pd.DataFrame:
-    """The weekly ranking of newly found difficulties and needs, like the city hotline's.
+def hot_list(cases: pd.DataFrame, needs: pd.DataFrame, *, week_end: date,
+             alerts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The weekly ranking of newly found difficulties and needs, like the city hotline's,
+    and of data-matching alerts by risk type when ``alerts`` are given (issue 20).
 
     For the seven days ending ``week_end`` against the seven before: one row per
-    ``kind`` (``difficulty`` | ``need``) and category with ``count, share_pct, rank,
-    previous, previous_rank, change`` (count difference) and ``rank_change``
-    (positive = rose). Categories with nothing in either week are left out.
+    ``kind`` (``difficulty`` | ``need`` | ``alert``) and category with ``count,
+    share_pct, rank, previous, previous_rank, change`` (count difference) and
+    ``rank_change`` (positive = rose). Categories with nothing in either week are left
+    out.
     """
     end = _end_of(week_end)
     weeks = {"this": (end - pd.Timedelta(days=7), end),
              "last": (end - pd.Timedelta(days=14), end - pd.Timedelta(days=7))}
     parts = []
-    for kind, frame, column, categories in (
-            ("difficulty", cases, "reported_at", schema.CASE_CATEGORIES),
-            ("need", needs, "posted_at", schema.NEED_CATEGORIES)):
+    kinds = [("difficulty", cases, "reported_at", "category", schema.CASE_CATEGORIES),
+             ("need", needs, "posted_at", "category", schema.NEED_CATEGORIES)]
+    if alerts is not None:
+        kinds.append(("alert", alerts, "raised_at", "risk", schema.ALERT_RISKS))
+    for kind, frame, column, by, categories in kinds:
         counts = {}
         for week, (lo, hi) in weeks.items():
             inside = ((frame[column] >= lo) & (frame[column] < hi)).to_numpy()
-            counts[week] = frame.loc[inside, "category"].value_counts().reindex(
+            counts[week] = frame.loc[inside, by].value_counts().reindex(
                 list(categories), fill_value=0)
         t = pd.DataFrame({"kind": kind, "category": list(categories),
                           "count": counts["this"].to_numpy(),

@@ -282,7 +282,7 @@ class GuardedStore(Store):
             raise NotFoundError(f"no need {need_id!r}")
         if self.principal.role == "helper":
             self._allow("advance_need")
-            if to_stage != "claimed":
+            if to_stage != "claimed" or fields.get("order") is not None:
                 raise AccessDenied("a helper may claim a need, nothing more")
             # A helper claims as themselves: the claimant is the logged-in account.
             fields.update(helper=self.principal.username, actor=self.principal.username,
@@ -367,7 +367,7 @@ class GuardedStore(Store):
     # services (issue 21): a record or a grant, checked and audited like a visit
     def record_service(self, *, household_id: str, **fields) -> str:
         self._allow("record_service", household_id)
-        return self._write("record_service", service_writes.record_service,
+        return self._write("record_service", casework.record_service,
                            household_id=household_id, target=household_id,
                            detail=lambda r: {"record_id": r,
                                              "service_id": fields.get("service_id")},

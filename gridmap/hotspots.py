@@ -23,7 +23,7 @@ from gridmap.policy import DEFAULT_HOTSPOT_SEED
 from gridmap.privacy import suppress
 
 INDICATORS = ("red_orange", "red_orange_rate", "visits_required", "new_difficulties_30d",
-              "new_difficulties_90d", "overdue_rate", "open_cases")
+              "new_difficulties_90d", "overdue_rate", "open_cases", "new_alerts")
 CONFIDENCE = (0.99, 0.95, 0.90)
 GI_CLASSES = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 MORAN_CLASSES = ("high_high", "low_high", "low_low", "high_low", "not_significant")
@@ -68,6 +68,8 @@ def indicator(name: str, grids: pd.DataFrame, per_grid: pd.DataFrame,
         values = pg["overdue"] / pg["households"].replace(0, np.nan)
     elif name == "open_cases":
         values = pg["open_cases"]
+    elif name == "new_alerts":  # raised in the last 30 days (data matching, issue 20)
+        values = pg["new_alerts"]
     else:
         raise ValueError(f"unknown indicator {name!r}; use one of {', '.join(INDICATORS)}")
     return pd.Series(values.fillna(0).to_numpy(float), index=ids, name=name)

@@ -495,7 +495,9 @@ class ReadModel:
         return self._once("screen", None, lambda: screen.figures(
             households=self.frame("households"), visits=self.frame("visits"),
             tier_changes=self.frame("tier_changes"), cases=self.frame("cases"),
-            needs=self.frame("needs"), policy=self.policy, as_of=self.as_of))
+            needs=self.frame("needs"), policy=self.policy, as_of=self.as_of,
+            alerts=self.frame("alerts"), service_records=self.frame("service_records"),
+            catalogue=self.catalogue()))
 
 
 def _appended(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

@@ -85,7 +85,17 @@ _ZH = [(re.compile(pattern, re.S), text) for pattern, text in (
     (r"case (?P<i>\S+) was judged not in difficulty; close it instead",
      "案件 {i} 已研判为不困难，请直接办结"),
     (r"aid needs an amount \(0 or more yuan\)", "救助须填写金额（0 元或以上）"),
-    (r"handling needs a referral or aid given", "跟踪办理须有转介或救助"),
+    (r"handling needs a referral, aid given or a service ordered",
+     "跟踪办理须有转介、救助或订购服务"),
+    # services and their orders
+    (r"'(?P<a>[^']+)' is not a service of the catalogue", "{a} 不是服务目录中的服务"),
+    (r"a (?P<a>.+) may not deliver (?P<b>.+)", "{a}不能提供此项服务（{b}）"),
+    (r"who delivered it is required", "须填写服务人员"),
+    (r"the quantity must be more than 0", "数量须大于 0"),
+    (r"the quantity ordered must be more than 0", "订购数量须大于 0"),
+    (r"an order needs the provider to deliver it", "订购服务须选择服务机构"),
+    (r"a case orders a service when it is handled", "案件在跟踪办理时才能订购服务"),
+    (r"a need orders a service when it is claimed", "微心愿在认领时才能订购服务"),
     (r"case (?P<i>\S+) needs aid or a referral before it is closed.*",
      "案件 {i} 办结前须有救助或转介（仅研判为不困难的案件可直接办结）"),
     (r"case (?P<i>\S+) needs a visit to the household after closing before it is "
@@ -138,8 +148,9 @@ def reason_text(reason: str, lang: str) -> str:
 
 def _located(source, row, column, reason: str, lang: str) -> str:
     file_, row_, column_, comma, colon = _WHERE[normalise_language(lang)]
-    if column and f"col.{column}" in MESSAGES:
-        column = f"{t('col.' + column, lang)}（{column}）" if lang == "zh" else column
+    if column and lang == "zh":  # the field's Chinese name where it has one, no raw id
+        known = [k for k in (f"import.field.{column}", f"map.col.{column}") if k in MESSAGES]
+        column = t(known[0], lang) if known else column
     where = comma.join(part.format(value) for part, value in (
         (file_, source), (row_, row), (column_, column)) if value is not None and value != "")
     text = reason_text(reason, lang)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from gridmap.errors import ValidationError
 
-SCHEMA_VERSION = "3"  # meta.schema_version; gridmap.store.upgrades brings older stores up
+SCHEMA_VERSION = "4"  # meta.schema_version; gridmap.store.upgrades brings older stores up
 CRS = "EPSG:4326"
 
 TIERS = ("red", "orange", "yellow", "green")  # most urgent first
@@ -389,6 +389,23 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         _c("recorded_at", "datetime", "When it was entered."),
     ), key=("record_id",), references={"household_id": ("households", "household_id"),
                                        "provider_id": ("providers", "provider_id")}),
+    Layer("service_orders", "Services ordered from the catalogue for a case or a need "
+          "(issue 21): delivered when the household's records of the service since the "
+          "order add up to its quantity, which moves the case or need on.", (
+        _c("order_id", "str", "Stable id."),
+        _c("household_id", "str", "The household to serve."),
+        _c("service_id", "str", "The service (a key of data/services.toml)."),
+        _c("quantity", "float", "How much, in the service's unit.",
+           range=(0.0, 1_000_000.0)),
+        _c("provider_id", "str", "The provider asked to deliver it."),
+        _c("case_id", "str", "The case it is part of the handling of.", nullable=True),
+        _c("need_id", "str", "The need it answers.", nullable=True),
+        _c("ordered_by", "str", "Who ordered it."),
+        _c("ordered_at", "datetime", "When."),
+        _c("delivered_at", "datetime", "When the records since the order reached the "
+           "quantity; empty while open.", nullable=True),
+    ), key=("order_id",), references={"household_id": ("households", "household_id"),
+                                      "provider_id": ("providers", "provider_id")}),
     Layer("reassignments", "Accepted rebalancing moves (/workload): a grid to a new primary "
           "worker, or a household to a new responsible worker.", (
         _c("kind", "str", "What moved.", choices=MOVE_KINDS),

@@ -3,6 +3,7 @@ last week, small counts suppressed. Pure functions of the store's frames.
 
 "This week" is the seven days ending on D; "last week" the seven before. Stock
 figures (households by tier, coverage, open and overdue cases) compare D with D - 7.
+Service hours are this month's so far, against last month's to the same day.
 
 Nothing on the screen gives a small count back (see ``gridmap.privacy``): no change
 against a suppressed count, no percentage of fewer than ``min_count`` households, and
@@ -26,7 +27,7 @@ from gridmap.privacy import HIDDEN, is_small, suppress_count, suppress_derived
 # Which way a figure is better: 1 when higher is better, -1 when lower is, 0 when neither
 # (more difficulties found, or more needs posted, is the work being done, not a failure).
 BETTER = {"red": -1, "orange": -1, "visits": 1, "coverage": 1, "open_cases": -1,
-          "overdue_cases": -1, "needs_matched": 1}
+          "overdue_cases": -1, "needs_matched": 1, "service_hours": 1}
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,24 @@ class Figure:
     percent: bool = False  # a percentage of ``base`` (now) and ``previous_base`` households
     base: int = 0
     previous_base: int = 0
+    amount: bool = False  # an amount (hours) given to ``base`` households, not a count
+    against: str = "week"  # the change is against last 'week' or last 'month'
 
     def _hidden(self, min_count: int) -> tuple[bool, bool]:
         """Whether this week's and last week's figure are withheld: a count from 1 to
-        min_count-1, or a percentage of that few households (it would give them back)."""
-        now, then = ((self.base, self.previous_base) if self.percent
+        min_count-1, or a percentage or amount of that few households (it would give
+        them back)."""
+        now, then = ((self.base, self.previous_base) if self.percent or self.amount
                      else (self.value, self.previous))
         return bool(is_small([now], min_count)[0]), bool(is_small([then], min_count)[0])
 
     def shown(self, min_count: int) -> str:
         """The value for the public: counts 1..min_count-1 as "<min_count"; a percentage
-        of fewer than min_count households as ``HIDDEN``."""
-        if self.percent:
-            return HIDDEN if self._hidden(min_count)[0] else f"{self.value:.1f}%"
+        or amount of fewer than min_count households as ``HIDDEN``."""
+        if self.percent or self.amount:
+            if self._hidden(min_count)[0]:
+                return HIDDEN
+            return f"{self.value:.1f}%" if self.percent else f"{round(self.value):,}"
         value = suppress_count(int(self.value), min_count)
         return f"{value:,}" if isinstance(value, int) else value
 
@@ -69,7 +75,7 @@ class Figure:
         if any(self._hidden(min_count)):
             return None
         delta = self.value - self.previous
-        return f"{delta:+.1f}" if self.percent else f"{int(delta):+,}"
+        return f"{delta:+.1f}" if self.percent else f"{round(delta):+,}"
 
     def trend(self, min_count: int) -> Trend | None:
         """The change with its direction and whether it is good news (``BETTER``); a
@@ -102,9 +108,19 @@ def _between(frame: pd.DataFrame, column: str, start: date, end: date) -> int:
                 & (at < pd.Timestamp(end) + pd.Timedelta(days=1))).sum())
 
 
+def _month_so_far(as_of: date, months_back: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of the month ``months_back`` before ``as_of``'s, up to the same day
+    (or that month's last)."""
+    month = pd.Period(as_of, freq="M") - months_back
+    day = min(as_of.day, month.days_in_month)
+    return month.start_time, month.start_time + pd.Timedelta(days=day)
+
+
 def figures(*, households, visits, tier_changes, cases, needs, policy: Policy,
-            as_of: date) -> list[Figure]:
-    """Every figure of the screen, in display order."""
+            as_of: date, alerts=None, service_records=None, catalogue=None
+            ) -> list[Figure]:
+    """Every figure of the screen, in display order (new alerts with ``alerts``, this
+    month's service hours with ``service_records`` and the ``catalogue``)."""
     last = as_of - timedelta(days=7)
     week, before = (as_of - timedelta(days=6), as_of), (last - timedelta(days=6), last)
     now_tiers, then_tiers = (tiers_on(households, tier_changes, as_of),
@@ -129,6 +145,16 @@ def figures(*, households, visits, tier_changes, cases, needs, policy: Policy,
                       _between(needs, "posted_at", *before)))
     out.append(Figure("needs_matched", _between(needs, "claimed_at", *week),
                       _between(needs, "claimed_at", *before)))
+    if alerts is not None:
+        out.append(Figure("new_alerts", _between(alerts, "raised_at", *week),
+                          _between(alerts, "raised_at", *before)))
+    if service_records is not None and catalogue is not None:
+        from gridmap.services import hours_between
+        (hours, served), (then_hours, then_served) = (
+            hours_between(service_records, catalogue, *_month_so_far(as_of, back))
+            for back in (0, 1))
+        out.append(Figure("service_hours", hours, then_hours, base=served,
+                          previous_base=then_served, amount=True, against="month"))
     return out
 
 

@@ -280,7 +280,14 @@ def delivered_in(records: pd.DataFrame, catalogue: Catalogue, month: pd.Period
     """Each record's quantity that falls in ``month`` (aligned with ``records``): hours
     split by time across the month's boundaries, other units whole in the month they
     started."""
-    start, end = _bounds(month)
+    return delivered_between(records, catalogue, *_bounds(month))
+
+
+def delivered_between(records: pd.DataFrame, catalogue: Catalogue, start: pd.Timestamp,
+                      end: pd.Timestamp) -> pd.Series:
+    """Each record's quantity that falls in [``start``, ``end``) (aligned with
+    ``records``): hours split by time at the bounds, other units whole where they
+    started."""
     units = catalogue.units()
     begin = pd.to_datetime(records["started_at"]).to_numpy("datetime64[s]").astype(np.int64)
     seconds = _seconds(records, units)
@@ -292,6 +299,16 @@ def delivered_in(records: pd.DataFrame, catalogue: Catalogue, month: pd.Period
     quantity = np.where(hours, overlap / 3600.0,
                         np.where(inside, records["quantity"].to_numpy(float), 0.0))
     return pd.Series(quantity, index=records.index)
+
+
+def hours_between(records: pd.DataFrame, catalogue: Catalogue, start: pd.Timestamp,
+                  end: pd.Timestamp) -> tuple[float, int]:
+    """Hours of service delivered in [``start``, ``end``), and how many households they
+    served (the screen's aggregate)."""
+    hours = records["service_id"].map(catalogue.units()).eq("hours").to_numpy()
+    quantity = delivered_between(records, catalogue, start, end).to_numpy() * hours
+    served = records["household_id"].to_numpy()[quantity > 0]
+    return float(quantity.sum()), int(pd.unique(served).size)
 
 
 def entitled_in(entitlements: pd.DataFrame, month: pd.Period) -> pd.Series:
@@ -568,4 +585,41 @@ def new_record_warnings(record: dict, records: pd.DataFrame, entitlements: pd.Da
     finish = begin + pd.to_timedelta(same["quantity"].astype(float), unit="h")
     for other in sorted(begin[(begin < end) & (finish > start)]):
         out.append(("overlap", other))
+    return out
+
+
+# -- orders (a case or a need orders a service) ---------------------------------------
+
+def order_progress(orders: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """How far each order is delivered: ``order_id, delivered, done``.
+
+    Records of a household's service fill its orders oldest first: a record counts
+    toward the earliest order not yet filled that was placed before the record
+    started, and what is left over goes on to the next. An order is done when filled.
+    """
+    out = pd.DataFrame({"order_id": orders["order_id"].to_numpy(object),
+                        "delivered": 0.0, "done": False})
+    if orders.empty:
+        return out
+    position = {order_id: i for i, order_id in enumerate(out["order_id"])}
+    wanted = records.merge(orders[["household_id", "service_id"]].drop_duplicates(),
+                           on=["household_id", "service_id"])
+    by_key = {key: group.sort_values("started_at")
+              for key, group in wanted.groupby(["household_id", "service_id"])}
+    for key, group in orders.sort_values("ordered_at").groupby(
+            ["household_id", "service_id"], sort=False):
+        queue = [[row.order_id, pd.Timestamp(row.ordered_at), float(row.quantity), 0.0]
+                 for row in group.itertuples(index=False)]
+        for record in by_key.get(key, wanted.iloc[0:0]).itertuples(index=False):
+            left = float(record.quantity)
+            for entry in queue:
+                if left <= 0 or entry[1] > pd.Timestamp(record.started_at):
+                    break
+                take = min(left, entry[2] - entry[3])
+                entry[3] += take
+                left -= take
+        for order_id, _, quantity, filled in queue:
+            i = position[order_id]
+            out.loc[i, "delivered"] = filled
+            out.loc[i, "done"] = filled >= quantity - 1e-9
     return out

@@ -141,13 +141,13 @@ def advance_case(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
                  judgement: str | None = None, assistance: Iterable[str] | None = None,
                  referrals: Iterable[str] | None = None, aid_kind: str | None = None,
                  aid_amount: float | None = None, visit: Mapping | None = None,
-                 note: str | None = None) -> tuple[dict, dict]:
+                 order: str | None = None, note: str | None = None) -> tuple[dict, dict]:
     """Move a case (its current row) to ``to_stage``: (changed columns, event row).
 
     - ``assessed`` needs a ``judgement``; ``eligible`` needs ``assistance`` items,
       ``not_in_difficulty`` takes none.
-    - ``handling`` needs referrals or aid (``aid_kind`` with ``aid_amount``); again
-      from ``handling`` it adds to them.
+    - ``handling`` needs referrals, aid (``aid_kind`` with ``aid_amount``) or a
+      service ``order`` (its id); again from ``handling`` it adds to them.
     - ``closed`` from ``assessed`` only when the judgement was ``not_in_difficulty``.
     - ``followed_up`` needs ``visit``: a visit (``visit_id``, ``visited_at``) to the
       household after the case was closed.
@@ -176,8 +176,9 @@ def advance_case(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
         has_aid = not _blank(aid_kind)
         if has_aid and (aid_amount is None or pd.isna(aid_amount) or aid_amount < 0):
             raise ValidationError("aid needs an amount (0 or more yuan)", column="aid_amount")
-        if not new_refs and not has_aid:
-            raise ValidationError("handling needs a referral or aid given", column="referrals")
+        if not new_refs and not has_aid and _blank(order):
+            raise ValidationError("handling needs a referral, aid given or a service "
+                                  "ordered", column="referrals")
         refs = _items(row["referrals"], schema.REFERRALS, "referrals") + new_refs
         kinds = [] if _blank(row["aid_kind"]) else str(row["aid_kind"]).split(SEP)
         amount = 0.0 if _blank(row["aid_amount"]) else float(row["aid_amount"])
@@ -191,6 +192,8 @@ def advance_case(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
             changes["handling_at"] = row["handling_at"]
         detail.update(referrals=SEP.join(new_refs), aid_kind=aid_kind if has_aid else None,
                       aid_amount=aid_amount if has_aid else None)
+        if not _blank(order):
+            detail["order"] = order
     elif to_stage == "closed":
         if current == "assessed" and row["judgement"] != "not_in_difficulty":
             raise ValidationError(f"case {row['case_id']} needs aid or a referral before it "

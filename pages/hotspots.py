@@ -12,6 +12,7 @@ from streamlit_folium import st_folium
 from gridmap import casework, hexbins, hotspots, mapview
 from gridmap.i18n import label, t
 from gridmap.render.webmap import build_map
+from gridmap.screen import shown_hot_list
 from gridmap.settings import tiles_from_env
 from gridmap.style import EMERGING_COLORS, HOTSPOT_COLORS, MORAN_COLORS
 from pages.shared import common as ui
@@ -88,7 +89,10 @@ week_end = st.date_input(t("hotspots.week_end", lang), as_of, max_value=as_of,
                          key="gridmap.hotspots.week")
 st.caption(t("hotspots.hot_list_caption", lang, start=week_end - timedelta(days=6),
              end=week_end))
-hot = casework.hot_list(ui.read("cases", area), ui.read("needs", area), week_end=week_end)
+hot = casework.hot_list(ui.read("cases", area), ui.read("needs", area), week_end=week_end,
+                        alerts=ui.read("alerts", area))
+if ui.principal().households != "full":  # a leader: no small count, nor what it gives back
+    hot = shown_hot_list(hot, min_count)
 hot = hot.assign(kind=[label(k, lang) for k in hot["kind"]]).rename(columns={"kind": "list"})
 st.dataframe(ui.labelled(hot, lang), hide_index=True, width="stretch")
 downloads(ui.labelled(hot, lang), f"hot-list-{week_end}", lang)

@@ -328,8 +328,8 @@ def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
     _widget(app.button, "提交").click().run()  # neither a referral nor aid
     # In the page's language, with the column it is about.
-    assert any("跟踪办理须有转介或救助" in e.value and "referrals" in e.value
-               for e in app.error), [e.value for e in app.error]
+    assert any("跟踪办理须有转介、救助或订购服务" in e.value and "列 转介" in e.value
+               and "referrals" not in e.value for e in app.error), [e.value for e in app.error]
     assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
 
 

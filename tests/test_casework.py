@@ -173,3 +173,18 @@ def test_hot_list_shares_sum_to_100(reports):
         assert this_week["rank"].min() == 1
     assert table["count"].sum() == sum(back <= 6 for _, back in reports)
     assert table["previous"].sum() == sum(7 <= back <= 13 for _, back in reports)
+
+
+def test_the_hot_list_ranks_alerts_by_risk_type_when_given():
+    from gridmap.casework import hot_list
+    alerts = pd.DataFrame({
+        "risk": ["因病"] * 3 + ["支出型"] * 5 + ["因病"],
+        "raised_at": pd.to_datetime([f"{AS_OF:%Y-%m-%d} 08:00"] * 8
+                                    + [(pd.Timestamp(AS_OF) - pd.Timedelta(days=8))])})
+    cases, needs = schema.empty("cases"), schema.empty("needs")
+    table = hot_list(cases, needs, week_end=AS_OF, alerts=alerts)
+    alert = table[table["kind"] == "alert"].set_index("category")
+    assert alert["count"].to_dict() == {"支出型": 5, "因病": 3}
+    assert alert.loc["支出型", "rank"] == 1 and alert.loc["因病", "previous"] == 1
+    assert alert.loc["因病", "change"] == 2
+    assert "alert" not in set(hot_list(cases, needs, week_end=AS_OF)["kind"])

@@ -246,3 +246,14 @@ def test_assessments_mostly_fit_the_tiers(city_frames):
     assert 0.8 < fits < 0.97  # a mismatch list with real work on it
     sums = [sum(json.loads(c).values()) for c in stored["contributions"]]
     assert max(abs(s - v) for s, v in zip(sums, stored["score"], strict=True)) < 0.05
+
+
+def test_alerts_confirmed_as_a_tier_change_have_the_change_behind_them(city_frames):
+    alerts, changes = city_frames["alerts"], city_frames["tier_changes"]
+    tiered = alerts[alerts["outcome"] == "tier_change"]
+    assert len(tiered) > 10
+    behind = tiered.drop(columns="reason").merge(changes, on="household_id")
+    behind = behind[behind["changed_at"] == behind["decided_at"].dt.floor("min")]
+    assert set(behind["alert_id"]) == set(tiered["alert_id"])  # every one has its row
+    assert (behind["to_tier"] == behind["suggested_tier"]).all()
+    assert behind.apply(lambda r: r["alert_id"] in r["reason"], axis=1).all()

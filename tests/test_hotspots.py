@@ -88,6 +88,16 @@ def test_open_cases_comes_from_the_per_grid_indicators(lattice):
     assert values.tolist() == list(range(len(grids)))
 
 
+def test_new_alerts_cluster_like_any_count(lattice):
+    grids, _ = lattice
+    alerts = np.zeros(len(grids))
+    alerts[:5] = 9  # a planted block of grids with many alerts in the last 30 days
+    per_grid = pd.DataFrame({"new_alerts": alerts}, index=grids["grid_id"])
+    values = hotspots.indicator("new_alerts", grids, per_grid, pd.DataFrame(), pd.DataFrame(),
+                                as_of=None)
+    assert values.tolist() == alerts.tolist() and "new_alerts" in hotspots.INDICATORS
+
+
 def test_cli_report_hotspots(small_store, capsys):
     import json
     assert cli.main(["report", "hotspots", "--indicator", "red_orange", "--as-of", "2026-11-20",

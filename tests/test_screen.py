@@ -132,3 +132,41 @@ def test_most_red_orange_lists_only_areas_of_enough_households():
     top = screen.most_red_orange(table, 5)
     assert top["name"].tolist() == ["丙", "甲"]  # 乙 has 3: neither shown nor placed
     assert top["text"].tolist() == ["33", "20"] and top["share"].iloc[0] == 100.0
+
+
+def _hour_records(rows):
+    """Service records (household, service, start, hours)."""
+    return pd.DataFrame({"household_id": [r[0] for r in rows],
+                         "service_id": [r[1] for r in rows],
+                         "started_at": pd.to_datetime([r[2] for r in rows]),
+                         "quantity": [float(r[3]) for r in rows]})
+
+
+def test_service_hours_this_month_so_far_against_last_month_to_the_same_day():
+    from gridmap.services import load_catalogue
+    catalogue = load_catalogue()
+    hourly = catalogue.hour_services()[0]
+    other = next(s.key for s in catalogue.services if s.unit != "hours")
+    served = [f"H{i}" for i in range(6)]
+    records = _hour_records(
+        [(h, hourly, "2026-11-03 09:00", 2) for h in served]  # 12 h this month
+        + [("H1", hourly, "2026-11-21 09:00", 5)]  # after the day: not yet
+        + [("H2", other, "2026-11-05 09:00", 3)]  # meals, not hours
+        + [("H3", hourly, "2026-10-31 23:00", 2)]  # one hour in each month
+        + [(h, hourly, "2026-10-10 09:00", 1) for h in served[:5]]  # by 20 Oct
+        + [("H4", hourly, "2026-10-25 09:00", 9)])  # after 20 Oct: not compared
+    figs = {f.key: f for f in screen.figures(
+        **frames(), policy=Policy(), as_of=D, service_records=records, catalogue=catalogue,
+        alerts=pd.DataFrame({"raised_at": pd.to_datetime(["2026-11-19"] * 6)}))}
+    hours = figs["service_hours"]
+    assert (hours.value, hours.base) == (13.0, 6)  # 12 + H3's hour past midnight
+    assert (hours.previous, hours.previous_base) == (5.0, 5)
+    assert (hours.shown(5), hours.change(5), hours.against) == ("13", "+8", "month")
+    assert hours.trend(5).judgement == "good"
+    assert hours.shown(7) == HIDDEN and hours.change(7) is None  # six households served
+    assert (figs["new_alerts"].value, figs["new_alerts"].shown(5)) == (6, "6")
+
+
+def test_without_services_or_alerts_the_screen_has_its_eleven_figures():
+    keys = [f.key for f in screen.figures(**frames(), policy=Policy(), as_of=D)]
+    assert len(keys) == 11 and "service_hours" not in keys and "new_alerts" not in keys

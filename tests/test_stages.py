@@ -96,7 +96,7 @@ def test_assessment_rules():
 def test_handling_needs_help_and_accumulates_it():
     row = case_in("assessed")
     at = T0 + timedelta(days=3)
-    with pytest.raises(ValidationError, match="referral or aid"):
+    with pytest.raises(ValidationError, match="a referral, aid given or a service ordered"):
         stages.advance_case(row, "handling", actor="W1", at=at)
     with pytest.raises(ValidationError, match="amount"):
         stages.advance_case(row, "handling", actor="W1", at=at, aid_kind="现金")

@@ -372,6 +372,7 @@ def test_version_works_for_any_file_name(tmp_path, small_frames):
 
 STEP_3 = ("3: persons, feeds, feed_rows, alerts and alert_events added (data matching); "
           "providers, entitlements and service_records added (services)")
+STEP_4 = "4: service_orders added (cases and needs order a service)"
 
 
 def _as_previous_schema(store):
@@ -409,14 +410,14 @@ def test_a_store_of_the_previous_schema_is_refused_until_upgraded(any_store):
                     lambda: old.append_visit(household_id=hh, worker_id=worker,
                                              visited_at=datetime(2026, 11, 2), method="door"),
                     lambda: old.replace({"households": households})):
-        with pytest.raises(StoreError, match=r"schema version 1, this gridmap needs 3: run "
+        with pytest.raises(StoreError, match=r"schema version 1, this gridmap needs 4: run "
                                              r"`python -m gridmap upgrade --store "):
             attempt()
     if before is not None:
         assert _digest(old.path) == before  # nothing written on the way
     assert old.upgrade() == ["2: every layer present (those missing added empty) and the "
-                             "data version counted by triggers", STEP_3]
-    assert old.schema_version() == 3 and old.meta()["schema_version"] == "3"
+                             "data version counted by triggers", STEP_3, STEP_4]
+    assert old.schema_version() == 4 and old.meta()["schema_version"] == "4"
     assert old.read("tokens").empty
     geopandas.testing.assert_geodataframe_equal(old.read("households"), households)
     v0 = old.version()
@@ -426,7 +427,7 @@ def test_a_store_of_the_previous_schema_is_refused_until_upgraded(any_store):
     assert old.version() != v0  # the data version is counted again
     assert old.upgrade() == []
     again = open_store(getattr(old, "path", old.url))
-    assert again.upgrade() == [] and again.schema_version() == 3
+    assert again.upgrade() == [] and again.schema_version() == 4
     if not hasattr(old, "path"):
         old._connection().close()
         again._connection().close()
@@ -439,7 +440,7 @@ def test_a_store_from_a_newer_gridmap_is_refused(small_store):
     newer = open_store(small_store.path)
     assert newer.exists()
     for attempt in (lambda: newer.read("grids"), newer.upgrade):
-        with pytest.raises(StoreError, match="schema version 99, newer than this gridmap's 3"):
+        with pytest.raises(StoreError, match="schema version 99, newer than this gridmap's 4"):
             attempt()
 
 
@@ -458,11 +459,11 @@ def test_the_command_line_upgrades_explicitly(small_store, capsys):
     assert capsys.readouterr().out.splitlines() == [
         "upgraded to schema version 2: every layer present (those missing added empty) and "
         "the data version counted by triggers", f"upgraded to schema version {STEP_3}",
-        "the store is at schema version 3"]
-    assert cli.main(["info", *store]) == 0 and "meta.schema_version = 3" in (
+        f"upgraded to schema version {STEP_4}", "the store is at schema version 4"]
+    assert cli.main(["info", *store]) == 0 and "meta.schema_version = 4" in (
         capsys.readouterr().out)
     assert cli.main(["upgrade", *store]) == 0
-    assert capsys.readouterr().out == "the store is at schema version 3 already\n"
+    assert capsys.readouterr().out == "the store is at schema version 4 already\n"
 
 
 def test_the_app_upgrades_a_store_of_the_previous_schema_when_it_starts(small_store,
@@ -473,7 +474,7 @@ def test_the_app_upgrades_a_store_of_the_previous_schema_when_it_starts(small_st
     app = Path(__file__).resolve().parent.parent / "app.py"
     at = AppTest.from_file(str(app), default_timeout=60).run()
     assert not at.exception and not at.error
-    assert open_store(old.path).schema_version() == 3
+    assert open_store(old.path).schema_version() == 4
     assert len(open_store(old.path).read("households")) == len(small_store.read("households"))
 
 

@@ -184,6 +184,8 @@ def feeds_and_alerts(frames: dict[str, pd.DataFrame], policy: Policy,
     kept = [rows.drop(columns=["source", "_received"])]
     alerts, events = _worked(alerts, rng, as_of, policy)
     alerts, behind = _behind(alerts, rng, as_of, policy)
+    alerts, households, changes = _tier_outcomes(alerts, frames["households"],
+                                                 frames["tier_changes"])
     retained = pd.concat(kept, ignore_index=True)
     feed_table = schema.conform("feeds", feed_table)
     if policy.feeds.retention_days:
@@ -194,7 +196,7 @@ def feeds_and_alerts(frames: dict[str, pd.DataFrame], policy: Policy,
         ["visited_at", "visit_id"], ignore_index=True)
     return {"feeds": feed_table, "feed_rows": schema.conform("feed_rows", retained),
             "alerts": schema.conform("alerts", alerts), "alert_events": events,
-            "visits": visits_all,
+            "visits": visits_all, "households": households, "tier_changes": changes,
             "cases": pd.concat([frames["cases"], behind["cases"]], ignore_index=True),
             "case_events": pd.concat([frames["case_events"], behind["case_events"]],
                                      ignore_index=True)}
@@ -253,6 +255,50 @@ def _worked(alerts: pd.DataFrame, rng: np.random.Generator, as_of: date, policy:
             "actor": a.loc[mask, "assigned_to"].fillna("admin").to_numpy(),
             "detail": None})))
     return a, pd.concat(events, ignore_index=True)
+
+
+def _tier_outcomes(alerts: pd.DataFrame, households: pd.DataFrame,
+                   tier_changes: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The tier change behind each alert confirmed as one, as the app writes it: the
+    household moves from its tier to the more urgent one suggested, when the alert was
+    decided. Only a household that changed tier no other time keeps such an outcome
+    (its history stays one chain), once; the others become referrals."""
+    a = alerts.copy()
+    tiers = list(schema.TIERS)
+    rank = {t: i for i, t in enumerate(tiers)}
+    tier_of = households.set_index("household_id")["tier"]
+    current = a["household_id"].map(tier_of)
+    wanted = a["outcome"].eq("tier_change").to_numpy()
+    upgrade = (a["suggested_tier"].map(rank).fillna(9) < current.map(rank).fillna(-1))
+    keep = (wanted & upgrade.to_numpy()
+            & ~a["household_id"].isin(set(tier_changes["household_id"])).to_numpy())
+    first = a[keep].sort_values("decided_at").drop_duplicates("household_id").index
+    keep &= a.index.isin(first)
+    drop = wanted & ~keep
+    a.loc[drop, "outcome"] = "referral"
+    a.loc[drop, "referral"] = a.loc[drop, "risk"].map(_REFER_BY_RISK).fillna("charity")
+    c = a[keep]
+    rows = pd.DataFrame({
+        "household_id": c["household_id"].to_numpy(),
+        "changed_at": pd.DatetimeIndex(c["decided_at"]).floor("min"),
+        "from_tier": current[keep].to_numpy(), "to_tier": c["suggested_tier"].to_numpy(),
+        "reason": (c["evidence"].astype(str) + "（预警 " + c["alert_id"].astype(str)
+                   + " 核实）").to_numpy(),
+        "changed_by": c["assigned_to"].fillna("admin").to_numpy()})
+    households = households.copy()
+    if len(rows):
+        moved = households["household_id"].isin(set(rows["household_id"]))
+        by = rows.set_index("household_id")
+        households["tier"] = households["tier"].mask(
+            moved, households["household_id"].map(by["to_tier"].to_dict()))
+        households["tier_since"] = pd.to_datetime(households["tier_since"]).mask(
+            moved, households["household_id"].map(by["changed_at"].dt.normalize().to_dict()))
+    return a, households, pd.concat([tier_changes, rows], ignore_index=True)
+
+
+_REFER_BY_RISK = {"支出型": "health", "因病": "health", "因残": "disability",
+                  "收入型": "employment"}
 
 
 # A confirmed alert's risk type as a case category.

@@ -188,6 +188,7 @@ class Store(ABC):
         return self._run(service_writes.save_entitlements, rows)
 
     def record_service(self, **fields) -> str:
-        """Record one service delivered; returns its id."""
-        return self._run(service_writes.record_service, **fields)
+        """Record one service delivered; returns its id. Orders it fills close their
+        case or deliver their need (``casework.record_service``)."""
+        return self._run(casework.record_service, **fields)
 

@@ -1,5 +1,9 @@
 """Writes of the closed loop and of needs: a case or need and its history event go in
-together (``stages`` decides what may change). Each takes the transaction it runs in."""
+together (``stages`` decides what may change). Each takes the transaction it runs in.
+
+A case in handling, or a need being claimed, may order a service from the catalogue
+(``orders``); the service record that fills the order closes the case, or delivers the
+need, in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from gridmap import stages
 from gridmap.aliases import new_aliases
 from gridmap.errors import NotFoundError, ValidationError
 from gridmap.policy import Policy, load_policy
+from gridmap.store import orders
+from gridmap.store import services as service_writes
 from gridmap.store.visits import change_tier, household_tier
 
 if TYPE_CHECKING:
@@ -64,11 +70,20 @@ def report_case(tx: Transaction, *, household: Mapping | None = None,
 
 
 def advance_case(tx: Transaction, case_id: str, to_stage: str, *, tier: str | None = None,
-                 tier_reason: str | None = None, **fields) -> None:
+                 tier_reason: str | None = None, order: Mapping | None = None,
+                 **fields) -> None:
     """Move a case on (``stages.advance_case``) and keep the event. With ``tier`` (on
     assessment) the household's tier changes too. For ``followed_up`` without
-    ``visit``, the first visit to the household after closing is used."""
+    ``visit``, the first visit to the household after closing is used. ``order``
+    (``service_id``, ``quantity``, ``provider_id``) orders a service as handling."""
     row = tx.row("cases", "case_id", case_id)
+    if order is not None:
+        if to_stage != "handling":
+            raise ValidationError("a case orders a service when it is handled",
+                                  column="service_id")
+        fields["order"] = orders.place(
+            tx, order, household_id=row["household_id"], by=fields.get("actor", ""),
+            at=stages._when(fields.get("at")), case_id=case_id)["order_id"]
     if to_stage == "followed_up" and "visit" not in fields and row["stage"] == "closed":
         found = tx.execute(
             "SELECT visit_id, visited_at FROM visits WHERE household_id = ? AND "
@@ -97,9 +112,45 @@ def post_need(tx: Transaction, **fields) -> str:
     return row["need_id"]
 
 
-def advance_need(tx: Transaction, need_id: str, to_stage: str, **fields) -> None:
-    """Move a need on (``stages.advance_need``) and keep the event."""
+def advance_need(tx: Transaction, need_id: str, to_stage: str, *,
+                 order: Mapping | None = None, **fields) -> None:
+    """Move a need on (``stages.advance_need``) and keep the event. With ``order``, a
+    need is claimed by ordering a service: the provider is its helper."""
     row = tx.row("needs", "need_id", need_id)
+    if order is not None:
+        if to_stage != "claimed":
+            raise ValidationError("a need orders a service when it is claimed",
+                                  column="service_id")
+        placed = orders.place(tx, order, household_id=row["household_id"],
+                              by=fields.get("actor", ""), at=stages._when(fields.get("at")),
+                              need_id=need_id)
+        name = tx.execute("SELECT name FROM providers WHERE provider_id = ?",
+                          (placed["provider_id"],)).fetchone()[0]
+        fields.update(helper=name, helper_kind="organisation")
     changes, event = stages.advance_need(row, to_stage, **fields)
     tx.update("needs", "need_id", row, changes)
     tx.insert("need_events", event)
+
+
+def record_service(tx: Transaction, **fields) -> str:
+    """Record a service delivered (``services.record_service``); returns its id. The
+    orders it fills are delivered, which closes their case once every order of the
+    case is, and delivers their need."""
+    record_id = service_writes.record_service(tx, **fields)
+    at = max(pd.Timestamp.now().floor("s"), pd.Timestamp(fields["started_at"]).floor("s"))
+    actor = fields["recorded_by"]
+    for order in orders.deliver(tx, fields["household_id"], fields["service_id"], at):
+        note = f"order {order['order_id']} delivered"
+        if pd.notna(order["case_id"]):
+            case = tx.row("cases", "case_id", order["case_id"])
+            still_open = tx.execute(
+                "SELECT 1 FROM service_orders WHERE case_id = ? AND delivered_at IS NULL",
+                (order["case_id"],)).fetchone()
+            if case["stage"] == "handling" and still_open is None:
+                advance_case(tx, order["case_id"], "closed", actor=actor, at=at, note=note)
+        if pd.notna(order["need_id"]):
+            need = tx.row("needs", "need_id", order["need_id"])
+            if need["stage"] == "claimed":
+                advance_need(tx, order["need_id"], "delivered", actor=need["helper"],
+                             at=at, note=note)
+    return record_id

@@ -34,7 +34,7 @@ MEMBER_OF: dict[str, tuple[str, str]] = {
     "assignments": ("grid_id", "grids"),
     **{layer: ("household_id", "households") for layer in (
         "households", "household_helpers", "visits", "tier_changes", "cases", "needs",
-        "assessments", "entitlements", "service_records")},
+        "assessments", "entitlements", "service_records", "service_orders")},
     "case_events": ("case_id", "cases"),
     "need_events": ("need_id", "needs"),
     "workers": ("worker_id", "workers"),

@@ -38,4 +38,5 @@ STEPS: tuple[Step, ...] = (
          "counted by triggers", _every_layer),
     Step(3, "persons, feeds, feed_rows, alerts and alert_events added (data matching); "
          "providers, entitlements and service_records added (services)", _every_layer),
+    Step(4, "service_orders added (cases and needs order a service)", _every_layer),
 )

@@ -15,6 +15,7 @@ from gridmap.i18n import label, t
 from gridmap.sanitize import plain
 from pages.shared import common as ui
 from pages.shared.forms import grid_staff, household_staff, pick_household
+from pages.shared.services import order_fields, order_service_choice, orders_table
 
 FLASH_KEY = "gridmap.casework.flash"
 
@@ -129,6 +130,8 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     st.dataframe(ui.labelled(_names(history[["happened_at", "from_stage", "to_stage", "actor",
                                              "detail"]]), lang),
                  hide_index=True, width="stretch")
+    orders = ui.read("service_orders")
+    orders_table(orders[orders["case_id"] == case_id], lang)
     options = [s for s in stages.CASE_FLOW[row["stage"]]
                if not (s == "closed" and row["stage"] == "assessed"
                        and row["judgement"] != "not_in_difficulty")
@@ -142,6 +145,10 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
                       format_func=lambda k: label(k, lang), key=f"gridmap.case.{case_id}.next")
     staff = grid_staff(hh["grid_id"], row["household_id"])
     key = f"gridmap.case.{case_id}.{target}"
+    service = None
+    if target == "handling" and ui.may("record_service"):
+        st.caption(t("orders.case_hint", lang))
+        service = order_service_choice(lang, key)
     with st.form(key):
         actor = st.selectbox(t("cases.actor", lang), list(staff), format_func=staff.get)
         since = max(pd.Timestamp(row[c]) for c in ("reported_at", "assessed_at", "handling_at",
@@ -167,6 +174,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
             fields["aid_kind"] = left.text_input(t("cases.aid_kind", lang)).strip() or None
             fields["aid_amount"] = right.number_input(t("cases.aid_amount", lang), 0.0,
                                                       1e7, 0.0, step=100.0)
+            fields["order"] = order_fields(service, row["household_id"], households, lang)
         elif target == "followed_up":
             st.caption(t("cases.follow_up_hint", lang))
         fields["note"] = st.text_input(t("cases.note", lang)).strip() or None
@@ -320,6 +328,7 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
         return
     target = options[0]
     key = f"gridmap.need.{need_id}.{target}"
+    service = None
     name = need_name(need_table(state[state["need_id"] == need_id], households).iloc[0], lang)
     st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · {plain(name)}")
     if not ui.may("advance_need"):
@@ -337,9 +346,15 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
             else:
                 _need_saved(t("needs.claimed_done", lang, need=name))
         return
+    if target == "claimed" and ui.may("record_service"):
+        st.caption(t("orders.need_hint", lang))
+        service = order_service_choice(lang, key)
     with st.form(key):
         fields: dict = {}
-        if target == "claimed":
+        if target == "claimed" and service is not None:
+            fields["order"] = order_fields(service, row["household_id"], households, lang)
+            actor = ui.principal().username
+        elif target == "claimed":
             fields["helper"] = st.text_input(t("needs.helper", lang))
             fields["helper_kind"] = st.selectbox(t("needs.helper_kind", lang),
                                                  schema.HELPER_KINDS,

@@ -62,9 +62,9 @@ KIOSK_CSS = """
 """
 
 
-def _trend_html(trend, lang: str) -> str:
-    """'较上周 ▲ 3' / '▼ 1.2 个百分点', green when good news, red when bad; blank when
-    withheld."""
+def _trend_html(trend, lang: str, against: str = "week") -> str:
+    """'较上周 ▲ 3' / '▼ 1.2 个百分点' / '较上月同期 ▲ 40', green when good news, red when
+    bad; blank when withheld."""
     if trend is None:
         return '<div class="d neutral">&nbsp;</div>'
     if trend.direction == 0:
@@ -72,7 +72,7 @@ def _trend_html(trend, lang: str) -> str:
     amount = trend.text.lstrip("+-")
     text = ("▲ " if trend.direction > 0 else "▼ ") + (
         t("screen.pp", lang, change=amount) if trend.points else amount)
-    return (f'<div class="d {trend.judgement}"><small>{t("screen.last_week", lang)}</small>'
+    return (f'<div class="d {trend.judgement}"><small>{t(f"screen.last_{against}", lang)}</small>'
             f"{html.escape(text)}</div>")
 
 
@@ -87,9 +87,10 @@ def figures_html(as_of: date, lang: str) -> str:
         cards.append(f'<div class="gm-fig" style="border-left-color:{color}">'
                      f'<div class="k">{html.escape(name)}</div>'
                      f'<div class="v">{html.escape(str(fig.shown(minimum)))}</div>'
-                     f'{_trend_html(fig.trend(minimum), lang)}</div>')
-    return (f'<div class="gm-row">{"".join(cards[:6])}</div>'
-            f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[6:])}</div>')
+                     f'{_trend_html(fig.trend(minimum), lang, fig.against)}</div>')
+    half = (len(cards) + 1) // 2
+    return (f'<div class="gm-row">{"".join(cards[:half])}</div>'
+            f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[half:])}</div>')
 
 
 @ui.data_cache(max_entries=3)

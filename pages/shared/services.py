@@ -117,6 +117,8 @@ def record_form(households: pd.DataFrame, model, lang: str, as_of: date) -> None
     service = st.selectbox(t("services.service", lang), catalogue.keys, index=0,
                            format_func=service_label(catalogue, lang), key=RECORD + "service")
     unit = label(catalogue.service(service).unit, lang)
+    if household and (line := open_orders_line(household, service, lang)):
+        st.info(plain(line))
     providers = _providers_for(service, near, catalogue)
     if not providers:
         st.warning(t("services.no_provider", lang))
@@ -148,6 +150,8 @@ def record_form(households: pd.DataFrame, model, lang: str, as_of: date) -> None
     if missing:
         st.error(t(f"services.need.{missing}", lang))
         return
+    orders = ui.read("service_orders")
+    was_open = set(orders.loc[orders["delivered_at"].isna(), "order_id"])
     try:
         ui.store().record_service(**record, note=note.strip() or None,
                                   recorded_by=ui.principal().username, catalogue=catalogue)
@@ -155,9 +159,14 @@ def record_form(households: pd.DataFrame, model, lang: str, as_of: date) -> None
         ui.show_error(exc, lang, "services.error")
         return
     alias = households.set_index("household_id").loc[household, "alias"]
+    orders = ui.read("service_orders")
+    filled = orders[orders["order_id"].isin(was_open) & orders["delivered_at"].notna()]
+    closed = t("orders.done", lang, what=t("app.list_separator", lang).join(
+        t("orders.case_closed" if pd.notna(case) else "orders.need_delivered", lang)
+        for case in filled["case_id"])) if len(filled) else ""
     st.session_state[FLASH_KEY] = (t("services.saved", lang, alias=alias,
                                      service=catalogue.service(service).label(lang),
-                                     quantity=f"{quantity:g}", unit=unit), warned)
+                                     quantity=f"{quantity:g}", unit=unit) + closed, warned)
     for key in ("household", "provider", "who", "note"):
         st.session_state.pop(RECORD + key, None)
     st.rerun()
@@ -247,3 +256,76 @@ def rule_grants(households: pd.DataFrame, model, lang: str, as_of: date) -> None
             ui.show_error(exc, lang, "services.error")
             return
         st.success(t("services.by_rule_done", lang, n=added))
+
+
+# -- orders: a case or a need orders a service (issue 21) -----------------------------
+
+def order_service_choice(lang: str, key: str) -> str | None:
+    """The service a case or need orders, or none (outside the form: the providers
+    offered depend on it)."""
+    catalogue = services.load_catalogue()
+    return st.selectbox(t("orders.service", lang), [None, *catalogue.keys], index=0,
+                        format_func=lambda k: t("orders.no_service", lang) if k is None
+                        else service_label(catalogue, lang)(k), key=key + ".service")
+
+
+def order_fields(service: str | None, household: str, households: pd.DataFrame,
+                 lang: str) -> dict | None:
+    """Inside the form: how much of ``service`` and from which provider (those serving
+    the household's street or district first); none when no service is ordered."""
+    if service is None:
+        return None
+    catalogue = services.load_catalogue()
+    grid = households.set_index("household_id").loc[household, "grid_id"]
+    near = set(ui.read("grids").set_index("grid_id").loc[[grid], ["street_id",
+                                                                   "district_id"]].iloc[0])
+    providers = _providers_for(service, near, catalogue)
+    unit = catalogue.service(service).unit
+    left, right = st.columns(2)
+    quantity = left.number_input(t("services.quantity", lang, unit=label(unit, lang)),
+                                 min_value=0.0, max_value=10000.0,
+                                 value=4.0 if unit == "hours" else 1.0, step=1.0)
+    provider = right.selectbox(t("services.provider", lang), list(providers), index=None,
+                               placeholder=t("services.pick_provider", lang),
+                               format_func=providers.get)
+    return {"service_id": service, "quantity": quantity, "provider_id": provider}
+
+
+def orders_table(orders: pd.DataFrame, lang: str) -> None:
+    """The services a case or need ordered: how much, from whom, delivered so far."""
+    if orders.empty:
+        return
+    catalogue = services.load_catalogue()
+    records = ui.read("service_records")
+    progress = services.order_progress(orders, records[records["household_id"].isin(
+        orders["household_id"])]).set_index("order_id")
+    names = ui.read("providers").set_index("provider_id")["name"]
+    rows = pd.DataFrame({
+        "service": [catalogue.service(s).label(lang) for s in orders["service_id"]],
+        "ordered": [f"{q:g} {label(catalogue.service(s).unit, lang)}" for q, s in
+                    zip(orders["quantity"], orders["service_id"], strict=True)],
+        "delivered_so_far": [f"{progress.loc[o, 'delivered']:g}" for o in orders["order_id"]],
+        "provider": orders["provider_id"].map(names).fillna("—").to_numpy(),
+        "status": [t("orders.delivered_on", lang, day=f"{d:%Y-%m-%d}") if pd.notna(d)
+                   else t("orders.open", lang) for d in orders["delivered_at"]]})
+    st.markdown(f"**{t('orders.title', lang)}**")
+    st.dataframe(rows.rename(columns=lambda c: t(f"orders.col.{c}", lang)), hide_index=True,
+                 width="stretch")
+
+
+def open_orders_line(household: str, service: str, lang: str) -> str | None:
+    """'待送达的订购服务：居家照护 4 小时（已送达 1.5）' for the record form."""
+    orders = ui.read("service_orders")
+    mine = orders[(orders["household_id"] == household) & (orders["service_id"] == service)
+                  & orders["delivered_at"].isna()]
+    if mine.empty:
+        return None
+    records = ui.read("service_records")
+    progress = services.order_progress(mine, records[records["household_id"] == household])
+    catalogue = services.load_catalogue()
+    unit = label(catalogue.service(service).unit, lang)
+    items = t("app.list_separator", lang).join(
+        t("orders.item", lang, quantity=f"{q:g}", unit=unit, delivered=f"{d:g}")
+        for q, d in zip(mine["quantity"], progress["delivered"], strict=True))
+    return t("orders.open_line", lang, service=catalogue.service(service).label(lang),
+             items=items)
