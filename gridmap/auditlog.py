@@ -91,3 +91,32 @@ def readable(audit: pd.DataFrame, roles: dict[str, str], lang: str,
         "target": [name_of(v) if isinstance(v, str) and v else "" for v in audit["target"]],
         "detail": [detail_text(d, lang, name_of) for d in audit["detail"]],
     })
+
+
+_EVENT_NAMED = {"visit", "order"}
+
+
+def event_text(detail: str | None, lang: str,
+               name_of: Callable[[str], str] = lambda v: v) -> str:
+    """A case's or need's event detail (``stages``: ``source=visit; urgency=ordinary``)
+    in words: 渠道：走访发现；紧急程度：一般."""
+    if not isinstance(detail, str) or not detail.strip():
+        return ""
+    zh = normalise_language(lang) == "zh"
+    parts = []
+    for part in detail.split("; "):
+        key, found, value = part.partition("=")
+        if not found:
+            parts.append(part)
+            continue
+        names = [k for k in (f"event.key.{key}", f"map.col.{key}") if k in MESSAGES]
+        if key in _LISTS:
+            shown = label_list(value, lang)
+        elif key in _EVENT_NAMED:
+            shown = name_of(value)
+        elif key == "aid_amount":
+            shown = t("event.yuan", lang, amount=f"{float(value):,.0f}")
+        else:
+            shown = label(value, lang)
+        parts.append((t(names[0], lang) if names else key) + ("：" if zh else ": ") + shown)
+    return ("；" if zh else "; ").join(parts)

@@ -192,8 +192,6 @@ def advance_case(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
             changes["handling_at"] = row["handling_at"]
         detail.update(referrals=SEP.join(new_refs), aid_kind=aid_kind if has_aid else None,
                       aid_amount=aid_amount if has_aid else None)
-        if not _blank(order):
-            detail["order"] = order
     elif to_stage == "closed":
         if current == "assessed" and row["judgement"] != "not_in_difficulty":
             raise ValidationError(f"case {row['case_id']} needs aid or a referral before it "
@@ -208,6 +206,8 @@ def advance_case(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
                                   column="visit")
         changes["follow_up_visit_id"] = visit["visit_id"]
         detail["visit"] = visit["visit_id"]
+    if not _blank(order):  # the service ordered (handling) or delivered (closed)
+        detail["order"] = order
     return changes, _event("case_id", row["case_id"], current, to_stage, actor, at, detail)
 
 
@@ -231,8 +231,9 @@ def new_need(*, household_id: str, category: str, description: str, posted_by: s
 
 def advance_need(row: Mapping, to_stage: str, *, actor: str, at: datetime | None = None,
                  helper: str | None = None, helper_kind: str | None = None,
-                 note: str | None = None) -> tuple[dict, dict]:
-    """Move a need to ``to_stage``; ``claimed`` needs the ``helper`` and ``helper_kind``."""
+                 order: str | None = None, note: str | None = None) -> tuple[dict, dict]:
+    """Move a need to ``to_stage``; ``claimed`` needs the ``helper`` and ``helper_kind``.
+    ``order`` is the service order that claimed (or delivered) it."""
     at = _when(at)
     actor = _text(actor, "actor")
     current = _check("need", NEED_FLOW, row, to_stage, at)
@@ -242,4 +243,6 @@ def advance_need(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
         changes.update(helper=_text(helper, "helper"),
                        helper_kind=_choice(helper_kind, schema.HELPER_KINDS, "helper_kind"))
         detail.update(helper=changes["helper"], helper_kind=helper_kind)
+    if not _blank(order):
+        detail["order"] = order
     return changes, _event("need_id", row["need_id"], current, to_stage, actor, at, detail)

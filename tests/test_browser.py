@@ -263,6 +263,7 @@ def test_screen_shows_aggregates_only_and_fits(screen_server, small_frames, widt
 
     from gridmap import screen
     from gridmap.policy import load_policy
+    from gridmap.services import load_catalogue
     url, token, _ = screen_server
     policy = load_policy()
     with chromium_page(width=width, height=height) as (page, attempted):
@@ -285,7 +286,10 @@ def test_screen_shows_aggregates_only_and_fits(screen_server, small_frames, widt
                               visits=small_frames["visits"],
                               tier_changes=small_frames["tier_changes"],
                               cases=small_frames["cases"], needs=small_frames["needs"],
-                              policy=policy, as_of=date.today())
+                              policy=policy, as_of=date.today(),
+                              alerts=small_frames["alerts"],
+                              service_records=small_frames["service_records"],
+                              catalogue=load_catalogue())
         assert cards == [f.shown(policy.min_count) for f in figs]
         assert page.evaluate("() => document.scrollingElement.scrollHeight") <= height
         assert page.locator('[data-testid="stSidebar"]').is_hidden()

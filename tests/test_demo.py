@@ -257,3 +257,16 @@ def test_alerts_confirmed_as_a_tier_change_have_the_change_behind_them(city_fram
     assert set(behind["alert_id"]) == set(tiered["alert_id"])  # every one has its row
     assert (behind["to_tier"] == behind["suggested_tier"]).all()
     assert behind.apply(lambda r: r["alert_id"] in r["reason"], axis=1).all()
+
+
+def test_some_cases_in_handling_wait_for_a_service_they_ordered(city_frames):
+    from gridmap.services import load_catalogue, order_progress
+    orders, cases = city_frames["service_orders"], city_frames["cases"]
+    assert len(orders) >= 3
+    stage = orders["case_id"].map(cases.set_index("case_id")["stage"])
+    assert (stage == "handling").all()
+    kinds = orders["provider_id"].map(city_frames["providers"].set_index("provider_id")["kind"])
+    catalogue = load_catalogue()
+    assert all(catalogue.allows(s, k) for s, k in zip(orders["service_id"], kinds, strict=True))
+    progress = order_progress(orders, city_frames["service_records"])
+    assert not progress["done"].any() and orders["delivered_at"].isna().all()

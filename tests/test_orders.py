@@ -96,7 +96,7 @@ def test_a_case_orders_hours_of_care_and_the_record_that_fills_them_closes_it(an
     assert pd.notna(order["delivered_at"])
     last = any_store.read("case_events").query("case_id == @case_id").sort_values(
         "happened_at").iloc[-1]
-    assert last["to_stage"] == "closed" and "delivered" in last["detail"]
+    assert last["to_stage"] == "closed" and f"order={order.name}" in last["detail"]
     actions = any_store.read("audit")["action"]
     assert (actions == "record_service").sum() >= 3 and (actions == "advance_case").any()
 
@@ -119,6 +119,10 @@ def test_a_need_claimed_by_ordering_a_service_is_delivered_by_its_record(any_sto
     _record(chief, theirs, centre, "2026-11-11 09:00", 2, me)
     need = any_store.read("needs").set_index("need_id").loc[need_id]
     assert need["stage"] == "delivered" and pd.notna(need["delivered_at"])
+    events = any_store.read("need_events").query("need_id == @need_id").sort_values(
+        "happened_at")
+    order_id = any_store.read("service_orders").query("need_id == @need_id")["order_id"].iloc[0]
+    assert [f"order={order_id}" in d for d in events["detail"].iloc[1:]] == [True, True]
 
 
 def test_an_order_refused_writes_nothing_and_a_helper_cannot_order(any_store):

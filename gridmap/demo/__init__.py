@@ -32,6 +32,7 @@ from gridmap.demo import _feeds
 from gridmap.demo import _synthetic as syn
 from gridmap.demo._assessment import assessments
 from gridmap.demo._casework import cases_and_needs
+from gridmap.demo._services import orders as demo_orders
 from gridmap.demo._services import services as demo_services
 from gridmap.policy import Policy
 from gridmap.services import load_catalogue
@@ -571,6 +572,8 @@ def _city(districts, spec: Scale, households_n: int, city_code: str, rng, as_of,
     # Their own stream (a child of this city's), so nothing drawn after them changes.
     loop.update(demo_services(households, grids, areas, load_catalogue(), city_code,
                               rng.spawn(1)[0], as_of, history_days=HISTORY_DAYS))
+    loop["service_orders"] = demo_orders(loop["cases"], households, grids, loop["providers"],
+                                         rng.spawn(1)[0])
     frames = {"areas": areas, "grids": grids, "households": households, "workers": workers,
               "assignments": assignments, "household_helpers": helpers, "visits": visits,
               "tier_changes": changes, **loop}

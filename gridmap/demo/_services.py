@@ -153,3 +153,37 @@ def _records(grants: pd.DataFrame, providers: pd.DataFrame, rng: np.random.Gener
     out["recorded_at"] = (pd.to_datetime(out["started_at"])
                           + pd.to_timedelta(out["quantity"], unit="h")).dt.ceil("min")
     return schema.conform("service_records", out)
+
+
+# A case's category -> the service a worker orders for it, and from which provider kind.
+_ORDERED = {"因病": ("hospital_care", 24.0, "养老服务中心"),
+            "因残": ("cleaning", 8.0, "养老服务中心"),
+            "失业": ("job_coaching", 2.0, "社工站"),
+            "意外事故": ("counselling", 4.0, "社工站"),
+            "儿童监护": ("child_care", 4.0, "社工站")}
+
+
+def orders(cases: pd.DataFrame, households: pd.DataFrame, grids: pd.DataFrame,
+           providers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Services ordered by about a third of the cases in handling (issue 21), from the
+    nearest provider of the kind, still open: none of these services has a demo record,
+    so the board shows them waiting for their first delivery."""
+    picked = cases[(cases["stage"] == "handling") & cases["category"].isin(list(_ORDERED))]
+    picked = picked[rng.random(len(picked)) < 0.35]
+    service = picked["category"].map(lambda c: _ORDERED[c][0])
+    grid = picked["household_id"].map(households.set_index("household_id")["grid_id"])
+    street = grid.map(grids.set_index("grid_id")["street_id"])
+    district = grid.map(grids.set_index("grid_id")["district_id"])
+    by_area = providers.set_index(["kind", "area_id"])["provider_id"]
+    kind = picked["category"].map(lambda c: _ORDERED[c][2])
+    provider = [by_area.get((k, s), by_area.get((k, d))) for k, s, d in
+                zip(kind, street, district, strict=True)]
+    frame = pd.DataFrame({
+        "order_id": "O" + picked["case_id"].astype(str).to_numpy(),
+        "household_id": picked["household_id"].to_numpy(),
+        "service_id": service.to_numpy(),
+        "quantity": picked["category"].map(lambda c: _ORDERED[c][1]).to_numpy(float),
+        "provider_id": provider, "case_id": picked["case_id"].to_numpy(), "need_id": None,
+        "ordered_by": picked["reported_by"].to_numpy(),
+        "ordered_at": pd.DatetimeIndex(picked["handling_at"]), "delivered_at": pd.NaT})
+    return schema.conform("service_orders", frame[frame["provider_id"].notna()])

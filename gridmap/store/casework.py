@@ -71,12 +71,14 @@ def report_case(tx: Transaction, *, household: Mapping | None = None,
 
 def advance_case(tx: Transaction, case_id: str, to_stage: str, *, tier: str | None = None,
                  tier_reason: str | None = None, order: Mapping | None = None,
-                 **fields) -> None:
+                 delivered: str | None = None, **fields) -> None:
     """Move a case on (``stages.advance_case``) and keep the event. With ``tier`` (on
     assessment) the household's tier changes too. For ``followed_up`` without
     ``visit``, the first visit to the household after closing is used. ``order``
     (``service_id``, ``quantity``, ``provider_id``) orders a service as handling."""
     row = tx.row("cases", "case_id", case_id)
+    if delivered is not None:  # the order whose delivery closes it
+        fields["order"] = delivered
     if order is not None:
         if to_stage != "handling":
             raise ValidationError("a case orders a service when it is handled",
@@ -113,10 +115,13 @@ def post_need(tx: Transaction, **fields) -> str:
 
 
 def advance_need(tx: Transaction, need_id: str, to_stage: str, *,
-                 order: Mapping | None = None, **fields) -> None:
+                 order: Mapping | None = None, delivered: str | None = None,
+                 **fields) -> None:
     """Move a need on (``stages.advance_need``) and keep the event. With ``order``, a
     need is claimed by ordering a service: the provider is its helper."""
     row = tx.row("needs", "need_id", need_id)
+    if delivered is not None:
+        fields["order"] = delivered
     if order is not None:
         if to_stage != "claimed":
             raise ValidationError("a need orders a service when it is claimed",
@@ -126,7 +131,7 @@ def advance_need(tx: Transaction, need_id: str, to_stage: str, *,
                               need_id=need_id)
         name = tx.execute("SELECT name FROM providers WHERE provider_id = ?",
                           (placed["provider_id"],)).fetchone()[0]
-        fields.update(helper=name, helper_kind="organisation")
+        fields.update(helper=name, helper_kind="organisation", order=placed["order_id"])
     changes, event = stages.advance_need(row, to_stage, **fields)
     tx.update("needs", "need_id", row, changes)
     tx.insert("need_events", event)
@@ -140,17 +145,17 @@ def record_service(tx: Transaction, **fields) -> str:
     at = max(pd.Timestamp.now().floor("s"), pd.Timestamp(fields["started_at"]).floor("s"))
     actor = fields["recorded_by"]
     for order in orders.deliver(tx, fields["household_id"], fields["service_id"], at):
-        note = f"order {order['order_id']} delivered"
         if pd.notna(order["case_id"]):
             case = tx.row("cases", "case_id", order["case_id"])
             still_open = tx.execute(
                 "SELECT 1 FROM service_orders WHERE case_id = ? AND delivered_at IS NULL",
                 (order["case_id"],)).fetchone()
             if case["stage"] == "handling" and still_open is None:
-                advance_case(tx, order["case_id"], "closed", actor=actor, at=at, note=note)
+                advance_case(tx, order["case_id"], "closed", actor=actor, at=at,
+                             delivered=order["order_id"])
         if pd.notna(order["need_id"]):
             need = tx.row("needs", "need_id", order["need_id"])
             if need["stage"] == "claimed":
                 advance_need(tx, order["need_id"], "delivered", actor=need["helper"],
-                             at=at, note=note)
+                             at=at, delivered=order["order_id"])
     return record_id

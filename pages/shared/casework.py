@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from gridmap import schema, stages
+from gridmap.auditlog import event_text
 from gridmap.errors import GridmapError
 from gridmap.i18n import label, t
 from gridmap.sanitize import plain
@@ -49,6 +50,16 @@ def _names(frame: pd.DataFrame) -> pd.DataFrame:
         if column in out:
             out[column] = out[column].map(lambda v: workers.get(v, v))
     return out
+
+
+def _order_names(orders: pd.DataFrame, lang: str):
+    """An order id -> the service it ordered ('助洁 8 小时'); other ids as they are."""
+    from gridmap.services import load_catalogue
+    catalogue = load_catalogue()
+    named = {o: f"{catalogue.service(s).label(lang)} {q:g} {label(catalogue.service(s).unit, lang)}"
+             for o, s, q in zip(orders["order_id"], orders["service_id"], orders["quantity"],
+                                strict=True) if s in catalogue.keys}
+    return lambda value: named.get(value, value)
 
 
 # -- cases ------------------------------------------------------------------
@@ -127,10 +138,12 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     events = ui.read("case_events")
     history = events[events["case_id"] == case_id].sort_values("happened_at")
     st.markdown(f"**{t('cases.timeline', lang)}**")
+    orders = ui.read("service_orders")
+    history = history.assign(detail=[event_text(d, lang, _order_names(orders, lang))
+                                     for d in history["detail"]])
     st.dataframe(ui.labelled(_names(history[["happened_at", "from_stage", "to_stage", "actor",
                                              "detail"]]), lang),
                  hide_index=True, width="stretch")
-    orders = ui.read("service_orders")
     orders_table(orders[orders["case_id"] == case_id], lang)
     options = [s for s in stages.CASE_FLOW[row["stage"]]
                if not (s == "closed" and row["stage"] == "assessed"
@@ -189,6 +202,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     except GridmapError as exc:
         ui.show_error(exc, lang, "cases.error")
     else:
+        st.session_state.pop(key + ".service", None)  # the next step starts with none
         _saved(t("cases.saved", lang, stage=label(target, lang)))
 
 

@@ -43,7 +43,7 @@ KIOSK_CSS = """
 .gm-table td, .gm-table th { padding: 0.55vh 0.8vw; border-bottom: 1px solid #2a3a5c;
   text-align: left; }
 .gm-table th { color: #9fb0c8; font-weight: 400; }
-.gm-fig .d { font-size: 1.35vw; font-weight: 600; line-height: 1.3; }
+.gm-fig .d { font-size: 1.25vw; font-weight: 600; line-height: 1.3; white-space: nowrap; }
 .gm-fig .d.good { color: #4ade80; } .gm-fig .d.bad { color: #fb7185; }
 .gm-fig .d.neutral { color: #cbd5e1; } .gm-fig .d small { font-size: 0.9vw;
   font-weight: 400; color: #9fb0c8; margin-right: 0.4vw; }
@@ -88,9 +88,10 @@ def figures_html(as_of: date, lang: str) -> str:
                      f'<div class="k">{html.escape(name)}</div>'
                      f'<div class="v">{html.escape(str(fig.shown(minimum)))}</div>'
                      f'{_trend_html(fig.trend(minimum), lang, fig.against)}</div>')
-    half = (len(cards) + 1) // 2
-    return (f'<div class="gm-row">{"".join(cards[:half])}</div>'
-            f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[half:])}</div>')
+    # Tiers, visits and coverage on top (a rate's change is the longest text), the rest
+    # below.
+    return (f'<div class="gm-row">{"".join(cards[:6])}</div>'
+            f'<div class="gm-row" style="margin-top:0.8vh">{"".join(cards[6:])}</div>')
 
 
 @ui.data_cache(max_entries=3)
