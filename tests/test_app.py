@@ -613,3 +613,41 @@ def test_a_leader_starts_in_their_district_and_sees_its_name(small_store, monkey
     at.switch_page("pages/map.py").run()
     crumbs = [b.label for b in at.button if b.key and b.key.startswith("gridmap.crumb.")]
     assert crumbs == [name]
+
+
+def test_a_case_orders_a_service_from_its_page_and_the_record_closes_it(app, small_store):
+    from datetime import datetime, timedelta
+    cases = small_store.read("cases")
+    case = cases[cases["stage"] == "reported"].iloc[0]
+    small_store.advance_case(case["case_id"], "assessed", actor="W1",
+                             at=datetime.now() - timedelta(days=1),
+                             judgement="eligible", assistance=["低保"])
+    _case_page(app, small_store, case["case_id"])
+    key = f"gridmap.case.{case['case_id']}.handling"
+    app.selectbox(key=key + ".service").set_value("cleaning").run()
+    picker = _widget(app.selectbox, "服务机构")  # in the form: sent with the submit
+    names = small_store.read("providers").set_index("name")["provider_id"]
+    picker.set_value(names[picker.options[0]])
+    _widget(app.button, "提交").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    orders = small_store.read("service_orders")
+    order = orders[orders["case_id"] == case["case_id"]].iloc[0]
+    assert (order["service_id"], order["quantity"]) == ("cleaning", 4.0)
+    assert small_store.read("cases").set_index("case_id").loc[case["case_id"],
+                                                             "stage"] == "handling"
+    assert app.selectbox(key=key + ".service").value is None  # cleared for the next step
+    # The services page shows the open order when the household's record is entered,
+    # and the record that fills it closes the case.
+    app.query_params.clear()
+    app.query_params["view"] = "record"
+    app.switch_page("pages/services.py").run()
+    app.selectbox(key="gridmap.services.record.household").set_value(
+        order["household_id"]).run()
+    app.selectbox(key="gridmap.services.record.service").set_value("cleaning").run()
+    assert any("待送达的订购服务" in i.value and "4 小时（已送达 0）" in i.value
+               for i in app.info), [i.value for i in app.info]
+    small_store.record_service(household_id=order["household_id"], service_id="cleaning",
+                               provider_id=order["provider_id"], delivered_by="王芳",
+                               started_at=datetime.now(), quantity=4, recorded_by="admin")
+    assert small_store.read("cases").set_index("case_id").loc[case["case_id"],
+                                                             "stage"] == "closed"

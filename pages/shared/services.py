@@ -29,7 +29,7 @@ def month_choice(lang: str, as_of: date) -> str:
     months = [str(pd.Period(as_of, freq="M") - i) for i in range(12)]
     default = ui.url_choice("month", months, months[0])
     month = st.selectbox(t("services.month", lang), months, index=months.index(default),
-                         key="gridmap.services.month")
+                         key="gridmap.services.month", width=180)  # a month, not a row
     st.query_params["month"] = month
     return month
 
