@@ -651,3 +651,19 @@ def test_a_case_orders_a_service_from_its_page_and_the_record_closes_it(app, sma
                                started_at=datetime.now(), quantity=4, recorded_by="admin")
     assert small_store.read("cases").set_index("case_id").loc[case["case_id"],
                                                              "stage"] == "closed"
+
+
+@pytest.mark.parametrize("page, view", [("pages/cases.py", "report"),
+                                        ("pages/needs.py", "post")])
+def test_a_report_or_need_saved_without_a_household_asks_for_one(app, small_store, page,
+                                                                  view):
+    import hashlib
+    app.query_params["view"] = view
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception
+    digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
+    _widget(app.text_area, "情况描述").input("独居老人，冬季取暖困难")
+    _widget(app.button, "提交").click().run()
+    assert [e.value for e in app.error] == ["请先选择住户"]
+    assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest

@@ -221,11 +221,9 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
         grid_id = st.selectbox(t("cases.grid", lang), list(names), format_func=names.get,
                                key="gridmap.report.grid")
         staff = grid_staff(grid_id, "")
-    else:
+    else:  # the form shows at once; saving it without a household asks for one
         household = pick_household(households, lang, "gridmap.report.household")
-        if household is None:
-            return
-        staff = household_staff(households, household)
+        staff = household_staff(households, household) if household else {}
     with st.form("gridmap.report.form", clear_on_submit=True):
         if new_person:
             a, b = st.columns(2)
@@ -250,10 +248,14 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
                           format_func=lambda k: label(k, lang), index=1)
         description = st.text_area(t("cases.description", lang))
         reporter = st.selectbox(t("cases.reported_by", lang), list(staff),
+                                placeholder=t("coverage.pick_first", lang),
                                 format_func=staff.get)
         at = _when(lang, "gridmap.report", as_of.replace(year=as_of.year - 1), as_of)
         submitted = st.form_submit_button(t("cases.save", lang), type="primary")
     if not submitted:
+        return
+    if not new_person and household is None:
+        st.error(t("coverage.pick_first", lang))
         return
     try:
         case_id = ui.store().report_case(
@@ -400,18 +402,20 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
 def post_form(households: pd.DataFrame, lang: str, as_of: date) -> None:
     """Post a household's need for helpers to claim."""
     household = pick_household(households, lang, "gridmap.post.household")
-    if household is None:
-        return
-    staff = household_staff(households, household)
+    staff = household_staff(households, household) if household else {}
     with st.form("gridmap.post.form", clear_on_submit=True):
         category = st.selectbox(t("cases.category", lang), schema.NEED_CATEGORIES,
                                 format_func=lambda k: label(k, lang))
         description = st.text_area(t("cases.description", lang),
                                    help=t("needs.description_hint", lang))
-        poster = st.selectbox(t("cases.reported_by", lang), list(staff), format_func=staff.get)
+        poster = st.selectbox(t("cases.reported_by", lang), list(staff), format_func=staff.get,
+                              placeholder=t("coverage.pick_first", lang))
         at = _when(lang, "gridmap.post", as_of.replace(year=as_of.year - 1), as_of)
         submitted = st.form_submit_button(t("cases.save", lang), type="primary")
     if not submitted:
+        return
+    if household is None:
+        st.error(t("coverage.pick_first", lang))
         return
     try:
         ui.store().post_need(household_id=household, category=category,
