@@ -13,7 +13,28 @@ def test_every_schema_value_has_a_label():
     values = (schema.TIERS + schema.GRID_TYPES + schema.WORKER_KINDS + schema.VISIT_METHODS
               + schema.LEVELS + schema.ASSIGNMENT_ROLES + schema.LOCATION_QUALITIES)
     for v in values:
-        assert v in i18n.LABELS, v
+        assert i18n.label(v) != v and i18n.label(v, "en") != v, v
+    for vocabulary, values in (("tier", schema.TIERS), ("method", schema.VISIT_METHODS),
+                               ("case_source", schema.CASE_SOURCES),
+                               ("helper_kind", schema.HELPER_KINDS),
+                               ("case_stage", schema.CASE_STAGES),
+                               ("need_stage", schema.NEED_STAGES),
+                               ("alert_stage", schema.ALERT_STAGES)):
+        for v in values:
+            assert f"{vocabulary}.{v}" in i18n.LABELS, (vocabulary, v)
+
+
+def test_one_value_reads_as_its_vocabulary_says():
+    assert i18n.label("volunteer", "zh", "method") == "志愿者代访"
+    assert i18n.label("volunteer", "zh", "case_source") == "志愿者发现"
+    assert i18n.label("volunteer", "zh", "worker_kind") == "志愿者"
+    assert i18n.label("volunteer", "en", "method") == "Visit by a volunteer"
+    assert i18n.label("red", "zh", "method") == "红色"  # not of it: its own vocabulary
+    assert i18n.label("no such value", "en", "tier") == "no such value"
+    import pandas as pd
+    shown = i18n.localise_frame(pd.DataFrame({"method": ["volunteer"],
+                                              "source": ["volunteer"]}), "zh")
+    assert shown.iloc[0].tolist() == ["志愿者代访", "志愿者发现"]
 
 
 def test_chinese_by_default_english_on_request():

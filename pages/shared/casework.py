@@ -128,7 +128,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     hh = households.set_index("household_id").loc[row["household_id"]]
     st.subheader(plain(t("cases.detail", lang, case=case_id) + f" · {hh['alias']}"))
     ui.audit_once("view_household", row["household_id"], case=case_id)
-    facts = [(t("cases.source", lang), label(row["source"], lang)),
+    facts = [(t("cases.source", lang), label(row["source"], lang, "case_source")),
              (t("cases.category", lang), label(row["category"], lang)),
              (t("cases.urgency", lang), label(row["urgency"], lang)),
              (t("map.col.due_on", lang), row["due_on"].date().isoformat()),
@@ -241,7 +241,7 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
                 placeholder=t("app.choose", lang))) or None
         a, b, c = st.columns(3)
         source = a.selectbox(t("cases.source", lang), schema.CASE_SOURCES,
-                             format_func=lambda k: label(k, lang))
+                             format_func=lambda k: label(k, lang, "case_source"))
         category = b.selectbox(t("cases.category", lang), schema.CASE_CATEGORIES,
                                format_func=lambda k: label(k, lang))
         urgency = c.radio(t("cases.urgency", lang), schema.URGENCIES, horizontal=True,
@@ -374,7 +374,8 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
             fields["helper"] = st.text_input(t("needs.helper", lang))
             fields["helper_kind"] = st.selectbox(t("needs.helper_kind", lang),
                                                  schema.HELPER_KINDS,
-                                                 format_func=lambda k: label(k, lang))
+                                                 format_func=lambda k: label(k, lang,
+                                                                         "helper_kind"))
             actor = fields["helper"]
         elif target == "delivered":
             actor = row["helper"]

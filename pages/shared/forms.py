@@ -151,7 +151,7 @@ def visit_form(households: pd.DataFrame, language: str, as_of: date, *,
                                    datetime.now().time().replace(second=0, microsecond=0))
         method = st.segmented_control(t("coverage.method", language), schema.VISIT_METHODS,
                                       default=schema.VISIT_METHODS[0], required=True,
-                                      format_func=lambda m: label(m, language))
+                                      format_func=lambda m: label(m, language, "method"))
         visitor = st.selectbox(t("coverage.visitor", language), list(staff),
                                index=list(staff).index(me) if me in staff else 0,
                                placeholder=t("coverage.pick_first", language),
