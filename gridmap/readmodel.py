@@ -37,13 +37,14 @@ if TYPE_CHECKING:
 
 # How many results of each parameterised figure a model keeps (least recently used go).
 KEEP = {"view": 8, "hotspots": 16, "contiguity": 8, "hex": 4, "hex_hotspots": 16, "trend": 16,
-        "area_frame": 32, "overview": 16, "overdue": 8, "responsible": 8}
+        "area_frame": 32, "overview": 16, "overdue": 8, "responsible": 8, "due_list": 8}
 # What a model carries over to the next data version when visits were only added
 # (``ReadModel.advanced``): every figure that does not depend on visits.
 UNTOUCHED_BY_VISITS = ("open_cases", "new_alerts", "case_state", "need_state", "case_report",
                        "need_report", "alert_report", "contiguity", "hex", "catalogue",
                        "service_month", "service_items", "service_texts", "service_report",
-                       "provider_table", "responsible", "grid_workers", "hex_hotspots")
+                       "provider_table", "shortfall_list", "responsible", "grid_workers",
+                       "hex_hotspots")
 # Hotspot indicators that visits leave alone (``hotspots.indicator``): their results are
 # carried over too (Gi* with permutations is seconds on a province).
 HOTSPOTS_WITHOUT_VISITS = ("red_orange", "red_orange_rate", "visits_required", "open_cases")
@@ -244,11 +245,8 @@ class ReadModel:
         """The overdue households of ``area``, most urgent first (``coverage.overdue_list``)
         with their responsible worker and the warning level 0-3 (``warning``)."""
         def compute() -> pd.DataFrame:
-            from gridmap import teams
             households, status = self.area_households(area)
-            workers = self._once("responsible", area, lambda: teams.responsible_workers(
-                households, self.frame("assignments"), self.frame("household_helpers"),
-                self.frame("workers")))
+            workers = self.responsible(area)
             late = coverage.overdue_list(households, status,
                                          self.frame("grids").set_index("grid_id")["name"],
                                          workers)
@@ -257,6 +255,25 @@ class ReadModel:
             return late.assign(warning=late["household_id"].map(
                 pd.Series(warning.to_numpy(), index=households["household_id"].to_numpy())))
         return self._once("overdue", area, compute)
+
+    def responsible(self, area: Area | None = None) -> pd.DataFrame:
+        """Each household of ``area``'s responsible worker (``teams.responsible_workers``),
+        aligned with ``area_households``."""
+        from gridmap import teams
+        return self._once("responsible", area, lambda: teams.responsible_workers(
+            self.area_households(area)[0], self.frame("assignments"),
+            self.frame("household_helpers"), self.frame("workers")))
+
+    def due_list(self, area: Area | None = None) -> pd.DataFrame:
+        """``area``'s households by what is due (``coverage.due_list``), with each one's
+        responsible worker's name in ``worker``: /households."""
+        def compute() -> pd.DataFrame:
+            households, status = self.area_households(area)
+            rows = coverage.due_list(households, status)
+            worker = dict(zip(households["household_id"], self.responsible(area)["worker"],
+                              strict=True))
+            return rows.assign(worker=rows["household_id"].map(worker))
+        return self._once("due_list", area, compute)
 
     def weekly_trend(self, area: Area | None = None) -> pd.DataFrame:
         """Coverage per tier per week in ``area``."""
@@ -466,8 +483,9 @@ class ReadModel:
         """Households of ``area`` more than the policy's share short in ``month``."""
         from gridmap import services
         households = self.frame("households", area) if area else self.frame("households")
-        return services.shortfall_list(self.service_month(month), households,
-                                       self.frame("grids").set_index("grid_id")["name"])
+        return self._once("shortfall_list", (area, str(self._month(month))), lambda: (
+            services.shortfall_list(self.service_month(month), households,
+                                    self.frame("grids").set_index("grid_id")["name"])))
 
     def service_hours(self, month: str | None = None) -> float:
         """Hours of service delivered in ``month``, in total (the screen's aggregate)."""

@@ -8,7 +8,6 @@ enter()  # started alone (the first request after a start): the shell runs this 
 
 import streamlit as st
 
-from gridmap import coverage, teams
 from gridmap.i18n import t
 from gridmap.sanitize import plain
 from pages.shared import casework as cw
@@ -18,14 +17,12 @@ from pages.shared import forms
 PICK_KEY, MODE_KEY, FLASH_KEY = ("gridmap.households.pick", "gridmap.households.mode",
                                  "gridmap.households.flash")
 lang, area, as_of = ui.lang(), ui.current_area(), ui.today()
-households, status = ui.read_model(as_of).area_households(area)
-rows = coverage.due_list(households, status)
+model = ui.read_model(as_of)
+households, _ = model.area_households(area)
+rows = model.due_list(area)  # kept by the read model: read-only
 team = ui.principal().role != "worker"  # a chief sees the team's households, by worker
-if team:
-    workers = teams.responsible_workers(households, ui.read("assignments"),
-                                        ui.read("household_helpers"), ui.read("workers"))
-    rows["worker"] = rows["household_id"].map(
-        dict(zip(households["household_id"], workers["worker"], strict=True)))
+if not team:
+    rows = rows.drop(columns="worker")
 
 if st.session_state.get(MODE_KEY) == "report" and cw.FLASH_KEY in st.session_state:
     st.session_state.pop(PICK_KEY, None)  # a report was saved: back to the list
