@@ -28,6 +28,7 @@ import pandas as pd
 
 from gridmap import schema
 from gridmap.errors import ValidationError
+from gridmap.places import level_names
 from gridmap.policy import Policy
 from gridmap.privacy import suppress_derived
 from gridmap.stages import new_id
@@ -224,10 +225,7 @@ def alert_report(alerts: pd.DataFrame, grids: pd.DataFrame, areas: pd.DataFrame,
         median_days_to_verify=("days_to_verify", "median"))
     counts = list(COUNTS)
     if by == "area_id":
-        if level == "grid":
-            names = grids.set_index("grid_id")["name"]
-        else:
-            names = areas[areas["level"] == level].set_index("area_id")["name"]
+        names = level_names(areas, grids, level)
         table = table.reindex(names.index)
         table.insert(0, "name", names)
         table.index.name = "area_id"

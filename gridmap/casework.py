@@ -23,6 +23,7 @@ import pandas as pd
 
 from gridmap import schema
 from gridmap.coverage import area_keys
+from gridmap.places import level_names
 from gridmap.policy import Policy
 
 OPEN_STAGES = ("reported", "assessed", "handling")
@@ -90,10 +91,7 @@ def _keys(frame: pd.DataFrame, households: pd.DataFrame, grids: pd.DataFrame, le
 
 def _named(table: pd.DataFrame, grids: pd.DataFrame, areas: pd.DataFrame, level: str,
            counts: list[str]) -> pd.DataFrame:
-    if level == "grid":
-        names = grids.set_index("grid_id")["name"]
-    else:
-        names = areas[areas["level"] == level].set_index("area_id")["name"]
+    names = level_names(areas, grids, level)
     table = table.reindex(names.index)
     table[counts] = table[counts].fillna(0).astype(int)
     table.insert(0, "name", names)

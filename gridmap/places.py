@@ -53,6 +53,13 @@ def lineage(areas: pd.DataFrame, grids: pd.DataFrame, area: Area | None) -> list
     return chain[::-1]
 
 
+def level_names(areas: pd.DataFrame, grids: pd.DataFrame, level: str) -> pd.Series:
+    """Every place of ``level`` (a grid, or an area level): id -> name (a report's rows)."""
+    if level == "grid":
+        return grids.set_index("grid_id")["name"]
+    return areas[areas["level"] == level].set_index("area_id")["name"]
+
+
 def name_of(areas: pd.DataFrame, grids: pd.DataFrame, area: Area) -> str:
     """A place's name, or its id when unknown."""
     table, key = (grids, "grid_id") if area.level == "grid" else (areas, "area_id")

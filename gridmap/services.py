@@ -39,6 +39,7 @@ import pandas as pd
 from gridmap import schema
 from gridmap.coverage import area_keys
 from gridmap.errors import ValidationError
+from gridmap.places import level_names
 from gridmap.policy import Policy
 from gridmap.privacy import suppress_derived
 from gridmap.settings import DATA_DIR
@@ -499,10 +500,7 @@ def service_report(entitlements: pd.DataFrame, records: pd.DataFrame, households
         table = per_household.groupby("area_id").agg(
             households_entitled=("entitled", "sum"), hours_entitled=("hours_entitled", "sum"),
             hours_delivered=("hours_delivered", "sum"), households_short=("short", "sum"))
-        if level == "grid":
-            names = grids.set_index("grid_id")["name"]
-        else:
-            names = areas[areas["level"] == level].set_index("area_id")["name"]
+        names = level_names(areas, grids, level)
         table = table.reindex(names.index)
         table.insert(0, "name", names)
         table.index.name = "area_id"
