@@ -5,19 +5,17 @@ from pages.shared.shell import enter
 enter()  # started alone (the first request after a start): the shell runs this page
 
 import io
-import json
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from gridmap.errors import GridmapError
-from gridmap.i18n import MESSAGES, t
-from gridmap.io import boundaries, importing, spreadsheet
-from gridmap.reasons import reason_text
+from gridmap.i18n import t
+from gridmap.io import boundaries, importing
 from gridmap.sanitize import display_name, plain, upload_suffix
 from pages.shared import common as ui
+from pages.shared import imports
 
 lang = ui.lang()
 st.title(t("import.title", lang))
@@ -26,15 +24,6 @@ if flash := st.session_state.pop("gridmap.import.flash", None):
     st.success(plain(flash))
 
 KINDS = ("households", "workers", "visits", "grids", "areas")
-SHOWN_PROBLEMS = 200  # listed in full (reasons wrap, nothing cut off); the rest downloaded
-
-
-def field(column: str) -> str:
-    """A schema column by its label (户主姓名, not head_name)."""
-    for key in (f"import.field.{kind}.{column}", f"import.field.{column}"):
-        if key in MESSAGES:
-            return t(key, lang)
-    return column or t("import.field.none", lang)
 
 
 left, right = st.columns([1, 2])
@@ -86,26 +75,7 @@ if upload is not None:
     except GridmapError as exc:
         ui.show_error(exc, lang)
         st.stop()
-    # The mapping, adjustable: file header -> schema column.
-    st.subheader(t("import.mapping", lang))
-    columns = ["", *(boundaries.HEADERS if spatial else importing.HEADERS)[kind]]
-    table = pd.DataFrame({"header": list(prepared.mapping),
-                          "column": list(prepared.mapping.values())})
-    changed = st.data_editor(
-        table, hide_index=True, width="stretch", num_rows="dynamic",
-        column_config={"header": st.column_config.TextColumn(t("import.header", lang)),
-                       "column": st.column_config.SelectboxColumn(
-                           t("import.column", lang), options=columns, format_func=field)},
-        key=f"gridmap.import.editor.{kind}.{name}")
-    new_mapping = {h: c for h, c in zip(changed["header"], changed["column"], strict=True)
-                   if h and c}
-    a, b = st.columns(2)
-    if a.button(t("import.apply_mapping", lang)):
-        st.session_state[f"gridmap.import.edited.{kind}.{name}"] = new_mapping
-        st.rerun()
-    b.download_button(t("import.save_mapping", lang),
-                      json.dumps(prepared.mapping, ensure_ascii=False, indent=1),
-                      file_name=f"mapping-{kind}.json", mime="application/json")
+    imports.mapping_editor(prepared, kind, name, spatial, lang)
 
     accepted = len(prepared.frames.get(kind, []))
     cols = st.columns(4)
@@ -113,19 +83,7 @@ if upload is not None:
     cols[1].metric(t("import.accepted", lang), f"{accepted:,}")
     cols[2].metric(t("import.errors", lang), f"{len(prepared.errors):,}")
     cols[3].metric(t("import.warnings", lang), f"{len(prepared.warnings):,}")
-    if prepared.problems:
-        report = prepared.report()
-        report["reason"] = [reason_text(r, lang) for r in report["reason"]]
-        report["column"] = report["column"].map(field)
-        shown = ui.labelled(report.drop(columns="file"), lang)
-        if len(report) > SHOWN_PROBLEMS:
-            st.caption(t("import.more_problems", lang, n=f"{len(report):,}",
-                         shown=SHOWN_PROBLEMS))
-            st.download_button(t("import.download_problems", lang),
-                               spreadsheet.csv_text(ui.labelled(report, lang)).encode(
-                                   "utf-8-sig"), file_name=f"problems-{kind}.csv",
-                               mime="text/csv")
-        st.table(shown.head(SHOWN_PROBLEMS).set_index(shown.columns[0]))
+    imports.problems(prepared, kind, lang)
     if prepared.errors:
         st.error(t("import.refused", lang))
     elif st.button(t("import.commit", lang), type="primary", disabled=not accepted):
