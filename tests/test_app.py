@@ -315,8 +315,8 @@ def test_a_case_is_assessed_from_its_page_with_a_tier_change(app, small_store):
     assert last["reason"] == "入户核实后升级"
 
 
-def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
-    import hashlib
+def _assessed_case_page(app, small_store):
+    """A reported case assessed eligible yesterday, its page open: ready to be handled."""
     from datetime import datetime, timedelta
     cases = small_store.read("cases")
     case = cases[cases["stage"] == "reported"].iloc[0]
@@ -324,6 +324,12 @@ def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
                              at=datetime.now() - timedelta(days=1),
                              judgement="eligible", assistance=["低保"])
     _case_page(app, small_store, case["case_id"])
+    return case
+
+
+def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
+    import hashlib
+    case = _assessed_case_page(app, small_store)
     app.radio(key=f"gridmap.case.{case['case_id']}.next").set_value("handling").run()
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
     _widget(app.button, "提交").click().run()  # neither a referral nor aid
@@ -616,13 +622,8 @@ def test_a_leader_starts_in_their_district_and_sees_its_name(small_store, monkey
 
 
 def test_a_case_orders_a_service_from_its_page_and_the_record_closes_it(app, small_store):
-    from datetime import datetime, timedelta
-    cases = small_store.read("cases")
-    case = cases[cases["stage"] == "reported"].iloc[0]
-    small_store.advance_case(case["case_id"], "assessed", actor="W1",
-                             at=datetime.now() - timedelta(days=1),
-                             judgement="eligible", assistance=["低保"])
-    _case_page(app, small_store, case["case_id"])
+    from datetime import datetime
+    case = _assessed_case_page(app, small_store)
     key = f"gridmap.case.{case['case_id']}.handling"
     app.selectbox(key=key + ".service").set_value("cleaning").run()
     picker = _widget(app.selectbox, "服务机构")  # in the form: sent with the submit

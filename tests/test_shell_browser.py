@@ -1,6 +1,8 @@
 """The very first request after a server start, with ``pages/`` beside ``app.py``:
 Streamlit's legacy multipage mode starts the page by itself, and the page hands over
-to the shell (``pages/shared/shell.py``). Each test starts its own server."""
+to the shell (``pages/shared/shell.py``); a path with no file in ``pages/`` gets
+Streamlit's English "Page not found" dialog before any of gridmap's code runs, which the
+shell closes, and the page's language answers. Each test starts its own server."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
+from gridmap.i18n import t
 from gridmap.store import open_store
 
 from .browser import (
@@ -58,4 +61,43 @@ def test_the_first_request_to_a_screen_gets_the_kiosk(fresh_store):
         page.locator(".gm-title").wait_for(timeout=60_000)
         assert page.get_by_test_id("stSidebarNav").count() == 0
         assert page.get_by_role("heading", name="登录").count() == 0
+        assert attempted == []
+
+
+# Counts the animation frames in which the English dialog is visible.
+WATCH_JS = """
+window.gridmapEnglish = 0;
+const tick = () => {
+  for (const d of document.querySelectorAll('[data-testid="stDialog"]')) {
+    const title = d.querySelector('[slot="title"]');
+    if (title && title.textContent.includes("Page not found")
+        && getComputedStyle(title).visibility !== "hidden") window.gridmapEnglish++;
+  }
+  requestAnimationFrame(tick);
+};
+requestAnimationFrame(tick);
+"""
+
+
+@pytest.mark.parametrize(("path", "known"), [("/map", True), ("/coverage", True),
+                                             ("/nosuchpage", False), ("/home", False)])
+def test_the_first_request_shows_no_english_page_not_found(fresh_store, path, known):
+    with streamlit_server(fresh_store) as url, chromium_page(width=1440, height=900) as (
+            page, attempted):
+        page.add_init_script(WATCH_JS)
+        page.goto(url + path)  # the first request this server sees
+        page.get_by_role("heading", name="登录").wait_for(timeout=60_000)
+        expect(page.get_by_test_id("stSidebar").get_by_text("English")).to_be_visible()
+        toast = page.get_by_test_id("stToast").filter(has_text=t("app.page_not_found", "zh"))
+        if known:
+            expect(toast).to_have_count(0)
+        else:
+            expect(toast).to_be_visible()
+        expect(page.get_by_test_id("stDialog")).to_have_count(0)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        frames = page.evaluate("window.gridmapEnglish")
+        if known:  # pages/ has the file: never sent
+            assert frames == 0
+        else:  # sent before gridmap runs; hidden as soon as the shell's first element lands
+            assert frames < 60, frames
         assert attempted == []
