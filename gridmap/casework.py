@@ -216,11 +216,14 @@ def hot_list(cases: pd.DataFrame, needs: pd.DataFrame, *, week_end: date,
                           "previous": counts["last"].to_numpy()})
         t = t[(t["count"] > 0) | (t["previous"] > 0)].copy()
         t["share_pct"] = (100.0 * t["count"] / max(t["count"].sum(), 1)).round(1)
-        t["rank"] = t["count"].rank(method="min", ascending=False).astype(int)
-        t["previous_rank"] = t["previous"].rank(method="min", ascending=False).astype(int)
+        # Only what was found is ranked: a category with none that week has no rank.
+        t["rank"] = t["count"].where(t["count"] > 0).rank(
+            method="min", ascending=False).astype("Int64")
+        t["previous_rank"] = t["previous"].where(t["previous"] > 0).rank(
+            method="min", ascending=False).astype("Int64")
         t["change"] = t["count"] - t["previous"]
         t["rank_change"] = t["previous_rank"] - t["rank"]
-        parts.append(t.sort_values(["rank", "category"]))
+        parts.append(t.sort_values(["rank", "category"], na_position="last"))
     columns = ["kind", "category", "count", "share_pct", "rank", "previous", "previous_rank",
                "change", "rank_change"]
     return pd.concat(parts, ignore_index=True)[columns]

@@ -224,7 +224,7 @@ class ReadModel:
         everyone, status = self.frame("households"), self.status()
         if area is None:
             return everyone, status
-        mask = everyone["grid_id"].isin(self.frame("grids", area)["grid_id"]).to_numpy()
+        mask = coverage.positions_in(everyone["grid_id"], self.frame("grids", area)["grid_id"]) >= 0
         return everyone[mask].reset_index(drop=True), status[mask].reset_index(drop=True)
 
     def coverage_table(self, level: str) -> pd.DataFrame:
@@ -290,7 +290,8 @@ class ReadModel:
             return frame[frame["community_id"].isin(communities).to_numpy()].reset_index(
                 drop=True)
         mine = self.frame("households", area)["household_id"]
-        return frame[frame["household_id"].isin(mine).to_numpy()].reset_index(drop=True)
+        return frame[coverage.positions_in(frame["household_id"], mine) >= 0].reset_index(
+            drop=True)
 
     def case_state(self, area: Area | None = None) -> pd.DataFrame:
         """Cases of ``area`` as they stood on the day (``casework.case_state``)."""

@@ -151,9 +151,11 @@ def _located(source, row, column, reason: str, lang: str) -> str:
     if column and lang == "zh":  # the field's Chinese name where it has one, no raw id
         known = [k for k in (f"import.field.{column}", f"map.col.{column}") if k in MESSAGES]
         column = t(known[0], lang) if known else column
+    text = reason_text(reason, lang)
+    if column and source is None and row is None:  # a form's field: its name says where
+        return f"{column}{colon}{text}"
     where = comma.join(part.format(value) for part, value in (
         (file_, source), (row_, row), (column_, column)) if value is not None and value != "")
-    text = reason_text(reason, lang)
     return f"{where}{colon}{text}" if where else text
 
 

@@ -160,7 +160,8 @@ def figures(*, households, visits, tier_changes, cases, needs, policy: Policy,
 
 def _texts(values: pd.Series, template: str) -> list[str]:
     """Figures as text by ``template``; ``HIDDEN`` and "<5" are text already."""
-    return [v if isinstance(v, str) else template.format(v) for v in values]
+    return [v if isinstance(v, str) else HIDDEN if pd.isna(v) else template.format(v)
+            for v in values]
 
 
 def shown_hot_list(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
@@ -178,7 +179,7 @@ def shown_hot_list(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
     count = table["count"].to_numpy()
     place = np.select([count >= min_count, count > 0], [0, 1], 2)
     order = pd.DataFrame({"kind": pd.factorize(table["kind"])[0], "place": place,
-                          "rank": np.where(place == 0, table["rank"], 0),
+                          "rank": np.where(place == 0, table["rank"].fillna(0), 0),
                           "category": table["category"]}).sort_values(
         ["kind", "place", "rank", "category"]).index
     shown = shown.loc[order]

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap import schema
-from gridmap.coverage import area_keys
+from gridmap.coverage import area_keys, positions_in
 from gridmap.errors import ValidationError
 from gridmap.places import level_names
 from gridmap.policy import Policy
@@ -470,8 +470,8 @@ def service_report(entitlements: pd.DataFrame, records: pd.DataFrame, households
         raise ValidationError(f"unknown level {level!r}; use {', '.join(REPORT_LEVELS)}",
                               column="level")
     known = households["household_id"]
-    entitlements = entitlements[entitlements["household_id"].isin(known)]
-    records = records[records["household_id"].isin(known)]
+    entitlements = entitlements[positions_in(entitlements["household_id"], known) >= 0]
+    records = records[positions_in(records["household_id"], known) >= 0]
     per_household = household_month(entitlements, records, catalogue, month, policy,
                                      as_of=as_of)
     hours = set(catalogue.hour_services())

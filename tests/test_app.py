@@ -334,7 +334,7 @@ def test_a_refused_step_shows_why_and_writes_nothing(app, small_store):
     digest = hashlib.sha256(small_store.path.read_bytes()).hexdigest()
     _widget(app.button, "提交").click().run()  # neither a referral nor aid
     # In the page's language, with the column it is about.
-    assert any("跟踪办理须有转介、救助或订购服务" in e.value and "列 转介" in e.value
+    assert any("跟踪办理须有转介、救助或订购服务" in e.value and "转介：" in e.value
                and "referrals" not in e.value for e in app.error), [e.value for e in app.error]
     assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
 
@@ -624,7 +624,7 @@ def test_a_leader_starts_in_their_district_and_sees_its_name(small_store, monkey
 def test_a_case_orders_a_service_from_its_page_and_the_record_closes_it(app, small_store):
     from datetime import datetime
     case = _assessed_case_page(app, small_store)
-    key = f"gridmap.case.{case['case_id']}.handling"
+    key = f"gridmap.case.{case['case_id']}.handling.0"
     app.selectbox(key=key + ".service").set_value("cleaning").run()
     picker = _widget(app.selectbox, "服务机构")  # in the form: sent with the submit
     names = small_store.read("providers").set_index("name")["provider_id"]
@@ -636,7 +636,9 @@ def test_a_case_orders_a_service_from_its_page_and_the_record_closes_it(app, sma
     assert (order["service_id"], order["quantity"]) == ("cleaning", 4.0)
     assert small_store.read("cases").set_index("case_id").loc[case["case_id"],
                                                              "stage"] == "handling"
-    assert app.selectbox(key=key + ".service").value is None  # cleared for the next step
+    ordering = [w for w in app.selectbox if w.key and w.key.endswith(".service")]
+    assert [w.value for w in ordering] == [None]  # a fresh form for the next step
+    assert any(case["case_id"] in h.value for h in app.subheader)  # still this case
     # The services page shows the open order when the household's record is entered,
     # and the record that fills it closes the case.
     app.query_params.clear()

@@ -148,9 +148,10 @@ def test_hot_list_ranks_this_week_against_the_last():
     table = hot_list(cases, needs, week_end=AS_OF)
     difficulty = table[table["kind"] == "difficulty"].set_index("category")
     assert difficulty.index.tolist() == ["因病", "失业", "因学"]
-    assert difficulty.loc["因病"].to_dict() == {
-        "kind": "difficulty", "count": 3, "share_pct": 60.0, "rank": 1, "previous": 0,
-        "previous_rank": 3, "change": 3, "rank_change": 2}
+    row = difficulty.loc["因病"].to_dict()
+    assert pd.isna(row.pop("previous_rank")) and pd.isna(row.pop("rank_change"))  # new
+    assert row == {"kind": "difficulty", "count": 3, "share_pct": 60.0, "rank": 1,
+                   "previous": 0, "change": 3}
     assert difficulty.loc["失业", ["count", "previous", "rank", "previous_rank",
                                  "rank_change"]].tolist() == [2, 4, 2, 1, -1]
     assert difficulty.loc["因学", "count"] == 0 and difficulty.loc["因学", "share_pct"] == 0
@@ -188,3 +189,14 @@ def test_the_hot_list_ranks_alerts_by_risk_type_when_given():
     assert alert.loc["支出型", "rank"] == 1 and alert.loc["因病", "previous"] == 1
     assert alert.loc["因病", "change"] == 2
     assert "alert" not in set(hot_list(cases, needs, week_end=AS_OF)["kind"])
+
+
+def test_a_category_with_none_this_week_has_no_rank():
+    from gridmap.casework import hot_list
+    from gridmap.screen import shown_hot_list
+    needs = pd.DataFrame({"category": ["助学"] * 6 + ["就业"] * 7,
+                          "posted_at": pd.to_datetime(["2026-11-19"] * 6 + ["2026-11-12"] * 7)})
+    table = hot_list(schema.empty("cases"), needs, week_end=AS_OF).set_index("category")
+    assert table.loc["助学", "rank"] == 1 and pd.isna(table.loc["就业", "rank"])
+    shown = shown_hot_list(table.reset_index(), 5).set_index("category")
+    assert shown.loc["就业", "rank"] == "—" and shown.loc["助学", "rank"] == "1"

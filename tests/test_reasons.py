@@ -39,10 +39,10 @@ def test_store_refusals_in_chinese(small_store):
     household = small_store.read("households").iloc[0]
     error = _raised(lambda: small_store.change_tier(household["household_id"], "red",
                                                     reason="", changed_by="W1"))
-    assert error_text(error, "zh") == "列 原因：调整等级须填写原因"
+    assert error_text(error, "zh") == "原因：调整等级须填写原因"
     assert error_text(_raised(lambda: stages.advance_need(
         {"stage": "posted", "need_id": "N1", "posted_at": pd.Timestamp("2026-11-01")},
-        "confirmed", actor="x", at=datetime(2026, 11, 2))), "zh").startswith("列 环节：需求 N1")
+        "confirmed", actor="x", at=datetime(2026, 11, 2))), "zh").startswith("环节：需求 N1")
 
 
 def test_import_problems_are_translated_row_by_row(tmp_path, small_store):

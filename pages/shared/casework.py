@@ -33,6 +33,17 @@ def _saved(message: str) -> None:
     st.rerun()
 
 
+CASE_ROUND_KEY = "gridmap.cases.round"  # bumped after a step is saved: fresh list and form
+
+
+def _case_saved(message: str) -> None:
+    """After a case's step: the list's selection clears (the case may have left the
+    filter, and a kept row number would pick another case; ``?case=`` keeps this one
+    open) and its form starts afresh."""
+    st.session_state[CASE_ROUND_KEY] = st.session_state.get(CASE_ROUND_KEY, 0) + 1
+    _saved(message)
+
+
 def _when(lang: str, key: str, earliest: date, as_of: date) -> datetime:
     left, right = st.columns(2)
     day = left.date_input(t("cases.when", lang), max(as_of, earliest), min_value=earliest,
@@ -116,7 +127,7 @@ def case_board(state: pd.DataFrame, households: pd.DataFrame, lang: str) -> str 
     st.caption(t("cases.pick", lang))
     event = st.dataframe(ui.labelled(table, lang), hide_index=True, width="stretch", height=360,
                          on_select="rerun", selection_mode="single-row",
-                         key="gridmap.cases.table")
+                         key=f"gridmap.cases.table.{st.session_state.get(CASE_ROUND_KEY, 0)}")
     picked = event.selection.rows if event else []
     return table["case_id"].iloc[picked[0]] if picked else None
 
@@ -157,7 +168,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     target = st.radio(t("cases.next", lang), options, horizontal=True,
                       format_func=lambda k: label(k, lang), key=f"gridmap.case.{case_id}.next")
     staff = grid_staff(hh["grid_id"], row["household_id"])
-    key = f"gridmap.case.{case_id}.{target}"
+    key = f"gridmap.case.{case_id}.{target}.{st.session_state.get(CASE_ROUND_KEY, 0)}"
     service = None
     if target == "handling" and ui.may("record_service"):
         st.caption(t("orders.case_hint", lang))
@@ -202,8 +213,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
     except GridmapError as exc:
         ui.show_error(exc, lang, "cases.error")
     else:
-        st.session_state.pop(key + ".service", None)  # the next step starts with none
-        _saved(t("cases.saved", lang, stage=label(target, lang)))
+        _case_saved(t("cases.saved", lang, stage=label(target, lang)))
 
 
 def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of: date) -> None:
@@ -346,10 +356,12 @@ def need_actions(need_id: str, state: pd.DataFrame, households: pd.DataFrame, la
     key = f"gridmap.need.{need_id}.{target}"
     service = None
     name = need_name(need_table(state[state["need_id"] == need_id], households).iloc[0], lang)
-    st.markdown(f"**{t('needs.next', lang)}: {label(target, lang)}** · {plain(name)}")
+    who = ui.principal()
+    stage = label(row["stage"], lang, "need_stage")  # where it is; staff see where it goes
+    step = stage if who.role == "helper" else f"{stage} → {label(target, lang, 'need_stage')}"
+    st.markdown(f"**{step}** · {plain(name)}")
     if not ui.may("advance_need"):
         return
-    who = ui.principal()
     if who.role == "helper":
         if target != "claimed":
             return
