@@ -3,7 +3,8 @@ last week, small counts suppressed. Pure functions of the store's frames.
 
 "This week" is the seven days ending on D; "last week" the seven before. Stock
 figures (households by tier, coverage, open and overdue cases) compare D with D - 7.
-Service hours are this month's so far, against last month's to the same day.
+Service hours are this month's so far, against last month's to the same day; new
+alerts the last 30 days, against the 30 before (feeds come in monthly).
 
 Nothing on the screen gives a small count back (see ``gridmap.privacy``): no change
 against a suppressed count, no percentage of fewer than ``min_count`` households, and
@@ -49,7 +50,7 @@ class Figure:
     base: int = 0
     previous_base: int = 0
     amount: bool = False  # an amount (hours) given to ``base`` households, not a count
-    against: str = "week"  # the change is against last 'week' or last 'month'
+    against: str = "week"  # the change is against last 'week', the '30d' before, or last 'month'
 
     def _hidden(self, min_count: int) -> tuple[bool, bool]:
         """Whether this week's and last week's figure are withheld: a count from 1 to
@@ -145,9 +146,11 @@ def figures(*, households, visits, tier_changes, cases, needs, policy: Policy,
                       _between(needs, "posted_at", *before)))
     out.append(Figure("needs_matched", _between(needs, "claimed_at", *week),
                       _between(needs, "claimed_at", *before)))
-    if alerts is not None:
-        out.append(Figure("new_alerts", _between(alerts, "raised_at", *week),
-                          _between(alerts, "raised_at", *before)))
+    if alerts is not None:  # feeds come in monthly: 30 days against the 30 before
+        month = (as_of - timedelta(days=29), as_of)
+        earlier = (as_of - timedelta(days=59), as_of - timedelta(days=30))
+        out.append(Figure("new_alerts", _between(alerts, "raised_at", *month),
+                          _between(alerts, "raised_at", *earlier), against="30d"))
     if service_records is not None and catalogue is not None:
         from gridmap.services import hours_between
         (hours, served), (then_hours, then_served) = (

@@ -40,8 +40,9 @@ views = ["list", "stats"] + (["feeds"] if ui.principal().role == "admin" else []
 shown = ui.view_choice(views, "alerts", lang)
 if shown == "list":
     stages = st.multiselect(t("alerts.stages", lang), schema.ALERT_STAGES,
-                            default=["new", "assigned", "verified"],
-                            format_func=lambda k: label(k, lang), key="gridmap.alerts.stages",
+                            select_all=False, default=["new", "assigned", "verified"],
+                            format_func=lambda k: label(k, lang),
+                            key=f"gridmap.alerts.stages.{lang}",  # a new language: the default
                             placeholder=t("app.choose", lang))
     table = al.alert_table(state[state["stage"].isin(stages)])
     if table.empty:

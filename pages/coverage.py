@@ -76,7 +76,8 @@ with tabs["overdue"]:
     late = late.assign(warning=late["warning"].map(
         lambda n: t(f"coverage.warning.{int(n)}", lang) if pd.notna(n) else ""))
     left, right = st.columns(2)
-    tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
+    tiers = left.multiselect(t("map.tiers", lang), schema.TIERS, select_all=False,
+                             default=schema.TIERS,
                              format_func=lambda k: label(k, lang),
                              placeholder=t("app.choose", lang))
     names = late.drop_duplicates("worker_id").set_index("worker_id")["worker"].dropna()

@@ -77,6 +77,6 @@ if ui.may("report_case" if other == "report" else "append_visit") and top.button
 forms.household_heading(row, households, lang)
 one = households[households["household_id"] == picked]
 if mode == "report":
-    cw.report_form(one, ui.read("grids", area), lang, as_of)
+    cw.report_form(one, ui.read("grids", area), lang, as_of, household=picked)
 else:
     forms.visit_form(one, lang, as_of, household=picked, on_saved=saved)

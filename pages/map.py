@@ -33,10 +33,12 @@ scheme = row.selectbox(t("map.scheme", lang), schemes, width=130,
 shown_tiers = st.session_state.get(TIERS_KEY, list(schema.TIERS))
 with row.popover(t("map.filter", lang, n=len(shown_tiers), of=len(schema.TIERS)),
                  icon=":material/filter_list:"):
-    tiers = st.multiselect(t("map.tiers", lang), schema.TIERS, default=schema.TIERS,
+    tiers = st.multiselect(t("map.tiers", lang), schema.TIERS, select_all=False,
+                           default=schema.TIERS,
                            key=TIERS_KEY, format_func=lambda k: label(k, lang),
                            placeholder=t("app.choose", lang))
     categories = st.multiselect(t("map.categories", lang), schema.CATEGORIES,
+                                select_all=False,
                                 key=CATEGORIES_KEY, format_func=lambda k: label(k, lang),
                                 placeholder=t("map.all_categories", lang))
 with row:

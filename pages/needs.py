@@ -60,11 +60,12 @@ elif shown == "board":
               f"{int(waiting['stale'].sum()):,}")
     left, right = st.columns(2)
     stages = left.multiselect(t("cases.stages", lang), schema.NEED_STAGES,
-                              default=["posted", "claimed", "delivered"],
-                              format_func=lambda k: label(k, lang), key="gridmap.needs.stages",
+                              select_all=False, default=["posted", "claimed", "delivered"],
+                              format_func=lambda k: label(k, lang),
+                              key=f"gridmap.needs.stages.{lang}",  # a new language: the default
                               placeholder=t("app.choose", lang))
     categories = right.multiselect(t("cases.categories", lang), schema.NEED_CATEGORIES,
-                                   key="gridmap.needs.categories",
+                                   select_all=False, key="gridmap.needs.categories",
                                    format_func=lambda k: label(k, lang),
                                    placeholder=t("app.all", lang))
     rows = state[state["stage"].isin(stages)

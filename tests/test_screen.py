@@ -157,7 +157,9 @@ def test_service_hours_this_month_so_far_against_last_month_to_the_same_day():
         + [("H4", hourly, "2026-10-25 09:00", 9)])  # after 20 Oct: not compared
     figs = {f.key: f for f in screen.figures(
         **frames(), policy=Policy(), as_of=D, service_records=records, catalogue=catalogue,
-        alerts=pd.DataFrame({"raised_at": pd.to_datetime(["2026-11-19"] * 6)}))}
+        alerts=pd.DataFrame({"raised_at": pd.to_datetime(["2026-11-19"] * 6  # 30 days
+                                                         + ["2026-10-20"] * 2  # the 30 before
+                                                         + ["2026-09-01"])}))}
     hours = figs["service_hours"]
     assert (hours.value, hours.base) == (13.0, 6)  # 12 + H3's hour past midnight
     assert (hours.previous, hours.previous_base) == (5.0, 5)
@@ -165,6 +167,7 @@ def test_service_hours_this_month_so_far_against_last_month_to_the_same_day():
     assert hours.trend(5).judgement == "good"
     assert hours.shown(7) == HIDDEN and hours.change(7) is None  # six households served
     assert (figs["new_alerts"].value, figs["new_alerts"].shown(5)) == (6, "6")
+    assert (figs["new_alerts"].previous, figs["new_alerts"].against) == (2, "30d")
 
 
 def test_without_services_or_alerts_the_screen_has_its_eleven_figures():

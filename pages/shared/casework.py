@@ -101,14 +101,17 @@ def case_board(state: pd.DataFrame, households: pd.DataFrame, lang: str) -> str 
             col.caption(":red[" + t("cases.overdue_n", lang, n=f"{mine['overdue'].sum():,}")
                         + "]")
     c1, c2, c3, c4 = st.columns([3, 3, 2, 1.4])
-    shown = c1.multiselect(t("cases.stages", lang), schema.CASE_STAGES,
+    # Keyed by language: switching it starts from the default, not from an empty choice.
+    shown = c1.multiselect(t("cases.stages", lang), schema.CASE_STAGES, select_all=False,
                            default=["reported", "assessed", "handling", "closed"],
-                           format_func=lambda k: label(k, lang), key="gridmap.cases.stages",
-                           placeholder=t("app.choose", lang))
+                           format_func=lambda k: label(k, lang),
+                           key=f"gridmap.cases.stages.{lang}", placeholder=t("app.choose", lang))
     categories = c2.multiselect(t("cases.categories", lang), schema.CASE_CATEGORIES,
+                                select_all=False,
                                 key="gridmap.cases.categories", placeholder=t("app.all", lang),
                                 format_func=lambda k: label(k, lang))
     urgencies = c3.multiselect(t("cases.urgency", lang), schema.URGENCIES,
+                               select_all=False,
                                format_func=lambda k: label(k, lang), key="gridmap.cases.urgency",
                                placeholder=t("app.all", lang))
     overdue_only = c4.toggle(t("cases.overdue_only", lang), key="gridmap.cases.overdue")
@@ -184,6 +187,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
             fields["judgement"] = st.selectbox(t("cases.judgement", lang), schema.JUDGEMENTS,
                                                format_func=lambda k: label(k, lang))
             fields["assistance"] = st.multiselect(t("cases.assistance", lang), schema.ASSISTANCE,
+                                                  select_all=False,
                                                   format_func=lambda k: label(k, lang),
                                                   placeholder=t("app.choose", lang))
             tier = st.selectbox(t("cases.tier", lang), [None, *schema.TIERS],
@@ -192,6 +196,7 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
             reason = st.text_input(t("cases.tier_reason", lang))
         elif target == "handling":
             fields["referrals"] = st.multiselect(t("cases.referrals", lang), schema.REFERRALS,
+                                                 select_all=False,
                                                  format_func=lambda k: label(k, lang),
                                                  placeholder=t("app.choose", lang))
             left, right = st.columns(2)
@@ -216,14 +221,19 @@ def case_detail(case_id: str, state: pd.DataFrame, households: pd.DataFrame, lan
         _case_saved(t("cases.saved", lang, stage=label(target, lang)))
 
 
-def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of: date) -> None:
-    """Report a new case, for a registered household or for someone not yet registered."""
+def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of: date, *,
+                household: str | None = None) -> None:
+    """Report a new case, for a registered household or for someone not yet registered;
+    for ``household`` when the report starts from it (nothing to choose)."""
     choices = {"registered": "cases.report_new", "new": "cases.report_unregistered"}
-    new_person = st.radio(t("cases.tab.report", lang), list(choices), horizontal=True,
-                          label_visibility="collapsed", key="gridmap.report.kind",
-                          format_func=lambda k: t(choices[k], lang)) == "new"
-    household = person = None
-    if new_person:
+    new_person = household is None and st.radio(
+        t("cases.tab.report", lang), list(choices), horizontal=True,
+        label_visibility="collapsed", key="gridmap.report.kind",
+        format_func=lambda k: t(choices[k], lang)) == "new"
+    person = None
+    if household is not None:
+        staff = household_staff(households, household)
+    elif new_person:
         if len(grids) > 3000:
             st.info(t("coverage.narrow", lang, n=f"{len(grids):,}"))
             return
@@ -247,7 +257,7 @@ def report_form(households: pd.DataFrame, grids: pd.DataFrame, lang: str, as_of:
                       "grid_id": grid_id}
             person["categories"] = schema.CATEGORY_SEPARATOR.join(st.multiselect(
                 t("cases.household_categories", lang), schema.HOUSEHOLD_CATEGORIES,
-                format_func=lambda k: label(k, lang),
+                select_all=False, format_func=lambda k: label(k, lang),
                 placeholder=t("app.choose", lang))) or None
         a, b, c = st.columns(3)
         source = a.selectbox(t("cases.source", lang), schema.CASE_SOURCES,
