@@ -95,8 +95,12 @@ def accounts_table(lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         t("admin.username", lang): accounts["username"],
         t("admin.role", lang): [label(r, lang) for r in accounts["role"]],
-        t("admin.scope", lang): [known.get(s if isinstance(s, str) else "", s)
-                                 for s in accounts["scope"]],
+        # Without a scope, a chief, worker or helper reaches the grids they (their team) cover.
+        t("admin.scope", lang): [known.get(s, s) if isinstance(s, str) and s else
+                                 t("admin.scope_own", lang) if isinstance(w, str) and w
+                                 else known[""]
+                                 for s, w in zip(accounts["scope"], accounts["worker_id"],
+                                                 strict=True)],
         t("admin.person", lang): [workers.get(w, w) if isinstance(w, str) else ""
                                   for w in accounts["worker_id"]],
         t("admin.status", lang): [t("admin.locked" if d else "admin.active", lang)
@@ -197,7 +201,7 @@ def _run(write, message: str, lang: str) -> None:
 
 def audit_view(lang: str) -> pd.DataFrame:
     """The audit log in words, latest first, for one user or everyone; returns the rows
-    shown (raw, for the download)."""
+    shown, as shown (the download is what the reader sees)."""
     st.caption(t("admin.audit_caption", lang))
     audit = ui.read("audit").sort_values("at", ascending=False, kind="stable")
     who = st.selectbox(t("admin.audit_user", lang), sorted(set(audit["username"])),
@@ -206,12 +210,12 @@ def audit_view(lang: str) -> pd.DataFrame:
     shown = (audit[audit["username"] == who] if who else audit).head(2000)
     roles = dict(zip(ui.read("accounts")["username"], ui.read("accounts")["role"],
                      strict=True))
-    words = auditlog.readable(shown, roles, lang, name_of())
-    st.dataframe(ui.labelled(words, lang), hide_index=True, width="stretch",
+    words = ui.labelled(auditlog.readable(shown, roles, lang, name_of()), lang)
+    st.dataframe(words, hide_index=True, width="stretch",
                  height=min(420, 35 * (len(words) + 1) + 3),  # no padded empty rows
                  column_config={t("map.col.detail", lang): st.column_config.TextColumn(
                      width="large")})
-    return shown
+    return words
 
 
 def tokens_view(lang: str) -> None:
