@@ -357,6 +357,34 @@ def test_reporting_a_case_for_someone_not_yet_registered(app, small_store):
     assert case["household_id"] == hh["household_id"] and case["description"] == "独居，无人照料"
 
 
+def test_a_need_is_claimed_by_ordering_a_service_and_its_record_delivers_it(app,
+                                                                             small_store):
+    from datetime import datetime
+    needs = small_store.read("needs")
+    need = needs[needs["stage"] == "posted"].iloc[0]
+    app.query_params["need"] = need["need_id"]
+    app.run()
+    app.switch_page("pages/needs.py").run()
+    app.selectbox(key=f"gridmap.need.{need['need_id']}.claimed.service").set_value(
+        "companionship").run()
+    assert not [w for w in app.text_input if "认领人" in w.label]  # the provider claims it
+    picker = _widget(app.selectbox, "服务机构")
+    names = small_store.read("providers").set_index("name")["provider_id"]
+    picker.set_value(names[picker.options[0]])
+    _widget(app.button, "认领").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    after = small_store.read("needs").set_index("need_id").loc[need["need_id"]]
+    assert (after["stage"], after["helper"], after["helper_kind"]) == (
+        "claimed", picker.options[0], "organisation")
+    order = small_store.read("service_orders").query("need_id == @need['need_id']").iloc[0]
+    small_store.record_service(household_id=need["household_id"], service_id="companionship",
+                               provider_id=order["provider_id"], delivered_by="李青",
+                               started_at=datetime.now(), quantity=order["quantity"],
+                               recorded_by="admin")
+    assert small_store.read("needs").set_index("need_id").loc[need["need_id"],
+                                                             "stage"] == "delivered"
+
+
 def test_a_helper_claims_a_need(app, small_store):
     needs = small_store.read("needs")
     need = needs[needs["stage"] == "posted"].iloc[0]
