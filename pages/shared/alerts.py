@@ -132,7 +132,12 @@ def _actions(row: dict, lang: str, as_of: date) -> None:
             if st.form_submit_button(t("alerts.verify_button", lang)):
                 _advance(row["alert_id"], "verified", lang,
                          worker_id=ui.principal().worker_id or None,
-                         visit={"visited_at": datetime.combine(day, time(10)), "note": note})
+                         # 10:00 that day, but never later than now (a morning's visit
+                         # today would otherwise be in the future, and the next step
+                         # refused as before it)
+                         visit={"visited_at": min(datetime.combine(day, time(10)),
+                                                  datetime.now().replace(microsecond=0)),
+                                "note": note})
     elif row["stage"] == "verified":
         st.markdown(f"**{t('alerts.decide', lang)}**")
         left, right = st.columns(2)

@@ -88,16 +88,23 @@ def enter() -> None:
         st.stop()
 
 
-def _pages(names, language: str) -> list:
+# Where a role's page has its own title (a chief's households are the team's).
+ROLE_TITLES = {("households", "chief"): "households.title_team",
+               ("households", "admin"): "households.title_all"}
+
+
+def _pages(names, language: str, role: str | None = None) -> list:
     """The pages, the first served at "/" (the role's home). Its own path (a bookmark,
     a link) opens it too, through a hidden twin: Streamlit serves a default page at "/"
     only, and would answer its path with "Page not found"."""
-    pages = [st.Page(f"pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
+    def title(name: str) -> str:
+        return t(ROLE_TITLES.get((name, role), f"nav.{name}"), language)
+    pages = [st.Page(f"pages/{name}.py", title=title(name), icon=icon,
                      url_path="home" if i == 0 else name, default=i == 0)
              for i, (name, icon) in enumerate(names)]
     if names:
         name, icon = names[0]
-        pages.append(st.Page(f"pages/{name}.py", title=t(f"nav.{name}", language), icon=icon,
+        pages.append(st.Page(f"pages/{name}.py", title=title(name), icon=icon,
                              url_path=name, visibility="hidden"))
     return pages
 
@@ -173,7 +180,8 @@ def _shell() -> None:
     login.account_box(language)
     _close_navigation_on_phones()
     allowed = [(name, ICONS[name]) for name in ROLE_PAGES[who.role]]  # the first: home
-    navigation = st.navigation(_pages(allowed, language), expanded=True)  # no "View more"
+    navigation = st.navigation(_pages(allowed, language, who.role),
+                               expanded=True)  # no "View more"
     if who.role not in ("screen", "helper"):  # a helper's needs are not filtered by area
         ui.area_selector(language)
     navigation.run()

@@ -265,14 +265,13 @@ def _relieved_text(relieved: pd.DataFrame, lang: str) -> str:
 
 
 def _proposal_figures(proposal, lang: str) -> None:
-    cols = st.columns(5)
+    cols = st.columns(4)
     before, after = proposal.max_utilisation("before"), proposal.max_utilisation()
     cols[0].metric(t("workload.before", lang), pct(before))
-    cols[1].metric(t("workload.after", lang), pct(after), delta=f"{after - before:+.0%}",
-                   delta_color="inverse")
+    cols[1].metric(t("workload.after", lang), pct(after), delta_color="inverse",
+                   delta=t("workload.pp", lang, change=f"{100 * (after - before):+.0f}"))
     cols[2].metric(t("workload.lower_bound", lang), pct(proposal.lower_bound))
     cols[3].metric(t("workload.moves", lang), f"{len(proposal.moves):,}")
-    cols[4].metric(t("workload.seconds", lang), f"{proposal.seconds:.2f}")
     gap = after / proposal.lower_bound - 1 if proposal.lower_bound else 0
     at_bound = proposal.status == "optimal" and gap < 0.005
     st.caption(t("workload.status.at_bound" if at_bound else
