@@ -129,7 +129,7 @@ def on_hexagons(result: pd.DataFrame, column: str, min_count: int) -> pd.DataFra
     spread), so beside the shown counts they would give a suppressed one back. A class
     is too coarse to.
     """
-    counts = suppress(result[["value"]].astype(int), min_count)["value"]
+    counts = suppress(result[["value"]].astype(int), min_count)["value"].astype(str)
     return pd.DataFrame({"value": counts, column: result[column]}, index=result.index)
 
 

@@ -79,7 +79,12 @@ st_folium(build_map(painted, lang=lang, tiles=tiles_from_env(), heat=heat_data),
           use_container_width=True, render=False, returned_objects=[],
           key="gridmap.hotspots.map")
 with st.expander(t("hotspots.table", lang)):
-    shown = hotspots.on_hexagons(result, column, min_count) if on_hexagons else result
+    # Counts per cell for a role with masked lists (a leader): small ones hidden, and no
+    # statistic beside them that would give one back (as on hexagons).
+    counted = name not in ("red_orange_rate", "overdue_rate") and method != "emerging"
+    masked = ui.principal().households != "full"
+    shown = (hotspots.on_hexagons(result, column, min_count)
+             if on_hexagons or (masked and counted) else result)
     named = shown.reset_index()
     st.dataframe(ui.labelled(named, lang), hide_index=True, width="stretch", height=300)
     downloads(ui.labelled(named, lang), f"hotspots-{name}-{method}-{as_of}", lang)

@@ -698,3 +698,20 @@ def test_a_report_or_need_saved_without_a_household_asks_for_one(app, small_stor
     _widget(app.button, "提交").click().run()
     assert [e.value for e in app.error] == ["请先选择住户"]
     assert hashlib.sha256(small_store.path.read_bytes()).hexdigest() == digest
+
+
+def test_a_leaders_hotspot_table_hides_small_counts_and_the_statistics(small_store,
+                                                                       monkeypatch):
+    from .test_access import principal_of
+    monkeypatch.setenv("GRIDMAP_STORE", str(small_store.path))
+    p = principal_of(small_store, "leader")
+    at = as_user(AppTest.from_file(str(APP), default_timeout=60), "leader", scope=p.scope)
+    at.run()
+    at.switch_page("pages/hotspots.py").run()
+    picker = next(w for w in at.selectbox if w.label == "分析指标")
+    picker.set_value("open_cases").run()
+    assert not at.exception
+    table = at.dataframe[0].value  # in the expander: one row per grid
+    values = [str(v) for v in table.iloc[:, 1]]
+    assert "<5" in values and not {"1", "2", "3", "4"} & set(values)
+    assert len(table.columns) == 3  # the grid, its count and its class: no z, no p
