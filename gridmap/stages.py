@@ -107,7 +107,8 @@ def _check(kind: str, flow: Mapping, row: Mapping, to_stage: str, at: pd.Timesta
     return current
 
 
-def _when(at: datetime | None) -> pd.Timestamp:
+def when(at: datetime | None) -> pd.Timestamp:
+    """``at`` to the second, or now."""
     return pd.Timestamp(at or datetime.now()).floor("s")
 
 
@@ -118,7 +119,7 @@ def new_case(*, household_id: str, source: str, category: str, urgency: str,
              reported_at: datetime | None = None, case_id: str | None = None
              ) -> tuple[dict, dict]:
     """A freshly reported case and its first event; the deadline is set from the policy."""
-    at = _when(reported_at)
+    at = when(reported_at)
     case_id = case_id or new_id("C")
     urgency = _choice(urgency, schema.URGENCIES, "urgency")
     days = policy.casework.deadline_working_days[urgency]
@@ -152,7 +153,7 @@ def advance_case(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
     - ``followed_up`` needs ``visit``: a visit (``visit_id``, ``visited_at``) to the
       household after the case was closed.
     """
-    at = _when(at)
+    at = when(at)
     actor = _text(actor, "actor")
     current = _check("case", CASE_FLOW, row, to_stage, at)
     changes: dict = {"stage": to_stage, _STAGE_TIME[to_stage]: at}
@@ -217,7 +218,7 @@ def new_need(*, household_id: str, category: str, description: str, posted_by: s
              posted_at: datetime | None = None, need_id: str | None = None
              ) -> tuple[dict, dict]:
     """A freshly posted need and its first event."""
-    at = _when(posted_at)
+    at = when(posted_at)
     need_id = need_id or new_id("N")
     row = {"need_id": need_id, "household_id": _text(household_id, "household_id"),
            "category": _choice(category, schema.NEED_CATEGORIES, "category"),
@@ -234,7 +235,7 @@ def advance_need(row: Mapping, to_stage: str, *, actor: str, at: datetime | None
                  order: str | None = None, note: str | None = None) -> tuple[dict, dict]:
     """Move a need to ``to_stage``; ``claimed`` needs the ``helper`` and ``helper_kind``.
     ``order`` is the service order that claimed (or delivered) it."""
-    at = _when(at)
+    at = when(at)
     actor = _text(actor, "actor")
     current = _check("need", NEED_FLOW, row, to_stage, at)
     changes: dict = {"stage": to_stage, _STAGE_TIME[to_stage]: at}

@@ -85,7 +85,7 @@ def advance_case(tx: Transaction, case_id: str, to_stage: str, *, tier: str | No
                                   column="service_id")
         fields["order"] = orders.place(
             tx, order, household_id=row["household_id"], by=fields.get("actor", ""),
-            at=stages._when(fields.get("at")), case_id=case_id)["order_id"]
+            at=stages.when(fields.get("at")), case_id=case_id)["order_id"]
     if to_stage == "followed_up" and "visit" not in fields and row["stage"] == "closed":
         found = tx.execute(
             "SELECT visit_id, visited_at FROM visits WHERE household_id = ? AND "
@@ -127,7 +127,7 @@ def advance_need(tx: Transaction, need_id: str, to_stage: str, *,
             raise ValidationError("a need orders a service when it is claimed",
                                   column="service_id")
         placed = orders.place(tx, order, household_id=row["household_id"],
-                              by=fields.get("actor", ""), at=stages._when(fields.get("at")),
+                              by=fields.get("actor", ""), at=stages.when(fields.get("at")),
                               need_id=need_id)
         name = tx.execute("SELECT name FROM providers WHERE provider_id = ?",
                           (placed["provider_id"],)).fetchone()[0]

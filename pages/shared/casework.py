@@ -65,8 +65,7 @@ def _names(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _order_names(orders: pd.DataFrame, lang: str):
     """An order id -> the service it ordered ('助洁 8 小时'); other ids as they are."""
-    from gridmap.services import load_catalogue
-    catalogue = load_catalogue()
+    catalogue = ui.read_model(ui.today()).catalogue()
     named = {o: f"{catalogue.service(s).label(lang)} {q:g} {label(catalogue.service(s).unit, lang)}"
              for o, s, q in zip(orders["order_id"], orders["service_id"], orders["quantity"],
                                 strict=True) if s in catalogue.keys}

@@ -263,10 +263,15 @@ def rule_grants(households: pd.DataFrame, model, lang: str, as_of: date) -> None
 
 # -- orders: a case or a need orders a service (issue 21) -----------------------------
 
+def _catalogue():
+    """The catalogue as the read model holds it (read once, not on every run)."""
+    return ui.read_model(ui.today()).catalogue()
+
+
 def order_service_choice(lang: str, key: str) -> str | None:
     """The service a case or need orders, or none (outside the form: the providers
     offered depend on it)."""
-    catalogue = services.load_catalogue()
+    catalogue = _catalogue()
     return st.selectbox(t("orders.service", lang), [None, *catalogue.keys], index=0,
                         format_func=lambda k: t("orders.no_service", lang) if k is None
                         else service_label(catalogue, lang)(k), key=key + ".service")
@@ -278,7 +283,7 @@ def order_fields(service: str | None, household: str, households: pd.DataFrame,
     the household's street or district first); none when no service is ordered."""
     if service is None:
         return None
-    catalogue = services.load_catalogue()
+    catalogue = _catalogue()
     grid = households.set_index("household_id").loc[household, "grid_id"]
     near = set(ui.read("grids").set_index("grid_id").loc[[grid], ["street_id",
                                                                    "district_id"]].iloc[0])
@@ -298,7 +303,7 @@ def orders_table(orders: pd.DataFrame, lang: str) -> None:
     """The services a case or need ordered: how much, from whom, delivered so far."""
     if orders.empty:
         return
-    catalogue = services.load_catalogue()
+    catalogue = _catalogue()
     records = ui.read("service_records")
     progress = services.order_progress(orders, records[records["household_id"].isin(
         orders["household_id"])]).set_index("order_id")
@@ -325,7 +330,7 @@ def open_orders_line(household: str, service: str, lang: str) -> str | None:
         return None
     records = ui.read("service_records")
     progress = services.order_progress(mine, records[records["household_id"] == household])
-    catalogue = services.load_catalogue()
+    catalogue = _catalogue()
     unit = label(catalogue.service(service).unit, lang)
     items = t("app.list_separator", lang).join(
         t("orders.item", lang, quantity=f"{q:g}", unit=unit, delivered=f"{d:g}")
